@@ -1,0 +1,142 @@
+"""Entry point: ``linkbot`` runs the bot, ``linkbot check`` tests the set-up."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from pydantic import ValidationError as SettingsError
+from telegram import Bot, Update
+from telegram.error import InvalidToken, TelegramError
+
+from linkbot import __version__, logs
+from linkbot.bot import build_application
+from linkbot.bot.app import register_commands
+from linkbot.config import Settings, describe_errors
+from linkbot.links import LinkService
+from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
+from linkbot.store import Store
+
+logger = logging.getLogger("linkbot")
+
+EXIT_CONFIG = 2
+EXIT_FAILURE = 1
+# In-flight commands get this long to finish after SIGTERM.
+SHUTDOWN_GRACE = 10.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="linkbot", description="Telegram bot that issues Omise payment links."
+    )
+    parser.add_argument("command", nargs="?", choices=["run", "check"], default="run")
+    parser.add_argument("--version", action="version", version=f"linkbot {__version__}")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings()
+    except SettingsError as exc:
+        print(describe_errors(exc), file=sys.stderr)
+        return EXIT_CONFIG
+    logs.configure(settings.linkbot_log_level, settings.secrets())
+    if args.command == "check":
+        return asyncio.run(check(settings))
+    try:
+        return asyncio.run(run(settings))
+    except KeyboardInterrupt:
+        return 0
+
+
+def omise_client(settings: Settings) -> OmiseClient:
+    return OmiseClient(settings.omise_secret_key, base_url=settings.omise_api_url)
+
+
+async def run(settings: Settings) -> int:
+    if not settings.linkbot_allowed_users:
+        logger.warning(
+            "LINKBOT_ALLOWED_USERS is empty: nobody may create links. "
+            "Send /start to the bot to learn your Telegram id, then add it."
+        )
+    store = Store.sqlite(settings.linkbot_database)
+    await store.initialize()
+    async with omise_client(settings) as omise:
+        application = build_application(settings, LinkService(omise, store))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        try:
+            await application.initialize()
+        except InvalidToken:
+            logger.error("Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather.")
+            return EXIT_CONFIG
+        except TelegramError as exc:
+            logger.error("Could not reach Telegram: %s", exc)
+            return EXIT_FAILURE
+        await register_commands(application)
+        try:
+            assert application.updater is not None
+            await application.updater.start_polling(
+                allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY]
+            )
+            await application.start()
+            logger.info(
+                "linkbot %s running as @%s (Omise %s mode)",
+                __version__,
+                application.bot.username,
+                "test" if settings.omise_test_mode else "live",
+            )
+            await stop.wait()
+            logger.info("Stopping: finishing commands in progress")
+            await application.updater.stop()
+            try:
+                await asyncio.wait_for(application.stop(), SHUTDOWN_GRACE)
+            except TimeoutError:
+                logger.warning(
+                    "Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE
+                )
+        finally:
+            with contextlib.suppress(Exception):
+                await application.shutdown()
+            await store.close()
+    logger.info("Stopped")
+    return 0
+
+
+async def check(settings: Settings) -> int:
+    """Check the configuration against Telegram and Omise, and say what was found."""
+    ok = True
+    bot = Bot(
+        settings.telegram_bot_token.get_secret_value(), base_url=f"{settings.telegram_api_url}/bot"
+    )
+    try:
+        async with bot:
+            me = await bot.get_me()
+        print(f"Telegram: OK, the bot is @{me.username}")
+    except InvalidToken:
+        print("Telegram: FAILED, TELEGRAM_BOT_TOKEN was refused")
+        ok = False
+    except TelegramError as exc:
+        print(f"Telegram: FAILED, {exc}")
+        ok = False
+    async with omise_client(settings) as omise:
+        try:
+            page = await omise.list_links(limit=1)
+            mode = "live" if omise.livemode else "test"
+            print(f"Omise: OK, {mode} mode, {page.total} link(s) on the account")
+        except AuthenticationError:
+            print("Omise: FAILED, OMISE_SECRET_KEY was refused")
+            ok = False
+        except OmiseError as exc:
+            print(f"Omise: FAILED, {type(exc).__name__}: {exc.message}")
+            ok = False
+    users = len(settings.linkbot_allowed_users)
+    print(f"Authorized users: {users}" + ("" if users else " (nobody may create links)"))
+    return 0 if ok else EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,316 @@
+"""Telegram handlers: read the command, call the link service, render the answer."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import html
+import logging
+import re
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Chat, Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes
+
+from linkbot.bot import views
+from linkbot.bot.access import Access
+from linkbot.bot.messages import text
+from linkbot.bot.views import Reply
+from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
+from linkbot.links import AlreadyCancelled, AlreadyPaid, LinkNotCreated, LinkService
+from linkbot.money import Currency
+from linkbot.omise import (
+    AuthenticationError,
+    CreateOutcomeUnknown,
+    NotFoundError,
+    OmiseConnectionError,
+    OmiseError,
+    OmiseTimeout,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
+from linkbot.store import LinkRecord
+
+logger = logging.getLogger(__name__)
+
+SERVICES = "linkbot"
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    links: LinkService
+    access: Access
+    zone: ZoneInfo
+    default_currency: Currency
+    test_mode: bool
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    found: Services = context.bot_data[SERVICES]
+    return found
+
+
+_Action = Callable[[Update, Services], Awaitable[None]]
+_Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+def for_managers(action: _Action) -> _Handler:
+    """Run ``action`` only for authorized users, and answer every failure it meets."""
+
+    @functools.wraps(action)
+    async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        found = services(context)
+        if not found.access.may_manage(update.effective_user):
+            await _answer(update, views.plain("not_authorized"))
+            return
+        try:
+            await action(update, found)
+        except (CommandError, OmiseError, LinkNotCreated) as exc:
+            await _answer(update, failure(exc, command=_command_name(update.effective_message)))
+
+    return handler
+
+
+# Commands anyone may use
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = services(context)
+    user = update.effective_user
+    if user is None:
+        return
+    await _answer(
+        update,
+        views.help_message(
+            user_id=user.id,
+            authorized=found.access.may_manage(user),
+            test_mode=found.test_mode,
+            default_currency=found.default_currency.code,
+        ),
+    )
+
+
+# Commands for the merchant's authorized users
+
+
+@for_managers
+async def link(update: Update, found: Services) -> None:
+    await _create(update, found, multiple=False)
+
+
+@for_managers
+async def multilink(update: Update, found: Services) -> None:
+    await _create(update, found, multiple=True)
+
+
+async def _create(update: Update, found: Services, *, multiple: bool) -> None:
+    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
+    assert message is not None and chat is not None and user is not None
+    request = parse_link(
+        _arguments(message), default_currency=found.default_currency, multiple=multiple
+    )
+    created = await found.links.create(
+        request, chat_id=chat.id, creator_id=user.id, command_key=f"{chat.id}:{message.message_id}"
+    )
+    if created is None or created.answered:
+        return  # a second delivery of a command already answered, or being answered
+    reply = views.link_message(created.record, found.zone)
+    sent = await message.reply_html(
+        reply.text, reply_markup=reply.markup, disable_web_page_preview=True
+    )
+    await found.links.record_reply(created.record, sent.message_id)
+
+
+@for_managers
+async def links(update: Update, found: Services) -> None:
+    await _answer(update, await _links_page(found, update.effective_chat, 0))
+
+
+@for_managers
+async def links_page(update: Update, found: Services) -> None:
+    query = update.callback_query
+    assert query is not None
+    page = parse_page(query.data or "", "links:")
+    if page is None:
+        await query.answer(_plain_text(text("button_stale")), show_alert=True)
+        return
+    await _edit(query.message, await _links_page(found, update.effective_chat, page))
+    await query.answer()
+
+
+async def _links_page(found: Services, chat: Chat | None, page: int) -> Reply:
+    if found.access.is_private(chat):
+        return views.account_links(await found.links.account_links(page), page)
+    assert chat is not None
+    records, total = await found.links.chat_links(chat.id, page)
+    return views.chat_links(records, total, page)
+
+
+@for_managers
+async def cancel(update: Update, found: Services) -> None:
+    link_id = await _target_link(update, found)
+    if link_id is None:
+        return
+    await _answer(update, await _cancel(update, found, link_id))
+
+
+@for_managers
+async def cancel_button(update: Update, found: Services) -> None:
+    query = update.callback_query
+    assert query is not None
+    link_id = (query.data or "").removeprefix("cancel:")
+    if not found.access.may_see(update.effective_chat, await found.links.store.get_link(link_id)):
+        await query.answer(_plain_text(text("button_stale")), show_alert=True)
+        return
+    reply = await _cancel(update, found, link_id)
+    await query.answer(_plain_text(reply.text)[:200])
+
+
+async def _cancel(update: Update, found: Services, link_id: str) -> Reply:
+    try:
+        await found.links.cancel(link_id)
+    except AlreadyCancelled:
+        await _refresh_link_message(update, found, link_id)
+        return views.plain("already_cancelled", link_id=link_id)
+    except AlreadyPaid:
+        return views.plain("already_paid", link_id=link_id)
+    await _refresh_link_message(update, found, link_id)
+    return views.plain("cancelled", link_id=link_id)
+
+
+async def _refresh_link_message(update: Update, found: Services, link_id: str) -> None:
+    """Show the link's new state in the message it was posted in."""
+    record = await found.links.store.get_link(link_id)
+    if record is None or record.message_id is None:
+        return
+    reply = views.link_message(record, found.zone)
+    try:
+        await update.get_bot().edit_message_text(
+            reply.text,
+            chat_id=record.chat_id,
+            message_id=record.message_id,
+            parse_mode="HTML",
+            reply_markup=reply.markup,
+            disable_web_page_preview=True,
+        )
+    except TelegramError as exc:
+        # An old or deleted message cannot be edited; the reply still says what happened.
+        logger.info("Could not update the message of %s: %s", link_id, exc)
+
+
+@for_managers
+async def status(update: Update, found: Services) -> None:
+    link_id = await _target_link(update, found)
+    if link_id is None:
+        return
+    await _answer(update, views.details(await found.links.details(link_id), found.zone))
+
+
+async def _target_link(update: Update, found: Services) -> str | None:
+    """The link a /cancel or /status means: its argument, or the link message it replies to.
+
+    Answers and returns None when there is no such link in reach.
+    """
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None
+    arguments = _arguments(message)
+    record: LinkRecord | None
+    if arguments:
+        link_id = parse_link_id(arguments)
+        record = await found.links.store.get_link(link_id)
+    elif message.reply_to_message is not None and chat is not None:
+        record = await found.links.store.find_by_message(
+            chat.id, message.reply_to_message.message_id
+        )
+        if record is None:
+            await _answer(update, views.plain("reply_not_a_link"))
+            return None
+        link_id = record.link_id
+    else:
+        raise CommandError("usage_link_id")
+    if not found.access.may_see(chat, record):
+        await _answer(update, views.plain("link_not_in_chat", link_id=link_id))
+        return None
+    return link_id
+
+
+# Failures
+
+
+def failure(exc: Exception, *, command: str = "link") -> Reply:
+    """The answer to a command that could not be carried out."""
+    if isinstance(exc, CommandError):
+        return views.plain(exc.reason, command=command, **exc.params)
+    if isinstance(exc, LinkNotCreated):
+        return views.plain("create_not_created")
+    if isinstance(exc, CreateOutcomeUnknown):
+        return views.plain("create_unknown")
+    if isinstance(exc, AuthenticationError):
+        logger.error("Omise refused the secret key (401 %s)", exc.code)
+        return views.plain("omise_auth")
+    if isinstance(exc, NotFoundError):
+        return views.plain("omise_not_found")
+    if isinstance(exc, ValidationError):
+        return views.plain("omise_invalid", message=exc.message or exc.code or "")
+    if isinstance(exc, RateLimitError):
+        return views.plain("omise_rate_limited")
+    if isinstance(exc, ServerError):
+        return views.plain("omise_server")
+    if isinstance(exc, OmiseTimeout):
+        return views.plain("omise_timeout")
+    if isinstance(exc, OmiseConnectionError):
+        return views.plain("omise_unreachable")
+    logger.warning("Unexpected failure: %r", exc)
+    return views.plain("omise_unexpected")
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log what no handler caught, and tell the user something went wrong."""
+    logger.error("Error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and not isinstance(context.error, TelegramError):
+        with contextlib.suppress(TelegramError):
+            await _answer(update, views.plain("internal_error"))
+
+
+# Telegram plumbing
+
+
+async def _answer(update: Update, reply: Reply) -> None:
+    """Answer a command with a message, or a button press with an alert."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(_plain_text(reply.text)[:200], show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_html(
+            reply.text, reply_markup=reply.markup, disable_web_page_preview=True
+        )
+
+
+async def _edit(message: object, reply: Reply) -> None:
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(
+            reply.text, parse_mode="HTML", reply_markup=reply.markup, disable_web_page_preview=True
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+
+
+def _arguments(message: Message | None) -> str:
+    parts = (message.text or "").split(None, 1) if message else []
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _command_name(message: Message | None) -> str:
+    first = (message.text or "").split(None, 1)[0] if message and message.text else "/link"
+    return first.lstrip("/").split("@", 1)[0] or "link"
+
+
+def _plain_text(html_text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))

@@ -1,0 +1,162 @@
+"""Every piece of text the bot shows a user, by key and language.
+
+Templates are Telegram HTML. Parameters are escaped when filled in, except
+those wrapped in :class:`Html` (fragments a view has already escaped). A new
+language is a new entry in ``CATALOG``; no handler changes.
+"""
+
+from __future__ import annotations
+
+import html
+from string import Formatter
+from typing import Any
+
+DEFAULT_LANGUAGE = "en"
+
+
+class Html(str):
+    """A fragment that is already valid Telegram HTML."""
+
+
+ENGLISH: dict[str, str] = {
+    # /start and /help
+    "help": (
+        "<b>linkbot</b> issues Omise payment links right in this chat.\n\n"
+        "<b>Commands</b>\n"
+        "/link <code>74.40 thb Hot Latte</code> – a one-time payment link\n"
+        "/link <code>74.40 Hot Latte | Oat milk, no sugar</code> – with a description\n"
+        "/multilink <code>150 Donation</code> – a link that can be paid many times\n"
+        "/links – recent links\n"
+        "/status <code>link_…</code> – a link's details and payments (or reply to a link)\n"
+        "/cancel <code>link_…</code> – deactivate a link (or reply to a link)\n\n"
+        "Amounts: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
+        "<code>500 jpy</code>. The currency is optional (default {default_currency}).\n\n"
+        "Your Telegram id: <code>{user_id}</code>\n"
+        "{authorization}\n"
+        "Omise mode: {mode}"
+    ),
+    "authorized": "✅ You may create and manage links.",
+    "not_authorized_help": (
+        "⛔ You are not authorized to manage links. "
+        "Ask the bot's owner to add your id to LINKBOT_ALLOWED_USERS."
+    ),
+    "mode_test": "test (no real money moves)",
+    "mode_live": "live",
+    "not_authorized": "⛔ Only the merchant's authorized users can do that.",
+    # Commands that could not be read
+    "usage": (
+        "Usage: /{command} <code>&lt;amount&gt; [currency] &lt;title&gt; "
+        "[| description]</code>\nExample: /{command} <code>74.40 thb Hot Latte</code>"
+    ),
+    "usage_link_id": (
+        "Usage: /{command} <code>link_…</code>, or send /{command} as a reply to a link message."
+    ),
+    "amount_invalid": "“{text}” is not an amount. Write it like 74.40 or 1,250.50.",
+    "amount_ambiguous_separators": (
+        "“{text}” is ambiguous. Use a dot for decimals and commas for thousands, like 1,234.56."
+    ),
+    "amount_too_precise": "{currency} amounts have at most {decimals} decimal places.",
+    "amount_not_positive": "The amount must be more than zero.",
+    "amount_too_large": "That amount is too large (at most {limit}).",
+    "currency_conflict": "The amount says {symbol} but the currency says {code}. Pick one.",
+    "title_missing": "Add a title after the amount, like: /link <code>74.40 Hot Latte</code>",
+    "title_too_long": "The title is too long (at most {limit} characters).",
+    "description_too_long": "The description is too long (at most {limit} characters).",
+    "link_id_invalid": (
+        "That is not a link id. Link ids look like <code>link_test_5g022xwp823yimkbzdl</code>."
+    ),
+    # A link
+    "link": (
+        "<b>{title}</b>\n"
+        "{amount} · {kind}\n"
+        "{status}"
+        '<a href="{payment_uri}">{payment_uri}</a>\n'
+        "<code>{link_id}</code>"
+    ),
+    "kind_once": "one-time",
+    "kind_multiple": "reusable",
+    "status_line_cancelled": "🚫 Cancelled\n",
+    "status_line_paid": "✅ Paid {amount} · {time}\n",
+    "status_line_paid_multiple": "✅ {count} payments · {amount} in all\n",
+    "button_pay": "Pay {amount}",
+    "button_cancel": "Cancel link",
+    "button_prev": "‹ Newer",
+    "button_next": "Older ›",
+    # /cancel
+    "cancelled": "🚫 Link <code>{link_id}</code> is cancelled; it can no longer be paid.",
+    "cancelled_toast": "Link cancelled.",
+    "already_cancelled": "Link <code>{link_id}</code> was already cancelled.",
+    "already_paid": "Link <code>{link_id}</code> has already been paid, so it cannot be cancelled.",
+    "link_not_in_chat": "No link <code>{link_id}</code> was created in this chat.",
+    "reply_not_a_link": "That message is not a link I created. Reply to a link message.",
+    # /status
+    "details": (
+        "<b>{title}</b>\n"
+        "{description}"
+        "{amount} · {kind} · {status}\n"
+        "Created {created}\n"
+        "Payments: {count} · paid {paid_total}\n"
+        "{payments}"
+        '<a href="{payment_uri}">{payment_uri}</a>\n'
+        "<code>{link_id}</code>"
+    ),
+    "details_description": "<i>{description}</i>\n",
+    "details_payment": "• {amount} · {time} · <code>{charge_id}</code>\n",
+    "status_active": "active",
+    "status_paid": "paid",
+    "status_cancelled": "cancelled",
+    # /links
+    "links_header_chat": "<b>Links from this chat</b> ({first}–{last} of {total})",
+    "links_header_account": "<b>Links on the Omise account</b> ({first}–{last} of {total})",
+    "links_item": "{number}. <b>{title}</b> · {amount} · {status}{paid}\n    <code>{link_id}</code>",
+    "links_item_paid": " · {count}× paid",
+    "links_empty_chat": "No links have been created in this chat yet. Try /link <code>74.40 Hot Latte</code>",
+    "links_empty_account": "The Omise account has no links yet. Try /link <code>74.40 Hot Latte</code>",
+    "links_page_gone": "That page is empty now.",
+    # Paid notifications
+    "paid_once": "✅ <b>{title}</b> was paid: {amount}.",
+    "paid_multiple": "✅ <b>{title}</b> was paid: {amount}. {count} payments, {total} in all.",
+    # The command menu
+    "menu_link": "Create a one-time payment link: /link 74.40 thb Hot Latte",
+    "menu_multilink": "Create a reusable payment link",
+    "menu_links": "List recent links",
+    "menu_status": "Show a link's details and payments",
+    "menu_cancel": "Cancel a link",
+    "menu_help": "How to use this bot, and your Telegram id",
+    # Failures
+    "create_unknown": (
+        "⚠️ Omise did not confirm the link, and I could not check whether it was created. "
+        "It may exist: look at /links before trying again."
+    ),
+    "create_not_created": (
+        "⚠️ Omise did not answer, and no link was created. It is safe to send the command again."
+    ),
+    "omise_auth": "⚠️ Omise refused the API key. The bot's owner must check OMISE_SECRET_KEY.",
+    "omise_not_found": "That link does not exist on this Omise account.",
+    "omise_invalid": "⚠️ Omise refused: {message}",
+    "omise_rate_limited": "⏳ Omise is busy right now. Please try again in a minute.",
+    "omise_server": "⚠️ Omise is having trouble right now. Please try again shortly.",
+    "omise_timeout": "⚠️ Omise did not answer in time. Please try again shortly.",
+    "omise_unreachable": "⚠️ I could not reach Omise. Please try again shortly.",
+    "omise_unexpected": "⚠️ Omise answered in a way I did not expect. Please try again shortly.",
+    "internal_error": "⚠️ Something went wrong on my side. The bot's owner can find details in the logs.",
+    "button_stale": "This button is no longer valid.",
+}
+
+CATALOG: dict[str, dict[str, str]] = {"en": ENGLISH}
+
+
+def text(key: str, language: str | None = None, /, **params: Any) -> str:
+    """The message ``key`` in ``language`` (English if missing), parameters filled in and escaped."""
+    messages = CATALOG.get(language or DEFAULT_LANGUAGE, ENGLISH)
+    template = messages.get(key) or ENGLISH[key]
+    return _formatter.format(template, **params)
+
+
+class _EscapingFormatter(Formatter):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        formatted = super().format_field(value, format_spec)
+        return formatted if isinstance(value, Html) else html.escape(formatted)
+
+
+_formatter = _EscapingFormatter()

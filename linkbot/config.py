@@ -1,0 +1,146 @@
+"""Settings from the environment and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from linkbot.money import CURRENCIES, Currency
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    telegram_bot_token: SecretStr
+    omise_secret_key: SecretStr
+    telegram_api_url: str = "https://api.telegram.org"
+    omise_api_url: str = "https://api.omise.co"
+    linkbot_allowed_users: Annotated[frozenset[int], NoDecode] = frozenset()
+    linkbot_default_currency: str = "THB"
+    linkbot_database: Path = Path("linkbot.db")
+    linkbot_log_level: str = "INFO"
+    linkbot_poll_interval: float = Field(default=20.0, gt=0)
+    linkbot_watch_days: int = Field(default=30, gt=0)
+    linkbot_timezone: str = "Asia/Bangkok"
+    linkbot_http_listen: str | None = None
+    omise_webhook_secret: SecretStr | None = None
+
+    @field_validator("telegram_bot_token")
+    @classmethod
+    def _token_shape(cls, value: SecretStr) -> SecretStr:
+        token = value.get_secret_value().strip()
+        bot_id, _, secret = token.partition(":")
+        if not (bot_id.isdigit() and secret):
+            raise ValueError("must be the token BotFather gave you, like 123456:ABC-DEF...")
+        return SecretStr(token)
+
+    @field_validator("omise_secret_key")
+    @classmethod
+    def _secret_key_shape(cls, value: SecretStr) -> SecretStr:
+        key = value.get_secret_value().strip()
+        if key.startswith("pkey_"):
+            raise ValueError(
+                "is a public key (pkey_...); public keys cannot create links. "
+                "Use the secret key (skey_test_... or skey_...) from the Omise dashboard"
+            )
+        if not key.startswith("skey_"):
+            raise ValueError("must be an Omise secret key starting with skey_test_ or skey_")
+        return SecretStr(key)
+
+    @field_validator("linkbot_allowed_users", mode="before")
+    @classmethod
+    def _split_users(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [p.strip() for p in value.replace(";", ",").split(",")]
+            try:
+                return frozenset(int(p) for p in parts if p)
+            except ValueError:
+                raise ValueError("must be Telegram user ids separated by commas") from None
+        return value
+
+    @field_validator("linkbot_default_currency")
+    @classmethod
+    def _known_currency(cls, value: str) -> str:
+        code = value.strip().upper()
+        if code not in CURRENCIES:
+            raise ValueError(f"must be one of {', '.join(sorted(CURRENCIES))}")
+        return code
+
+    @field_validator("linkbot_log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @field_validator("linkbot_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("must be an IANA time zone such as Asia/Bangkok") from None
+        return value
+
+    @field_validator("linkbot_http_listen")
+    @classmethod
+    def _listen(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be host:port, such as 0.0.0.0:8080")
+        return value
+
+    @field_validator("telegram_api_url", "omise_api_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
+
+    @property
+    def default_currency(self) -> Currency:
+        return CURRENCIES[self.linkbot_default_currency]
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.linkbot_timezone)
+
+    @property
+    def omise_test_mode(self) -> bool:
+        return self.omise_secret_key.get_secret_value().startswith("skey_test_")
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for scrubbing logs."""
+        values = [self.telegram_bot_token, self.omise_secret_key, self.omise_webhook_secret]
+        return [v.get_secret_value() for v in values if v is not None]
+
+
+def describe_errors(exc: Exception) -> str:
+    """One paragraph naming each variable that is missing or wrong, without its value."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        return f"linkbot: configuration error: {exc}"
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
+        if error["type"] == "missing":
+            lines.append(f"{name} is not set.")
+        else:
+            message = str(error["msg"]).removeprefix("Value error, ")
+            lines.append(f"{name} {message}.")
+    return (
+        "linkbot cannot start: "
+        + " ".join(lines)
+        + " Set it in the environment or in a .env file in the working directory"
+        " (see .env.example)."
+    )

@@ -1,0 +1,228 @@
+"""What the bot does with links, apart from Telegram: create, cancel, inspect, list.
+
+It ties the Omise client to the store, and owns the rules that keep one
+command to one link even when Omise's answer is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+
+from linkbot.commands import LinkRequest
+from linkbot.omise import (
+    Charge,
+    CreateOutcomeUnknown,
+    Link,
+    OmiseClient,
+    OmiseError,
+    OmiseList,
+)
+from linkbot.store import LinkRecord, LinkStatus, Store
+
+logger = logging.getLogger(__name__)
+
+# How far before our own clock a lost create may appear in Omise's list:
+# covers clock skew between this host and Omise.
+RECONCILE_MARGIN = timedelta(minutes=2)
+# Waits before each look at Omise's list after a create whose answer was
+# lost; a link created late in the request shows up within them.
+RECONCILE_DELAYS: tuple[float, ...] = (0.5, 1.5, 3.0)
+PAGE_SIZE = 10
+
+
+class LinkNotCreated(Exception):
+    """A create failed and Omise's list shows no link for it: retrying is safe."""
+
+
+class AlreadyCancelled(Exception):
+    def __init__(self, link: Link) -> None:
+        super().__init__(link.id)
+        self.link = link
+
+
+class AlreadyPaid(Exception):
+    def __init__(self, link: Link) -> None:
+        super().__init__(link.id)
+        self.link = link
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    record: LinkRecord
+    # True when the same command was handled before and already has a reply.
+    answered: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LinkDetails:
+    link: Link
+    charges: OmiseList[Charge]
+
+    @property
+    def paid_charges(self) -> list[Charge]:
+        return [c for c in self.charges.data if c.successful]
+
+    @property
+    def paid_total(self) -> int:
+        return sum(c.amount for c in self.paid_charges)
+
+
+class LinkService:
+    def __init__(
+        self,
+        omise: OmiseClient,
+        store: Store,
+        *,
+        reconcile_delays: Sequence[float] = RECONCILE_DELAYS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.omise = omise
+        self.store = store
+        self._reconcile_delays = tuple(reconcile_delays)
+        self._sleep = sleep
+        self._now = now
+        self._in_flight: set[str] = set()
+
+    async def create(
+        self, request: LinkRequest, *, chat_id: int, creator_id: int, command_key: str
+    ) -> Created | None:
+        """Create the link a command asks for, once per command.
+
+        ``command_key`` names the command message; a second delivery of it
+        returns the first delivery's link, or None while that one is still
+        being handled. Raises :class:`LinkNotCreated` when Omise's answer
+        was lost and no link turned up, :class:`CreateOutcomeUnknown` when
+        not even that could be checked, or another :class:`OmiseError`.
+        """
+        if command_key in self._in_flight:
+            return None
+        self._in_flight.add(command_key)
+        try:
+            return await self._create_once(request, chat_id, creator_id, command_key)
+        finally:
+            self._in_flight.discard(command_key)
+
+    async def _create_once(
+        self, request: LinkRequest, chat_id: int, creator_id: int, key: str
+    ) -> Created:
+        started = self._now()
+        first, link_id = await self.store.claim_command(key, started)
+        if not first:
+            if link_id is not None:
+                record = await self.store.get_link(link_id)
+                if record is not None:
+                    return Created(record, answered=record.message_id is not None)
+            # The first delivery died between asking Omise and recording the
+            # answer: look for its link instead of creating another.
+            received_at = await self.store.command_received_at(key) or started
+            link = await self._reconcile(request, since=received_at)
+        else:
+            try:
+                link = await self.omise.create_link(
+                    amount=request.amount,
+                    currency=request.currency.code,
+                    title=request.title,
+                    description=request.description,
+                    multiple=request.multiple,
+                )
+            except CreateOutcomeUnknown as exc:
+                logger.warning("Create outcome unknown (%s); looking for the link", exc.message)
+                link = await self._reconcile(request, since=started)
+            except OmiseError:
+                await self.store.release_command(key)
+                raise
+        record = LinkRecord(
+            link_id=link.id,
+            chat_id=chat_id,
+            message_id=None,
+            creator_id=creator_id,
+            amount=link.amount,
+            currency=link.currency,
+            title=link.title,
+            description=link.description,
+            multiple=link.multiple,
+            payment_uri=link.payment_uri,
+            created_at=link.created_at,
+            recorded_at=self._now(),
+        )
+        await self.store.add_link_for_command(key, record)
+        return Created(record)
+
+    async def _reconcile(self, request: LinkRequest, *, since: datetime) -> Link:
+        """Find the link a lost create made, or prove there is none.
+
+        Raises :class:`CreateOutcomeUnknown` if Omise cannot be asked.
+        """
+        last_error: OmiseError | None = None
+        for delay in self._reconcile_delays:
+            await self._sleep(delay)
+            try:
+                found = await self._find_created(request, since - RECONCILE_MARGIN)
+            except OmiseError as exc:
+                last_error = exc
+                continue
+            if found is not None:
+                logger.info("Adopted link %s created by a create whose answer was lost", found.id)
+                return found
+            last_error = None
+        if last_error is not None:
+            raise CreateOutcomeUnknown(last_error)
+        raise LinkNotCreated()
+
+    async def _find_created(self, request: LinkRequest, since: datetime) -> Link | None:
+        page = await self.omise.list_links(from_=since, order="reverse_chronological", limit=100)
+        candidates = [
+            link
+            for link in page.data
+            if not link.deleted
+            and link.amount == request.amount
+            and link.currency == request.currency.code
+            and link.title == request.title
+            and link.description == request.description
+            and link.multiple == request.multiple
+        ]
+        taken = await self.store.known_link_ids([link.id for link in candidates])
+        fresh = [link for link in candidates if link.id not in taken]
+        return fresh[-1] if fresh else None  # the oldest: the one the lost request made first
+
+    async def record_reply(self, record: LinkRecord, message_id: int) -> LinkRecord:
+        await self.store.set_message(record.link_id, message_id)
+        return replace(record, message_id=message_id)
+
+    async def cancel(self, link_id: str) -> Link:
+        """Deactivate a link. Raises AlreadyCancelled or AlreadyPaid when there is nothing to do."""
+        link = await self.omise.retrieve_link(link_id)
+        if link.deleted:
+            await self._set_status(link_id, LinkStatus.CANCELLED)
+            raise AlreadyCancelled(link)
+        if link.paid:
+            raise AlreadyPaid(link)
+        destroyed = await self.omise.destroy_link(link_id)
+        await self._set_status(link_id, LinkStatus.CANCELLED)
+        if isinstance(destroyed, Link):
+            return destroyed
+        return link.model_copy(update={"deleted": True, "deleted_at": self._now()})
+
+    async def details(self, link_id: str) -> LinkDetails:
+        link = await self.omise.retrieve_link(link_id)
+        charges = await self.omise.list_link_charges(
+            link_id, limit=100, order="reverse_chronological"
+        )
+        return LinkDetails(link, charges)
+
+    async def account_links(self, page: int) -> OmiseList[Link]:
+        return await self.omise.list_links(
+            offset=page * PAGE_SIZE, limit=PAGE_SIZE, order="reverse_chronological"
+        )
+
+    async def chat_links(self, chat_id: int, page: int) -> tuple[list[LinkRecord], int]:
+        return await self.store.chat_links(chat_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+
+    async def _set_status(self, link_id: str, status: LinkStatus) -> None:
+        if await self.store.get_link(link_id) is not None:
+            await self.store.set_status(link_id, status)

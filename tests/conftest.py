@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import respx
+from telegram import Update
+from telegram.ext import Application
+
+from linkbot.bot import build_application
+from linkbot.config import Settings
+from linkbot.links import LinkService
+from linkbot.omise import OmiseClient
+from linkbot.store import Store
+from tests import fakes
+
+OMISE_URL = "https://api.omise.test"
+TELEGRAM_URL = "https://telegram.test"
+MERCHANT = 1111
+CUSTOMER = 2222
+GROUP = fakes.group_chat()
+
+
+async def no_sleep(_: float) -> None:
+    return None
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": fakes.BOT_TOKEN,
+        "omise_secret_key": fakes.OMISE_KEY,
+        "telegram_api_url": TELEGRAM_URL,
+        "omise_api_url": OMISE_URL,
+        "linkbot_allowed_users": str(MERCHANT),
+        "linkbot_database": tmp_path / "linkbot.db",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def fake_omise() -> fakes.FakeOmise:
+    return fakes.FakeOmise()
+
+
+@pytest.fixture
+def fake_telegram() -> fakes.FakeTelegram:
+    return fakes.FakeTelegram()
+
+
+@pytest.fixture
+def mock_http(
+    fake_omise: fakes.FakeOmise, fake_telegram: fakes.FakeTelegram
+) -> Iterator[respx.MockRouter]:
+    """Every HTTP call goes to the fakes; anything else fails the test."""
+    with respx.mock(assert_all_called=False) as router:
+        router.route(url__startswith=OMISE_URL).mock(side_effect=fakes.respx_handler(fake_omise))
+        router.route(url__startswith=TELEGRAM_URL).mock(
+            side_effect=fakes.respx_handler(fake_telegram)
+        )
+        yield router
+
+
+@pytest.fixture
+async def store(settings: Settings) -> AsyncIterator[Store]:
+    store = Store.sqlite(settings.linkbot_database)
+    await store.initialize()
+    yield store
+    await store.close()
+
+
+@pytest.fixture
+async def omise(settings: Settings) -> AsyncIterator[OmiseClient]:
+    async with OmiseClient(settings.omise_secret_key, base_url=OMISE_URL, sleep=no_sleep) as client:
+        yield client
+
+
+@pytest.fixture
+def link_service(omise: OmiseClient, store: Store) -> LinkService:
+    return LinkService(omise, store, reconcile_delays=(0, 0, 0), sleep=no_sleep)
+
+
+class Chat:
+    """Drives the real Application with updates shaped as Telegram sends them."""
+
+    def __init__(self, app: Application, telegram: fakes.FakeTelegram) -> None:  # type: ignore[type-arg]
+        self.app = app
+        self.telegram = telegram
+
+    async def feed(self, data: dict[str, Any]) -> None:
+        await self.app.process_update(Update.de_json(data, self.app.bot))
+
+    async def send(
+        self,
+        text: str,
+        *,
+        user_id: int = MERCHANT,
+        chat: dict[str, Any] | None = None,
+        reply_to: dict[str, Any] | None = None,
+        message_id: int | None = None,
+    ) -> dict[str, Any]:
+        update = fakes.command_update(
+            text,
+            user_id=user_id,
+            chat=chat or fakes.private_chat(user_id),
+            reply_to=reply_to,
+            message_id=message_id,
+        )
+        await self.feed(update)
+        return update
+
+    async def press(self, data: str, message: dict[str, Any], *, user_id: int = MERCHANT) -> None:
+        await self.feed(fakes.callback_update(data, user_id=user_id, message=message))
+
+    def replies(self) -> list[dict[str, Any]]:
+        return self.telegram.sent("sendMessage")
+
+    def last_reply(self) -> dict[str, Any]:
+        replies = self.replies()
+        assert replies, "the bot sent no message"
+        return replies[-1]
+
+    def last_text(self) -> str:
+        return str(self.last_reply()["text"])
+
+    def last_message(self) -> dict[str, Any]:
+        """The message Telegram made of the bot's last sendMessage (to reply to or press)."""
+        assert self.telegram.messages, "the bot sent no message"
+        return self.telegram.messages[-1]
+
+
+@pytest.fixture
+async def chat(
+    settings: Settings,
+    link_service: LinkService,
+    mock_http: respx.MockRouter,
+    fake_telegram: fakes.FakeTelegram,
+) -> AsyncIterator[Chat]:
+    app = build_application(settings, link_service, rate_limiter=False)
+    async with app:
+        yield Chat(app, fake_telegram)

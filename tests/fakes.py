@@ -1,0 +1,621 @@
+"""Local stand-ins for the Omise API and the Telegram Bot API.
+
+Each fake is a plain state machine, ``handle(...) -> Answer``, so the same
+behaviour serves two ways: as a respx side effect inside a test's event
+loop, and as a real HTTP server on 127.0.0.1 for end-to-end tests and
+benchmarks (:func:`serve`). Faults can be queued on either.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import httpx
+
+OMISE_KEY = "skey_test_5xa9q0linkbotsecretkey"
+BOT_TOKEN = "123456789:AAEfakeTokenForLinkbotTests_0123456"
+BOT_ID = 123456789
+BOT_USERNAME = "linkbot_test_bot"
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    # "drop": close the connection without an answer, after the request was read.
+    drop: bool = False
+    delay: float = 0.0
+
+
+@dataclass
+class Fault:
+    """What to do instead of answering the next matching request."""
+
+    match: str  # "POST /links", "GET /links", "sendMessage", ... ("*" for any)
+    status: int = 500
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    delay: float = 0.0
+    # Whether the request still takes effect (a create whose answer is lost).
+    apply: bool = False
+    times: int = 1
+
+
+class _Faults:
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        self._faults.append(fault)
+
+    def take(self, key: str) -> Fault | None:
+        for fault in self._faults:
+            if fault.match in (key, "*") or key.startswith(fault.match + " "):
+                fault.times -= 1
+                if fault.times <= 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _id(prefix: str) -> str:
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+    return prefix + "".join(secrets.choice(alphabet) for _ in range(19))
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class FakeOmise:
+    """Enough of the Omise API for links and their charges, 2019-05-29 shapes."""
+
+    minimums: ClassVar[dict[str, int]] = {"THB": 2000, "SGD": 100, "MYR": 100, "JPY": 100}
+
+    def __init__(self, secret_key: str = OMISE_KEY, latency: float = 0.0) -> None:
+        self.secret_key = secret_key
+        self.latency = latency
+        self.links: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self.requests: list[str] = []
+        self.faults = _Faults()
+        self._lock = threading.Lock()
+
+    # Test controls
+
+    def fail(self, match: str, **kwargs: Any) -> None:
+        self.faults.add(Fault(match, **kwargs))
+
+    def add_link(
+        self,
+        amount: int = 7440,
+        currency: str = "THB",
+        title: str = "Hot Latte",
+        description: str | None = None,
+        multiple: bool = False,
+        created_at: str | None = None,
+    ) -> dict[str, Any]:
+        with self._lock:
+            return self._create(
+                {
+                    "amount": str(amount),
+                    "currency": currency,
+                    "title": title,
+                    "description": description or title,
+                    "multiple": str(multiple).lower(),
+                },
+                created_at=created_at,
+            )
+
+    def pay(self, link_id: str, *, status: str = "successful") -> dict[str, Any]:
+        """A customer pays through the link (or tries: status "failed")."""
+        with self._lock:
+            link = self.links[link_id]
+            charge = {
+                "object": "charge",
+                "id": _id("chrg_test_"),
+                "livemode": False,
+                "location": None,
+                "amount": link["amount"],
+                "currency": link["currency"],
+                "status": status,
+                "paid": status == "successful",
+                "link": link_id,
+                "description": link["description"],
+                "created_at": _now(),
+                "paid_at": _now() if status == "successful" else None,
+            }
+            charge["location"] = f"/charges/{charge['id']}"
+            self.charges[charge["id"]] = charge
+            link["charges"]["data"].append(charge)
+            link["charges"]["total"] += 1
+            if status == "successful":
+                link["used"] = True
+                link["used_at"] = _now()
+            return charge
+
+    def delete(self, link_id: str) -> None:
+        with self._lock:
+            self.links[link_id].update(deleted=True, deleted_at=_now())
+
+    def count(self, prefix: str) -> int:
+        return sum(1 for r in self.requests if r.startswith(prefix))
+
+    # The API
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        url = urllib.parse.urlsplit(target)
+        path = url.path
+        query = dict(urllib.parse.parse_qsl(url.query))
+        form = dict(urllib.parse.parse_qsl(body.decode())) if body else {}
+        key = f"{method} {path}"
+        with self._lock:
+            self.requests.append(key)
+            fault = self.faults.take(key)
+            if fault is not None and not fault.apply:
+                return Answer(
+                    fault.status,
+                    fault.body or _error("internal_error", "fault"),
+                    fault.headers,
+                    fault.drop,
+                    fault.delay or self.latency,
+                )
+            if not self._authorized(headers):
+                answer = Answer(401, _error("authentication_failure", "authentication failed"))
+            else:
+                answer = self._route(method, path, query, form)
+            if fault is not None:  # applied, but the answer is lost
+                return Answer(
+                    fault.status,
+                    fault.body or _error("internal_error", "fault"),
+                    fault.headers,
+                    fault.drop,
+                    fault.delay,
+                )
+            answer.delay = self.latency
+            return answer
+
+    def _authorized(self, headers: dict[str, str]) -> bool:
+        expected = "Basic " + base64.b64encode(f"{self.secret_key}:".encode()).decode()
+        return headers.get("authorization") == expected
+
+    def _route(self, method: str, path: str, query: dict[str, str], form: dict[str, str]) -> Answer:
+        parts = path.strip("/").split("/")
+        if parts == ["links"] and method == "POST":
+            return self._post_link(form)
+        if parts == ["links"] and method == "GET":
+            return Answer(200, self._list(list(self.links.values()), "/links", query))
+        if len(parts) >= 2 and parts[0] == "links":
+            link = self.links.get(parts[1])
+            if link is None:
+                return Answer(404, _error("not_found", f"link {parts[1]} was not found"))
+            if len(parts) == 2 and method == "GET":
+                return Answer(200, link)
+            if len(parts) == 2 and method == "DELETE":
+                if not link["deleted"]:
+                    link.update(deleted=True, deleted_at=_now())
+                return Answer(200, link)
+            if parts[2:] == ["charges"] and method == "GET":
+                charges = [c for c in self.charges.values() if c["link"] == link["id"]]
+                return Answer(200, self._list(charges, f"{path}", query))
+        if len(parts) == 2 and parts[0] == "charges" and method == "GET":
+            charge = self.charges.get(parts[1])
+            if charge is None:
+                return Answer(404, _error("not_found", f"charge {parts[1]} was not found"))
+            return Answer(200, charge)
+        return Answer(404, _error("not_found", "not found"))
+
+    def _post_link(self, form: dict[str, str]) -> Answer:
+        missing = [k for k in ("amount", "currency", "title", "description") if not form.get(k)]
+        if missing:
+            return Answer(400, _error("bad_request", f"{missing[0]} is required"))
+        if not form["amount"].isdigit() or int(form["amount"]) <= 0:
+            return Answer(400, _error("invalid_amount", "amount must be a positive integer"))
+        currency = form["currency"].upper()
+        if int(form["amount"]) < self.minimums.get(currency, 1):
+            return Answer(400, _error("invalid_amount", "amount must be at least 20 thb"))
+        return Answer(200, self._create(form))
+
+    def _create(self, form: dict[str, str], created_at: str | None = None) -> dict[str, Any]:
+        link_id = _id("link_test_")
+        link = {
+            "object": "link",
+            "id": link_id,
+            "livemode": False,
+            "location": f"/links/{link_id}",
+            "deleted": False,
+            "multiple": form.get("multiple") == "true",
+            "used": False,
+            "currency": form["currency"].upper(),
+            "amount": int(form["amount"]),
+            "charges": {
+                "object": "list",
+                "data": [],
+                "limit": 20,
+                "offset": 0,
+                "total": 0,
+                "location": f"/links/{link_id}/charges",
+                "order": "chronological",
+                "from": "1970-01-01T00:00:00Z",
+                "to": _now(),
+            },
+            "description": form["description"],
+            "title": form["title"],
+            "payment_uri": f"https://link.omise.test/{link_id[10:].upper()}",
+            "created_at": created_at or _now(),
+            "used_at": None,
+            "deleted_at": None,
+        }
+        self.links[link_id] = link
+        return link
+
+    def _list(
+        self, items: list[dict[str, Any]], location: str, query: dict[str, str]
+    ) -> dict[str, Any]:
+        items = sorted(items, key=lambda i: (i["created_at"], i["id"]))
+        if "from" in query:
+            items = [i for i in items if _parse_time(i["created_at"]) >= _parse_time(query["from"])]
+        if "to" in query:
+            items = [i for i in items if _parse_time(i["created_at"]) <= _parse_time(query["to"])]
+        order = query.get("order", "chronological")
+        if order == "reverse_chronological":
+            items.reverse()
+        offset, limit = int(query.get("offset", 0)), min(int(query.get("limit", 20)), 100)
+        return {
+            "object": "list",
+            "from": query.get("from", "1970-01-01T00:00:00Z"),
+            "to": query.get("to", _now()),
+            "offset": offset,
+            "limit": limit,
+            "total": len(items),
+            "order": order,
+            "location": location,
+            "data": items[offset : offset + limit],
+        }
+
+
+def _error(code: str, message: str) -> dict[str, str]:
+    return {
+        "object": "error",
+        "location": "https://www.omise.co/api-errors",
+        "code": code,
+        "message": message,
+    }
+
+
+class FakeTelegram:
+    """Enough of the Bot API for linkbot: updates in, messages out, everything recorded."""
+
+    def __init__(self, token: str = BOT_TOKEN) -> None:
+        self.token = token
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        # The messages sendMessage made, as Telegram returned them.
+        self.messages: list[dict[str, Any]] = []
+        self.faults = _Faults()
+        self._updates: list[dict[str, Any]] = []
+        self._next_update_id = 1000
+        self._next_message_id = 500
+        self._lock = threading.Condition()
+
+    # Test controls
+
+    def fail(self, match: str, **kwargs: Any) -> None:
+        self.faults.add(Fault(match, **kwargs))
+
+    def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            update = {**update, "update_id": self._next_update_id}
+            self._next_update_id += 1
+            self._updates.append(update)
+            self._lock.notify_all()
+            return update
+
+    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        with self._lock:
+            return [params for name, params in self.calls if name == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = self.sent(method)
+            if len(found) >= count:
+                return found
+            time.sleep(0.02)
+        raise AssertionError(f"expected {count} {method} call(s), saw {len(self.sent(method))}")
+
+    # The API
+
+    def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> Answer:
+        path = urllib.parse.urlsplit(target).path
+        prefix = f"/bot{self.token}/"
+        if not path.startswith(prefix):
+            return Answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+        name = path[len(prefix) :]
+        params = _telegram_params(headers.get("content-type", ""), body)
+        with self._lock:
+            if name != "getUpdates":
+                self.calls.append((name, params))
+            fault = self.faults.take(name)
+        if fault is not None:
+            body_ = fault.body or {
+                "ok": False,
+                "error_code": fault.status,
+                "description": "Internal Server Error",
+            }
+            return Answer(fault.status, body_, fault.headers, fault.drop, fault.delay)
+        if name == "getUpdates":
+            return Answer(200, {"ok": True, "result": self._get_updates(params)})
+        refusal = _refuse_text(params) if name in ("sendMessage", "editMessageText") else None
+        if refusal:
+            return Answer(400, {"ok": False, "error_code": 400, "description": refusal})
+        result = self._result(name, params)
+        if name == "sendMessage":
+            with self._lock:
+                self.messages.append(result)
+        return Answer(200, {"ok": True, "result": result})
+
+    def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        wait = min(float(params.get("timeout") or 0), 0.5)
+        with self._lock:
+            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if not self._updates and wait:
+                self._lock.wait(wait)
+            return list(self._updates)
+
+    def _result(self, name: str, params: dict[str, Any]) -> Any:
+        if name == "getMe":
+            return {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Linkbot",
+                "username": BOT_USERNAME,
+                "can_join_groups": True,
+                "can_read_all_group_messages": False,
+                "supports_inline_queries": False,
+            }
+        if name in ("sendMessage", "editMessageText"):
+            chat_id = int(params["chat_id"])
+            if name == "sendMessage":
+                with self._lock:
+                    self._next_message_id += 1
+                    message_id = self._next_message_id
+            else:
+                message_id = int(params["message_id"])
+            chat = (
+                {"id": chat_id, "type": "private", "first_name": "Merchant"}
+                if chat_id > 0
+                else {"id": chat_id, "type": "supergroup", "title": "Shop"}
+            )
+            message = {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "from": {
+                    "id": BOT_ID,
+                    "is_bot": True,
+                    "first_name": "Linkbot",
+                    "username": BOT_USERNAME,
+                },
+                "text": params.get("text", ""),
+            }
+            if params.get("reply_markup"):
+                message["reply_markup"] = params["reply_markup"]
+            return message
+        return True
+
+
+_TELEGRAM_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "span",
+    "tg-spoiler",
+    "a",
+    "code",
+    "pre",
+    "blockquote",
+    "tg-emoji",
+}
+
+
+class _HtmlChecker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.problem: str | None = None
+        self.length = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _TELEGRAM_TAGS:
+            self.problem = f'Unsupported start tag "{tag}"'
+        self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.problem = f'Unexpected end tag "{tag}"'
+
+    def handle_data(self, data: str) -> None:
+        self.length += len(data)
+
+
+def _refuse_text(params: dict[str, Any]) -> str | None:
+    """What Telegram would say to this text, or None if it would take it."""
+    text = str(params.get("text", ""))
+    if params.get("parse_mode") != "HTML":
+        length = len(text)
+    else:
+        if re.search(r"&(?![a-zA-Z]+;|#\d+;|#x[0-9a-fA-F]+;)", text):
+            return "Bad Request: can't parse entities: unescaped &"
+        checker = _HtmlChecker()
+        checker.feed(text)
+        checker.close()
+        if checker.problem or checker.open:
+            return f"Bad Request: can't parse entities: {checker.problem or 'unclosed tag'}"
+        length = checker.length
+    if not text.strip():
+        return "Bad Request: message text is empty"
+    if length > 4096:
+        return "Bad Request: message is too long"
+    return None
+
+
+def _telegram_params(content_type: str, body: bytes) -> dict[str, Any]:
+    if not body:
+        return {}
+    if content_type.startswith("application/json"):
+        raw: dict[str, Any] = json.loads(body)
+    else:
+        raw = dict(urllib.parse.parse_qsl(body.decode()))
+    params: dict[str, Any] = {}
+    for key, value in raw.items():
+        if value in ("true", "false"):
+            value = value == "true"
+        elif isinstance(value, str) and value[:1] in "[{":
+            with suppress(ValueError):
+                value = json.loads(value)
+        params[key] = value
+    return params
+
+
+# As a respx side effect
+
+
+def respx_handler(fake: FakeOmise | FakeTelegram) -> Callable[[httpx.Request], httpx.Response]:
+    def side_effect(request: httpx.Request) -> httpx.Response:
+        target = request.url.raw_path.decode()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        answer = fake.handle(request.method, target, headers, request.read())
+        if answer.drop:
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
+        if answer.delay:
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(answer.status, json=answer.body, headers=answer.headers)
+
+    return side_effect
+
+
+# As a real HTTP server on 127.0.0.1
+
+
+@contextmanager
+def serve(fake: FakeOmise | FakeTelegram) -> Iterator[str]:
+    """Serve ``fake`` on 127.0.0.1 on a free port; yields its base URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            answer = fake.handle(self.command, self.path, headers, body)
+            if answer.delay:
+                time.sleep(answer.delay)
+            if answer.drop:
+                self.close_connection = True
+                self.connection.close()
+                return
+            payload = json.dumps(answer.body).encode()
+            self.send_response(answer.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in answer.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_DELETE = _serve
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# Updates as Telegram sends them
+
+_message_ids = iter(range(1, 10**9))
+
+
+def user(user_id: int, first_name: str = "Nok") -> dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+
+
+def private_chat(user_id: int) -> dict[str, Any]:
+    return {"id": user_id, "type": "private", "first_name": "Nok"}
+
+
+def group_chat(chat_id: int = -1001234567890) -> dict[str, Any]:
+    return {"id": chat_id, "type": "supergroup", "title": "Café Nok"}
+
+
+def command_update(
+    text: str,
+    *,
+    user_id: int,
+    chat: dict[str, Any],
+    reply_to: dict[str, Any] | None = None,
+    message_id: int | None = None,
+) -> dict[str, Any]:
+    """A message update carrying a command, with the bot_command entity Telegram adds."""
+    command = text.split(None, 1)[0]
+    message: dict[str, Any] = {
+        "message_id": message_id or next(_message_ids),
+        "from": user(user_id),
+        "chat": chat,
+        "date": int(time.time()),
+        "text": text,
+        "entities": [{"offset": 0, "length": len(command), "type": "bot_command"}],
+    }
+    if reply_to is not None:
+        message["reply_to_message"] = reply_to
+    return {"update_id": next(_message_ids), "message": message}
+
+
+def callback_update(data: str, *, user_id: int, message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "update_id": next(_message_ids),
+        "callback_query": {
+            "id": str(next(_message_ids)),
+            "from": user(user_id),
+            "chat_instance": "-8123456789",
+            "message": message,
+            "data": data,
+        },
+    }
