@@ -1,0 +1,61 @@
+"""Run the real ``linkbot`` process against the local fakes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from tests import fakes
+
+
+class BotProcess:
+    def __init__(self, workdir: Path, telegram_url: str, omise_url: str, **env: str) -> None:
+        self.workdir = workdir
+        self.env = {
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_"))
+            },
+            "TELEGRAM_BOT_TOKEN": fakes.BOT_TOKEN,
+            "OMISE_SECRET_KEY": fakes.OMISE_KEY,
+            "TELEGRAM_API_URL": telegram_url,
+            "OMISE_API_URL": omise_url,
+            "LINKBOT_DATABASE": str(workdir / "linkbot.db"),
+            "LINKBOT_LOG_LEVEL": "DEBUG",
+            **env,
+        }
+        self.log_path = workdir / "linkbot.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> BotProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "linkbot"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        assert self.proc is not None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
