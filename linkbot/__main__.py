@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import timedelta
 
 from pydantic import ValidationError as SettingsError
 from telegram import Bot, Update
@@ -16,10 +17,13 @@ from telegram.error import InvalidToken, TelegramError
 from linkbot import __version__, logs
 from linkbot.bot import build_application
 from linkbot.bot.app import register_commands
+from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
 from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
+from linkbot.payments import PaymentWatcher
 from linkbot.store import Store
+from linkbot.web import WebServer, create_app
 
 logger = logging.getLogger("linkbot")
 
@@ -60,14 +64,17 @@ async def run(settings: Settings) -> int:
             "LINKBOT_ALLOWED_USERS is empty: nobody may create links. "
             "Send /start to the bot to learn your Telegram id, then add it."
         )
-    store = Store.sqlite(settings.linkbot_database)
-    await store.initialize()
-    async with omise_client(settings) as omise:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    async with contextlib.AsyncExitStack() as resources:
+        store = Store.sqlite(settings.linkbot_database)
+        await store.initialize()
+        resources.push_async_callback(store.close)
+        omise = await resources.enter_async_context(omise_client(settings))
         application = build_application(settings, LinkService(omise, store))
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
         try:
             await application.initialize()
         except InvalidToken:
@@ -76,32 +83,46 @@ async def run(settings: Settings) -> int:
         except TelegramError as exc:
             logger.error("Could not reach Telegram: %s", exc)
             return EXIT_FAILURE
+        resources.push_async_callback(application.shutdown)
         await register_commands(application)
+
+        watcher = PaymentWatcher(
+            omise,
+            store,
+            TelegramAnnouncer(application.bot, settings.timezone),
+            horizon=timedelta(days=settings.linkbot_watch_days),
+        )
+        web = None
+        if settings.linkbot_http_listen:
+            web = WebServer(
+                create_app(watcher, settings.omise_webhook_secret), settings.linkbot_http_listen
+            )
+            await web.start()
+            logger.info("Serving Omise webhooks on %s", settings.linkbot_http_listen)
+
+        updater = application.updater
+        assert updater is not None
+        await updater.start_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+        await application.start()
+        watching = asyncio.create_task(watcher.run(settings.linkbot_poll_interval, stop))
+        logger.info(
+            "linkbot %s running as @%s (Omise %s mode)",
+            __version__,
+            application.bot.username,
+            "test" if settings.omise_test_mode else "live",
+        )
+
+        await stop.wait()
+        logger.info("Stopping: finishing commands in progress")
+        if web is not None:
+            await web.stop()
+        await updater.stop()
         try:
-            assert application.updater is not None
-            await application.updater.start_polling(
-                allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY]
-            )
-            await application.start()
-            logger.info(
-                "linkbot %s running as @%s (Omise %s mode)",
-                __version__,
-                application.bot.username,
-                "test" if settings.omise_test_mode else "live",
-            )
-            await stop.wait()
-            logger.info("Stopping: finishing commands in progress")
-            await application.updater.stop()
-            try:
-                await asyncio.wait_for(application.stop(), SHUTDOWN_GRACE)
-            except TimeoutError:
-                logger.warning(
-                    "Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE
-                )
-        finally:
-            with contextlib.suppress(Exception):
-                await application.shutdown()
-            await store.close()
+            await asyncio.wait_for(application.stop(), SHUTDOWN_GRACE)
+        except TimeoutError:
+            logger.warning("Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(watching, SHUTDOWN_GRACE)
     logger.info("Stopped")
     return 0
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,8 @@ links = Table(
     Column("paid_at", _UTCDateTime),
     Column("paid_count", Integer, nullable=False, default=0),
     Column("paid_total", BigInteger, nullable=False, default=0),
+    # How many charges (of any status) Omise listed for the link when last looked at.
+    Column("charges_seen", Integer, nullable=False, default=0),
 )
 
 # One row per command message that asked for a link, so that the same
@@ -101,6 +103,11 @@ charges = Table(
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("paid_at", _UTCDateTime, nullable=False),
+    # Its place among its link's payments, and the link's total with it.
+    Column("position", Integer, nullable=False, default=1),
+    Column("running_total", BigInteger, nullable=False, default=0),
+    # Set by the one pass that is announcing it; expires so a crash does not lose it.
+    Column("claimed_at", _UTCDateTime),
     Column("announced_at", _UTCDateTime),
 )
 
@@ -123,6 +130,15 @@ class LinkRecord:
     paid_at: datetime | None = None
     paid_count: int = 0
     paid_total: int = 0
+    charges_seen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class OpenLink:
+    link_id: str
+    created_at: datetime
+    status: LinkStatus
+    charges_seen: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +148,9 @@ class ChargeRecord:
     amount: int
     currency: str
     paid_at: datetime
+    position: int = 1
+    running_total: int = 0
+    claimed_at: datetime | None = None
     announced_at: datetime | None = None
 
 
@@ -206,17 +225,23 @@ class Store:
         async with self._engine.connect() as conn:
             return set((await conn.execute(query)).scalars())
 
-    async def open_links(self, since: datetime) -> list[LinkRecord]:
-        """Active links and reusable links not cancelled, created since ``since``, oldest first."""
+    async def open_links(self, since: datetime) -> list[OpenLink]:
+        """Links still payable (active, or reusable and not cancelled) created since ``since``.
+
+        Only what the payment watcher compares, oldest first: it runs every
+        pass over every open link, so it reads no more than it needs.
+        """
+        c = links.c
         query = (
-            select(links)
-            .where(links.c.status != LinkStatus.CANCELLED.value)
-            .where((links.c.status == LinkStatus.ACTIVE.value) | links.c.multiple)
-            .where(links.c.created_at >= since)
-            .order_by(links.c.created_at)
+            select(c.link_id, c.created_at, c.status, c.charges_seen)
+            .where(c.status != LinkStatus.CANCELLED.value)
+            .where((c.status == LinkStatus.ACTIVE.value) | c.multiple)
+            .where(c.created_at >= since)
+            .order_by(c.created_at)
         )
         async with self._engine.connect() as conn:
-            return [_link(r._mapping) for r in (await conn.execute(query)).all()]
+            rows = (await conn.execute(query)).all()
+        return [OpenLink(row[0], row[1], LinkStatus(row[2]), row[3]) for row in rows]
 
     async def set_message(self, link_id: str, message_id: int) -> None:
         await self._update_link(link_id, message_id=message_id)
@@ -287,6 +312,13 @@ class Store:
                 "paid_at": func.coalesce(link.paid_at, charge.paid_at),
             }
             await conn.execute(update(links).where(link.link_id == charge.link_id).values(**values))
+            totals = select(link.paid_count, link.paid_total).where(link.link_id == charge.link_id)
+            position, running_total = (await conn.execute(totals)).one()
+            await conn.execute(
+                update(charges)
+                .where(charges.c.charge_id == charge.charge_id)
+                .values(position=position, running_total=running_total)
+            )
             await conn.execute(
                 update(links)
                 .where(link.link_id == charge.link_id, link.multiple.is_(False))
@@ -294,25 +326,47 @@ class Store:
             )
             return True
 
+    async def set_charges_seen(self, link_id: str, count: int) -> None:
+        await self._update_link(link_id, charges_seen=count)
+
     async def unannounced_charges(self) -> list[ChargeRecord]:
-        query = select(charges).where(charges.c.announced_at.is_(None)).order_by(charges.c.paid_at)
+        query = (
+            select(charges)
+            .where(charges.c.announced_at.is_(None))
+            .order_by(charges.c.link_id, charges.c.position)
+        )
         async with self._engine.connect() as conn:
             return [ChargeRecord(**r._mapping) for r in (await conn.execute(query)).all()]
 
-    async def mark_announced(self, charge_id: str, announced_at: datetime) -> bool:
-        """Mark a charge announced; False if another pass already did."""
+    async def claim_announcement(self, charge_id: str, now: datetime, lease: timedelta) -> bool:
+        """Claim the right to announce a charge; only one claimant wins.
+
+        A claim older than ``lease`` is taken to belong to a process that
+        died before it could announce, and can be claimed again.
+        """
+        c = charges.c
         async with self._engine.begin() as conn:
             result = await conn.execute(
                 update(charges)
-                .where(charges.c.charge_id == charge_id, charges.c.announced_at.is_(None))
-                .values(announced_at=announced_at)
+                .where(c.charge_id == charge_id, c.announced_at.is_(None))
+                .where(c.claimed_at.is_(None) | (c.claimed_at < now - lease))
+                .values(claimed_at=now)
             )
             return bool(result.rowcount)
 
-    async def charge_count(self, link_id: str) -> int:
-        query = select(func.count()).select_from(charges).where(charges.c.link_id == link_id)
-        async with self._engine.connect() as conn:
-            return int((await conn.execute(query)).scalar_one())
+    async def release_announcement(self, charge_id: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(charges).where(charges.c.charge_id == charge_id).values(claimed_at=None)
+            )
+
+    async def mark_announced(self, charge_id: str, announced_at: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(charges)
+                .where(charges.c.charge_id == charge_id)
+                .values(announced_at=announced_at, claimed_at=None)
+            )
 
 
 def _link_values(record: LinkRecord) -> dict[str, Any]:

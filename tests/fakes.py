@@ -203,17 +203,18 @@ class FakeOmise:
         if parts == ["links"] and method == "POST":
             return self._post_link(form)
         if parts == ["links"] and method == "GET":
-            return Answer(200, self._list(list(self.links.values()), "/links", query))
+            listed = [_render(link) for link in self.links.values()]
+            return Answer(200, self._list(listed, "/links", query))
         if len(parts) >= 2 and parts[0] == "links":
             link = self.links.get(parts[1])
             if link is None:
                 return Answer(404, _error("not_found", f"link {parts[1]} was not found"))
             if len(parts) == 2 and method == "GET":
-                return Answer(200, link)
+                return Answer(200, _render(link))
             if len(parts) == 2 and method == "DELETE":
                 if not link["deleted"]:
                     link.update(deleted=True, deleted_at=_now())
-                return Answer(200, link)
+                return Answer(200, _render(link))
             if parts[2:] == ["charges"] and method == "GET":
                 charges = [c for c in self.charges.values() if c["link"] == link["id"]]
                 return Answer(200, self._list(charges, f"{path}", query))
@@ -233,7 +234,7 @@ class FakeOmise:
         currency = form["currency"].upper()
         if int(form["amount"]) < self.minimums.get(currency, 1):
             return Answer(400, _error("invalid_amount", "amount must be at least 20 thb"))
-        return Answer(200, self._create(form))
+        return Answer(200, _render(self._create(form)))
 
     def _create(self, form: dict[str, str], created_at: str | None = None) -> dict[str, Any]:
         link_id = _id("link_test_")
@@ -291,6 +292,12 @@ class FakeOmise:
             "location": location,
             "data": items[offset : offset + limit],
         }
+
+
+def _render(link: dict[str, Any]) -> dict[str, Any]:
+    """A link as Omise sends it: its embedded charges list holds the first 20 only."""
+    charges = link["charges"]
+    return {**link, "charges": {**charges, "data": charges["data"][:20]}}
 
 
 def _error(code: str, message: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 from linkbot.bot import views
 from linkbot.bot.access import Access
 from linkbot.bot.messages import text
+from linkbot.bot.notices import refresh_link_message
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
 from linkbot.links import AlreadyCancelled, AlreadyPaid, LinkNotCreated, LinkService
@@ -148,7 +149,7 @@ async def _links_page(found: Services, chat: Chat | None, page: int) -> Reply:
         return views.account_links(await found.links.account_links(page), page)
     assert chat is not None
     records, total = await found.links.chat_links(chat.id, page)
-    return views.chat_links(records, total, page)
+    return views.chat_links(records, total, page, found.zone)
 
 
 @for_managers
@@ -184,23 +185,14 @@ async def _cancel(update: Update, found: Services, link_id: str) -> Reply:
 
 
 async def _refresh_link_message(update: Update, found: Services, link_id: str) -> None:
-    """Show the link's new state in the message it was posted in."""
     record = await found.links.store.get_link(link_id)
-    if record is None or record.message_id is None:
+    if record is None:
         return
-    reply = views.link_message(record, found.zone)
     try:
-        await update.get_bot().edit_message_text(
-            reply.text,
-            chat_id=record.chat_id,
-            message_id=record.message_id,
-            parse_mode="HTML",
-            reply_markup=reply.markup,
-            disable_web_page_preview=True,
-        )
+        await refresh_link_message(update.get_bot(), record, found.zone)
     except TelegramError as exc:
-        # An old or deleted message cannot be edited; the reply still says what happened.
-        logger.info("Could not update the message of %s: %s", link_id, exc)
+        # The reply still says what happened; the old message just lags behind.
+        logger.warning("Could not update the message of %s: %s", link_id, exc)
 
 
 @for_managers

@@ -110,12 +110,14 @@ ENGLISH: dict[str, str] = {
     "links_header_account": "<b>Links on the Omise account</b> ({first}–{last} of {total})",
     "links_item": "{number}. <b>{title}</b> · {amount} · {status}{paid}\n    <code>{link_id}</code>",
     "links_item_paid": " · {count}× paid",
+    "links_item_paid_total": " · {count}× paid, {total}",
+    "links_item_paid_at": " {time}",
     "links_empty_chat": "No links have been created in this chat yet. Try /link <code>74.40 Hot Latte</code>",
     "links_empty_account": "The Omise account has no links yet. Try /link <code>74.40 Hot Latte</code>",
     "links_page_gone": "That page is empty now.",
     # Paid notifications
-    "paid_once": "✅ <b>{title}</b> was paid: {amount}.",
-    "paid_multiple": "✅ <b>{title}</b> was paid: {amount}. {count} payments, {total} in all.",
+    "paid_once": "✅ <b>{title}</b> was paid: {amount} at {time}.",
+    "paid_multiple": "✅ <b>{title}</b> was paid: {amount} at {time}. Payment {count}; {total} in all.",
     # The command menu
     "menu_link": "Create a one-time payment link: /link 74.40 thb Hot Latte",
     "menu_multilink": "Create a reusable payment link",

@@ -12,7 +12,7 @@ from linkbot.bot.messages import Html, text
 from linkbot.links import PAGE_SIZE, LinkDetails
 from linkbot.money import format_amount
 from linkbot.omise import Link, OmiseList
-from linkbot.store import LinkRecord, LinkStatus
+from linkbot.store import ChargeRecord, LinkRecord, LinkStatus
 
 # Titles of links made elsewhere (the dashboard) have no length cap of ours;
 # ten of them must still fit one message.
@@ -100,7 +100,7 @@ def _status_line(record: LinkRecord, zone: ZoneInfo) -> str:
     return ""
 
 
-def chat_links(records: list[LinkRecord], total: int, page: int) -> Reply:
+def chat_links(records: list[LinkRecord], total: int, page: int, zone: ZoneInfo) -> Reply:
     if not records:
         return plain("links_page_gone" if page else "links_empty_chat")
     lines = [
@@ -110,9 +110,7 @@ def chat_links(records: list[LinkRecord], total: int, page: int) -> Reply:
             title=_shorten(record.title, LIST_TITLE_LENGTH),
             amount=format_amount(record.amount, record.currency),
             status=text(f"status_{record.status.value}"),
-            paid=Html(text("links_item_paid", count=record.paid_count))
-            if record.multiple and record.paid_count
-            else "",
+            paid=Html(_paid_summary(record, zone)),
             link_id=record.link_id,
         )
         for i, record in enumerate(records)
@@ -130,14 +128,27 @@ def account_links(page_of_links: OmiseList[Link], page: int) -> Reply:
             title=_shorten(link.title, LIST_TITLE_LENGTH),
             amount=format_amount(link.amount, link.currency),
             status=text(f"status_{omise_status(link)}"),
-            paid=Html(text("links_item_paid", count=link.charges.total))
-            if link.multiple and link.charges.total
+            paid=Html(text("links_item_paid", count=_successful(link)))
+            if link.multiple and _successful(link)
             else "",
             link_id=link.id,
         )
         for i, link in enumerate(page_of_links.data)
     ]
     return _page("links_header_account", lines, page_of_links.total, page)
+
+
+def _paid_summary(record: LinkRecord, zone: ZoneInfo) -> str:
+    if not record.paid_count:
+        return ""
+    if record.multiple:
+        total = format_amount(record.paid_total, record.currency)
+        return text("links_item_paid_total", count=record.paid_count, total=total)
+    return text("links_item_paid_at", time=_time(record.paid_at, zone))
+
+
+def _successful(link: Link) -> int:
+    return sum(1 for charge in link.charges.data if charge.successful)
 
 
 def _page(header: str, lines: list[str], total: int, page: int) -> Reply:
@@ -190,16 +201,17 @@ def details(found: LinkDetails, zone: ZoneInfo) -> Reply:
     )
 
 
-def paid_notice(record: LinkRecord, amount: int) -> Reply:
+def paid_notice(record: LinkRecord, charge: ChargeRecord, zone: ZoneInfo) -> Reply:
+    """The reply to a link message that tells the merchant it was paid."""
+    params = {
+        "title": record.title,
+        "amount": format_amount(charge.amount, charge.currency),
+        "time": _time(charge.paid_at, zone),
+    }
     if record.multiple:
-        return plain(
-            "paid_multiple",
-            title=record.title,
-            amount=format_amount(amount, record.currency),
-            count=record.paid_count,
-            total=format_amount(record.paid_total, record.currency),
-        )
-    return plain("paid_once", title=record.title, amount=format_amount(amount, record.currency))
+        total = format_amount(charge.running_total, charge.currency)
+        return plain("paid_multiple", count=charge.position, total=total, **params)
+    return plain("paid_once", **params)
 
 
 def omise_status(link: Link) -> str:

@@ -1,0 +1,114 @@
+"""One payment-watcher pass over many open links: Omise requests and CPU time.
+
+Run from the repository root:  python -m benchmarks.watcher_pass [--links 1000]
+
+The fake Omise API runs on 127.0.0.1 in other threads; CPU time is the
+event loop thread's own (time.thread_time), so the fake's work is not
+counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from linkbot.omise import OmiseClient
+from linkbot.payments import PaymentWatcher
+from linkbot.store import ChargeRecord, LinkRecord, Store
+from tests import fakes
+
+
+class CountingAnnouncer:
+    def __init__(self) -> None:
+        self.payments = 0
+
+    async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None:
+        self.payments += 1
+
+    async def cancelled(self, record: LinkRecord) -> None:
+        pass
+
+
+async def seed(store: Store, omise: fakes.FakeOmise, count: int) -> list[str]:
+    start = datetime.now(UTC) - timedelta(days=7)
+    ids = []
+    for n in range(count):
+        created = start + timedelta(minutes=5 * n)
+        link = omise.add_link(
+            amount=2000 + n, title=f"Item {n}", created_at=created.strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
+        await store.add_link(
+            LinkRecord(
+                link_id=link["id"],
+                chat_id=-100,
+                message_id=n + 1,
+                creator_id=1,
+                amount=link["amount"],
+                currency="THB",
+                title=link["title"],
+                description=link["title"],
+                multiple=False,
+                payment_uri=link["payment_uri"],
+                created_at=created,
+                recorded_at=created,
+            )
+        )
+        ids.append(link["id"])
+    return ids
+
+
+async def measure(
+    watcher: PaymentWatcher, omise: fakes.FakeOmise, rounds: int
+) -> tuple[list[int], list[float], list[float]]:
+    requests, cpu, wall = [], [], []
+    for _ in range(rounds):
+        before = len(omise.requests)
+        cpu_start, wall_start = time.thread_time(), time.perf_counter()
+        await watcher.run_pass()
+        cpu.append((time.thread_time() - cpu_start) * 1000)
+        wall.append((time.perf_counter() - wall_start) * 1000)
+        requests.append(len(omise.requests) - before)
+    return requests, cpu, wall
+
+
+async def main(links: int, rounds: int) -> None:
+    fake = fakes.FakeOmise()
+    with tempfile.TemporaryDirectory() as tmp, fakes.serve(fake) as url:
+        store = Store.sqlite(Path(tmp) / "bench.db")
+        await store.initialize()
+        ids = await seed(store, fake, links)
+        announcer = CountingAnnouncer()
+        async with OmiseClient(fakes.OMISE_KEY, base_url=url) as omise:
+            watcher = PaymentWatcher(omise, store, announcer)
+            await watcher.run_pass()  # warm-up: connections, caches
+            requests, cpu, wall = await measure(watcher, fake, rounds)
+            print(f"open links:         {links}")
+            print(f"Omise requests:     {max(requests)} per pass")
+            print(
+                f"CPU per pass:       median {statistics.median(cpu):.1f} ms, max {max(cpu):.1f} ms"
+            )
+            print(
+                f"wall time per pass: median {statistics.median(wall):.1f} ms (local fake server)"
+            )
+
+            for link_id in ids[::100]:
+                fake.pay(link_id)
+            requests, cpu, wall = await measure(watcher, fake, 1)
+            print(
+                f"pass with {len(ids[::100])} new payments:  {requests[0]} requests, "
+                f"CPU {cpu[0]:.1f} ms, announced {announcer.payments}"
+            )
+        await store.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--links", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=10)
+    args = parser.parse_args()
+    asyncio.run(main(args.links, args.rounds))
