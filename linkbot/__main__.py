@@ -10,6 +10,7 @@ import signal
 import sys
 from datetime import timedelta
 
+import httpx
 from pydantic import ValidationError as SettingsError
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
@@ -17,6 +18,7 @@ from telegram.error import InvalidToken, TelegramError
 from linkbot import __version__, logs
 from linkbot.bot import build_application
 from linkbot.bot.app import register_commands
+from linkbot.bot.handlers import resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
 from linkbot.links import LinkService
@@ -55,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def omise_client(settings: Settings) -> OmiseClient:
-    return OmiseClient(settings.omise_secret_key, base_url=settings.omise_api_url)
+    timeout = httpx.Timeout(
+        connect=min(5.0, settings.omise_timeout), read=settings.omise_timeout, write=10.0, pool=5.0
+    )
+    return OmiseClient(settings.omise_secret_key, base_url=settings.omise_api_url, timeout=timeout)
 
 
 async def run(settings: Settings) -> int:
@@ -85,6 +90,7 @@ async def run(settings: Settings) -> int:
             return EXIT_FAILURE
         resources.push_async_callback(application.shutdown)
         await register_commands(application)
+        await resume_unfinished(application.bot, services(application))
 
         watcher = PaymentWatcher(
             omise,

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     omise_secret_key: SecretStr
     telegram_api_url: str = "https://api.telegram.org"
     omise_api_url: str = "https://api.omise.co"
+    omise_timeout: float = Field(default=20.0, gt=0, le=300)
     linkbot_allowed_users: Annotated[frozenset[int], NoDecode] = frozenset()
     linkbot_default_currency: str = "THB"
     linkbot_database: Path = Path("linkbot.db")

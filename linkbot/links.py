@@ -21,7 +21,7 @@ from linkbot.omise import (
     OmiseError,
     OmiseList,
 )
-from linkbot.store import LinkRecord, LinkStatus, Store
+from linkbot.store import CommandRecord, CommandState, LinkRecord, LinkStatus, Store
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ RECONCILE_MARGIN = timedelta(minutes=2)
 # lost; a link created late in the request shows up within them.
 RECONCILE_DELAYS: tuple[float, ...] = (0.5, 1.5, 3.0)
 PAGE_SIZE = 10
+# Commands older than this are not resumed after a restart: the chat has moved on.
+RESUME_WINDOW = timedelta(hours=1)
 
 
 class LinkNotCreated(Exception):
@@ -89,58 +91,83 @@ class LinkService:
         self._in_flight: set[str] = set()
 
     async def create(
-        self, request: LinkRequest, *, chat_id: int, creator_id: int, command_key: str
+        self, request: LinkRequest, *, chat_id: int, message_id: int, creator_id: int
     ) -> Created | None:
-        """Create the link a command asks for, once per command.
+        """Create the link a command message asks for, once per message.
 
-        ``command_key`` names the command message; a second delivery of it
-        returns the first delivery's link, or None while that one is still
-        being handled. Raises :class:`LinkNotCreated` when Omise's answer
-        was lost and no link turned up, :class:`CreateOutcomeUnknown` when
-        not even that could be checked, or another :class:`OmiseError`.
+        A second delivery of the same message returns the first delivery's
+        link, or None when there is nothing to say (it is still being
+        handled, or it was answered with a failure). Raises
+        :class:`LinkNotCreated` when Omise's answer was lost and no link
+        turned up, :class:`CreateOutcomeUnknown` when not even that could be
+        checked, or another :class:`OmiseError`.
         """
-        if command_key in self._in_flight:
+        key = f"{chat_id}:{message_id}"
+        if key in self._in_flight:
             return None
-        self._in_flight.add(command_key)
+        self._in_flight.add(key)
         try:
-            return await self._create_once(request, chat_id, creator_id, command_key)
+            command = CommandRecord(
+                key=key,
+                chat_id=chat_id,
+                message_id=message_id,
+                user_id=creator_id,
+                amount=request.amount,
+                currency=request.currency.code,
+                title=request.title,
+                description=request.description,
+                multiple=request.multiple,
+                received_at=self._now(),
+            )
+            earlier = await self.store.claim_command(command)
+            if earlier is None:
+                return Created(await self._create(command))
+            return await self._repeat(earlier)
         finally:
-            self._in_flight.discard(command_key)
+            self._in_flight.discard(key)
 
-    async def _create_once(
-        self, request: LinkRequest, chat_id: int, creator_id: int, key: str
-    ) -> Created:
-        started = self._now()
-        first, link_id = await self.store.claim_command(key, started)
-        if not first:
-            if link_id is not None:
-                record = await self.store.get_link(link_id)
-                if record is not None:
-                    return Created(record, answered=record.message_id is not None)
-            # The first delivery died between asking Omise and recording the
-            # answer: look for its link instead of creating another.
-            received_at = await self.store.command_received_at(key) or started
-            link = await self._reconcile(request, since=received_at)
-        else:
-            try:
-                link = await self.omise.create_link(
-                    amount=request.amount,
-                    currency=request.currency.code,
-                    title=request.title,
-                    description=request.description,
-                    multiple=request.multiple,
-                )
-            except CreateOutcomeUnknown as exc:
-                logger.warning("Create outcome unknown (%s); looking for the link", exc.message)
-                link = await self._reconcile(request, since=started)
-            except OmiseError:
-                await self.store.release_command(key)
-                raise
+    async def _create(self, command: CommandRecord) -> LinkRecord:
+        try:
+            link = await self.omise.create_link(
+                amount=command.amount,
+                currency=command.currency,
+                title=command.title,
+                description=command.description,
+                multiple=command.multiple,
+            )
+        except CreateOutcomeUnknown as exc:
+            logger.warning("Create outcome unknown (%s); looking for the link", exc.message)
+            link = await self._settle(command)
+        except OmiseError:
+            await self.store.fail_command(command.key)
+            raise
+        return await self._record(command, link)
+
+    async def _repeat(self, command: CommandRecord) -> Created | None:
+        if command.state is CommandState.FAILED:
+            return None
+        if command.state is CommandState.DONE and command.link_id is not None:
+            record = await self.store.get_link(command.link_id)
+            if record is not None:
+                return Created(record, answered=record.message_id is not None)
+        # The first delivery died between asking Omise and recording the
+        # answer: look for its link instead of creating another.
+        return Created(await self._record(command, await self._settle(command)))
+
+    async def _settle(self, command: CommandRecord) -> Link:
+        """Find the link a command's lost create made; record the command failed if none."""
+        try:
+            return await self._reconcile(command, since=command.received_at)
+        except (LinkNotCreated, CreateOutcomeUnknown):
+            await self.store.fail_command(command.key)
+            raise
+
+    async def _record(self, command: CommandRecord, link: Link) -> LinkRecord:
         record = LinkRecord(
             link_id=link.id,
-            chat_id=chat_id,
+            chat_id=command.chat_id,
             message_id=None,
-            creator_id=creator_id,
+            creator_id=command.user_id,
             amount=link.amount,
             currency=link.currency,
             title=link.title,
@@ -150,10 +177,26 @@ class LinkService:
             created_at=link.created_at,
             recorded_at=self._now(),
         )
-        await self.store.add_link_for_command(key, record)
-        return Created(record)
+        await self.store.finish_command(command.key, record)
+        return record
 
-    async def _reconcile(self, request: LinkRequest, *, since: datetime) -> Link:
+    async def unfinished(self) -> list[tuple[CommandRecord, LinkRecord | Exception]]:
+        """Finish what a previous process left undone, for the chat to be told.
+
+        Commands it started but never finished are settled against Omise's
+        list; links it made but never replied with are returned to be sent.
+        """
+        since = self._now() - RESUME_WINDOW
+        outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
+        for command in await self.store.pending_commands(since):
+            try:
+                outcomes.append((command, await self._record(command, await self._settle(command))))
+            except (LinkNotCreated, CreateOutcomeUnknown) as exc:
+                outcomes.append((command, exc))
+        outcomes.extend(await self.store.unanswered_links(since))
+        return outcomes
+
+    async def _reconcile(self, command: CommandRecord, *, since: datetime) -> Link:
         """Find the link a lost create made, or prove there is none.
 
         Raises :class:`CreateOutcomeUnknown` if Omise cannot be asked.
@@ -162,7 +205,7 @@ class LinkService:
         for delay in self._reconcile_delays:
             await self._sleep(delay)
             try:
-                found = await self._find_created(request, since - RECONCILE_MARGIN)
+                found = await self._find_created(command, since - RECONCILE_MARGIN)
             except OmiseError as exc:
                 last_error = exc
                 continue
@@ -174,17 +217,17 @@ class LinkService:
             raise CreateOutcomeUnknown(last_error)
         raise LinkNotCreated()
 
-    async def _find_created(self, request: LinkRequest, since: datetime) -> Link | None:
+    async def _find_created(self, command: CommandRecord, since: datetime) -> Link | None:
         page = await self.omise.list_links(from_=since, order="reverse_chronological", limit=100)
         candidates = [
             link
             for link in page.data
             if not link.deleted
-            and link.amount == request.amount
-            and link.currency == request.currency.code
-            and link.title == request.title
-            and link.description == request.description
-            and link.multiple == request.multiple
+            and link.amount == command.amount
+            and link.currency == command.currency
+            and link.title == command.title
+            and link.description == command.description
+            and link.multiple == command.multiple
         ]
         taken = await self.store.known_link_ids([link.id for link in candidates])
         fresh = [link for link in candidates if link.id not in taken]

@@ -40,6 +40,12 @@ class LinkStatus(enum.StrEnum):
     CANCELLED = "cancelled"
 
 
+class CommandState(enum.StrEnum):
+    PENDING = "pending"  # Omise is being asked, or was when the process died
+    DONE = "done"  # the link exists and is recorded
+    FAILED = "failed"  # answered with a failure; a repeat is ignored
+
+
 class _UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out (SQLite forgets the offset)."""
 
@@ -83,12 +89,22 @@ links = Table(
     Column("charges_seen", Integer, nullable=False, default=0),
 )
 
-# One row per command message that asked for a link, so that the same
-# update delivered twice never creates two links.
+# One row per command message that asked for a link, written before Omise
+# is asked: the same update delivered twice never creates two links, and a
+# command cut short by a crash can be finished after a restart.
 commands = Table(
     "commands",
     metadata,
     Column("key", String(64), primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("message_id", BigInteger, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("multiple", Boolean, nullable=False),
+    Column("state", String(16), nullable=False, index=True),
     Column("link_id", String(64)),
     Column("received_at", _UTCDateTime, nullable=False),
 )
@@ -131,6 +147,22 @@ class LinkRecord:
     paid_count: int = 0
     paid_total: int = 0
     charges_seen: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRecord:
+    key: str
+    chat_id: int
+    message_id: int
+    user_id: int
+    amount: int
+    currency: str
+    title: str
+    description: str
+    multiple: bool
+    received_at: datetime
+    state: CommandState = CommandState.PENDING
+    link_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,41 +287,70 @@ class Store:
 
     # Commands
 
-    async def claim_command(self, key: str, received_at: datetime) -> tuple[bool, str | None]:
-        """Record that the command ``key`` is being handled.
+    async def claim_command(self, command: CommandRecord) -> CommandRecord | None:
+        """Record a command before acting on it.
 
-        Returns ``(True, None)`` the first time, and ``(False, link_id)``
-        for a repeat: the link the first delivery created, if it got that far.
+        Returns None the first time; for a repeat, the command as recorded
+        by the first delivery.
         """
+        values = {name: getattr(command, name) for name in CommandRecord.__slots__}
         async with self._engine.begin() as conn:
             try:
                 async with conn.begin_nested():
-                    await conn.execute(commands.insert().values(key=key, received_at=received_at))
-                return True, None
+                    await conn.execute(commands.insert().values(**values))
+                return None
             except IntegrityError:
-                query = select(commands.c.link_id).where(commands.c.key == key)
-                return False, (await conn.execute(query)).scalar_one_or_none()
+                query = select(commands).where(commands.c.key == command.key)
+                return _command((await conn.execute(query)).one()._mapping)
 
-    async def command_received_at(self, key: str) -> datetime | None:
-        query = select(commands.c.received_at).where(commands.c.key == key)
-        async with self._engine.connect() as conn:
-            value: datetime | None = (await conn.execute(query)).scalar_one_or_none()
-        return value
-
-    async def release_command(self, key: str) -> None:
-        """Forget a command that created nothing, so that sending it again is a fresh try."""
-        async with self._engine.begin() as conn:
-            await conn.execute(
-                commands.delete().where(commands.c.key == key, commands.c.link_id.is_(None))
-            )
-
-    async def add_link_for_command(self, key: str, record: LinkRecord) -> None:
-        """Store a new link and tie it to the command that asked for it, in one transaction."""
+    async def finish_command(self, key: str, record: LinkRecord) -> None:
+        """Store the command's new link and mark the command done, in one transaction."""
         async with self._engine.begin() as conn:
             await conn.execute(links.insert().values(**_link_values(record)))
             await conn.execute(
-                update(commands).where(commands.c.key == key).values(link_id=record.link_id)
+                update(commands)
+                .where(commands.c.key == key)
+                .values(state=CommandState.DONE.value, link_id=record.link_id)
             )
+
+    async def fail_command(self, key: str) -> None:
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(commands)
+                .where(commands.c.key == key, commands.c.state == CommandState.PENDING.value)
+                .values(state=CommandState.FAILED.value)
+            )
+
+    async def pending_commands(self, since: datetime) -> list[CommandRecord]:
+        """Commands a previous process started and never finished."""
+        query = (
+            select(commands)
+            .where(commands.c.state == CommandState.PENDING.value)
+            .where(commands.c.received_at >= since)
+            .order_by(commands.c.received_at)
+        )
+        async with self._engine.connect() as conn:
+            return [_command(r._mapping) for r in (await conn.execute(query)).all()]
+
+    async def unanswered_links(self, since: datetime) -> list[tuple[CommandRecord, LinkRecord]]:
+        """Links made for a command whose reply never reached the chat."""
+        query = (
+            select(commands, links)
+            .join(links, links.c.link_id == commands.c.link_id)
+            .where(commands.c.state == CommandState.DONE.value)
+            .where(links.c.message_id.is_(None), commands.c.received_at >= since)
+            .order_by(commands.c.received_at)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        command_columns = len(commands.c)
+        return [
+            (
+                _command(dict(zip(commands.c.keys(), row[:command_columns], strict=True))),
+                _link(dict(zip(links.c.keys(), row[command_columns:], strict=True))),
+            )
+            for row in rows
+        ]
 
     # Charges
 
@@ -379,6 +440,12 @@ def _link(row: Any) -> LinkRecord:
     values = dict(row)
     values["status"] = LinkStatus(values["status"])
     return LinkRecord(**values)
+
+
+def _command(row: Any) -> CommandRecord:
+    values = dict(row)
+    values["state"] = CommandState(values["state"])
+    return CommandRecord(**values)
 
 
 def _charge_values(record: ChargeRecord) -> dict[str, Any]:

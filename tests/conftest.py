@@ -40,6 +40,11 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+@pytest.fixture(autouse=True)
+def no_reply_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("linkbot.bot.handlers.REPLY_RETRY_DELAYS", (0.0, 0.0))
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)

@@ -279,7 +279,7 @@ async def test_a_redelivered_update_creates_one_link(
 async def test_a_redelivered_update_resends_an_undelivered_reply(
     chat: Chat, fake_omise: fakes.FakeOmise
 ) -> None:
-    chat.telegram.fail("sendMessage", status=500)
+    chat.telegram.fail("sendMessage", status=500, times=3)
     update = await chat.send("/link 74.40 Hot Latte", chat=GROUP)
     assert chat.telegram.messages == []
     await chat.feed(update)
@@ -519,7 +519,7 @@ async def test_omise_failure_on_the_cancel_button(chat: Chat, fake_omise: fakes.
 async def test_reply_lost_to_telegram_keeps_the_link(
     chat: Chat, fake_omise: fakes.FakeOmise, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
-    chat.telegram.fail("sendMessage", status=502)
+    chat.telegram.fail("sendMessage", status=502, times=3)
     with caplog.at_level(logging.ERROR):
         await chat.send("/link 74.40 Hot Latte", chat=GROUP)
     [link] = fake_omise.links.values()
@@ -528,6 +528,29 @@ async def test_reply_lost_to_telegram_keeps_the_link(
     assert "Error while handling an update" in caplog.text
     await chat.send("/links", chat=GROUP)
     assert "Hot Latte" in chat.last_text()
+
+
+@pytest.mark.parametrize("fault", [{"status": 502}, {"status": 500}, {"drop": True}])
+async def test_a_link_reply_survives_a_telegram_hiccup(
+    chat: Chat, fake_omise: fakes.FakeOmise, store: Store, fault: dict[str, object]
+) -> None:
+    chat.telegram.fail("sendMessage", times=2, **fault)
+    await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    [link] = fake_omise.links.values()
+    assert len(chat.telegram.messages) == 1
+    assert link["id"] in chat.telegram.messages[0]["text"]
+    record = await store.get_link(link["id"])
+    assert record is not None and record.message_id == chat.telegram.messages[0]["message_id"]
+
+
+async def test_a_refused_link_reply_is_not_retried(chat: Chat, fake_omise: fakes.FakeOmise) -> None:
+    chat.telegram.fail(
+        "sendMessage",
+        status=403,
+        body={"ok": False, "error_code": 403, "description": "Forbidden: bot was kicked"},
+    )
+    await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    assert len(chat.telegram.sent("sendMessage")) == 1 and len(fake_omise.links) == 1
 
 
 async def test_stale_button(chat: Chat) -> None:

@@ -52,7 +52,7 @@ async def make_link(
 ) -> LinkRecord:
     request = parse_link(text, default_currency=CURRENCIES["THB"], multiple=multiple)
     created = await service.create(
-        request, chat_id=GROUP["id"], creator_id=MERCHANT, command_key=f"{GROUP['id']}:{message_id}"
+        request, chat_id=GROUP["id"], message_id=message_id, creator_id=MERCHANT
     )
     assert created is not None
     return await service.record_reply(created.record, message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import html
@@ -9,11 +10,11 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from telegram import Chat, Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram import Bot, Chat, Message, ReplyParameters, Update
+from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from linkbot.bot import views
@@ -51,8 +52,14 @@ class Services:
     test_mode: bool
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    found: Services = context.bot_data[SERVICES]
+class _HasBotData(Protocol):
+    @property
+    def bot_data(self) -> dict[Any, Any]: ...
+
+
+def services(holder: _HasBotData) -> Services:
+    """The services of an Application, or of a handler's context."""
+    found: Services = holder.bot_data[SERVICES]
     return found
 
 
@@ -116,13 +123,15 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
         _arguments(message), default_currency=found.default_currency, multiple=multiple
     )
     created = await found.links.create(
-        request, chat_id=chat.id, creator_id=user.id, command_key=f"{chat.id}:{message.message_id}"
+        request, chat_id=chat.id, message_id=message.message_id, creator_id=user.id
     )
     if created is None or created.answered:
         return  # a second delivery of a command already answered, or being answered
     reply = views.link_message(created.record, found.zone)
-    sent = await message.reply_html(
-        reply.text, reply_markup=reply.markup, disable_web_page_preview=True
+    sent = await _persistently(
+        lambda: message.reply_html(
+            reply.text, reply_markup=reply.markup, disable_web_page_preview=True
+        )
     )
     await found.links.record_reply(created.record, sent.message_id)
 
@@ -231,6 +240,32 @@ async def _target_link(update: Update, found: Services) -> str | None:
     return link_id
 
 
+async def resume_unfinished(bot: Bot, found: Services) -> None:
+    """After a restart, answer the link commands a previous process left unanswered."""
+    for command, outcome in await found.links.unfinished():
+        reply = (
+            views.link_message(outcome, found.zone)
+            if isinstance(outcome, LinkRecord)
+            else failure(outcome)
+        )
+        try:
+            sent = await bot.send_message(
+                command.chat_id,
+                reply.text,
+                parse_mode="HTML",
+                reply_markup=reply.markup,
+                reply_parameters=ReplyParameters(
+                    command.message_id, allow_sending_without_reply=True
+                ),
+                disable_web_page_preview=True,
+            )
+        except TelegramError as exc:
+            logger.warning("Could not answer command %s after a restart: %s", command.key, exc)
+            continue
+        if isinstance(outcome, LinkRecord):
+            await found.links.record_reply(outcome, sent.message_id)
+
+
 # Failures
 
 
@@ -270,6 +305,26 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # Telegram plumbing
+
+# Waits before each new try of a reply that carries a new link.
+REPLY_RETRY_DELAYS = (0.5, 2.0)
+
+
+async def _persistently(send: Callable[[], Awaitable[Message]]) -> Message:
+    """Send a reply that must arrive, trying again on network trouble and 5xx.
+
+    A refusal (BadRequest, Forbidden) is final. A retry after a timeout may
+    show the reply twice; a lost reply would hide a link that exists.
+    """
+    for delay in REPLY_RETRY_DELAYS:
+        try:
+            return await send()
+        except BadRequest:
+            raise
+        except NetworkError as exc:
+            logger.warning("Sending a link reply failed (%s); trying again in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+    return await send()
 
 
 async def _answer(update: Update, reply: Reply) -> None:
