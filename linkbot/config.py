@@ -120,9 +120,10 @@ class Settings(BaseSettings):
         return self.omise_secret_key.get_secret_value().startswith("skey_test_")
 
     def secrets(self) -> list[str]:
-        """Every secret value, for scrubbing logs."""
+        """Every secret value, for scrubbing logs (the token's secret half on its own too)."""
         values = [self.telegram_bot_token, self.omise_secret_key, self.omise_webhook_secret]
-        return [v.get_secret_value() for v in values if v is not None]
+        found = [v.get_secret_value() for v in values if v is not None]
+        return [*found, self.telegram_bot_token.get_secret_value().partition(":")[2]]
 
 
 def describe_errors(exc: Exception) -> str:

@@ -188,12 +188,12 @@ class LinkService:
         """
         since = self._now() - RESUME_WINDOW
         outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
+        outcomes.extend(await self.store.unanswered_links(since))
         for command in await self.store.pending_commands(since):
             try:
                 outcomes.append((command, await self._record(command, await self._settle(command))))
             except (LinkNotCreated, CreateOutcomeUnknown) as exc:
                 outcomes.append((command, exc))
-        outcomes.extend(await self.store.unanswered_links(since))
         return outcomes
 
     async def _reconcile(self, command: CommandRecord, *, since: datetime) -> Link:

@@ -148,6 +148,6 @@ async def chat(
     mock_http: respx.MockRouter,
     fake_telegram: fakes.FakeTelegram,
 ) -> AsyncIterator[Chat]:
-    app = build_application(settings, link_service, rate_limiter=False)
+    app = build_application(settings, link_service, rate_limiter=None)
     async with app:
         yield Chat(app, fake_telegram)

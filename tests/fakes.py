@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 import secrets
 import threading
@@ -86,12 +87,33 @@ def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-class FakeOmise:
+class _Concurrency:
+    """Counts requests being served at once (through :func:`serve`)."""
+
+    def __init__(self) -> None:
+        self.active = 0
+        self.peak = 0
+        self._count_lock = threading.Lock()
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        with self._count_lock:
+            self.active += 1
+            self.peak = max(self.peak, self.active)
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self.active -= 1
+
+
+class FakeOmise(_Concurrency):
     """Enough of the Omise API for links and their charges, 2019-05-29 shapes."""
 
     minimums: ClassVar[dict[str, int]] = {"THB": 2000, "SGD": 100, "MYR": 100, "JPY": 100}
 
     def __init__(self, secret_key: str = OMISE_KEY, latency: float = 0.0) -> None:
+        super().__init__()
         self.secret_key = secret_key
         self.latency = latency
         self.links: dict[str, dict[str, Any]] = {}
@@ -309,16 +331,20 @@ def _error(code: str, message: str) -> dict[str, str]:
     }
 
 
-class FakeTelegram:
+class FakeTelegram(_Concurrency):
     """Enough of the Bot API for linkbot: updates in, messages out, everything recorded."""
 
     def __init__(self, token: str = BOT_TOKEN) -> None:
+        super().__init__()
         self.token = token
         self.calls: list[tuple[str, dict[str, Any]]] = []
         # The messages sendMessage made, as Telegram returned them.
         self.messages: list[dict[str, Any]] = []
         self.faults = _Faults()
         self._updates: list[dict[str, Any]] = []
+        # Flood control as Telegram applies it to groups: (messages, seconds).
+        self.group_limit: tuple[int, float] | None = None
+        self._group_sends: dict[str, list[float]] = {}
         self._next_update_id = 1000
         self._next_message_id = 500
         self._lock = threading.Condition()
@@ -379,6 +405,29 @@ class FakeTelegram:
             with self._lock:
                 self.messages.append(result)
         return Answer(200, {"ok": True, "result": result})
+
+    def _flood_control(self, chat_id: str) -> Fault | None:
+        if self.group_limit is None or not chat_id.startswith("-"):
+            return None
+        limit, period = self.group_limit
+        now = time.monotonic()
+        with self._lock:
+            recent = [t for t in self._group_sends.get(chat_id, []) if now - t < period]
+            if len(recent) >= limit:
+                retry_after = max(1, math.ceil(period - (now - recent[0])))
+                self._group_sends[chat_id] = recent
+                return Fault(
+                    "sendMessage",
+                    status=429,
+                    body={
+                        "ok": False,
+                        "error_code": 429,
+                        "description": f"Too Many Requests: retry after {retry_after}",
+                        "parameters": {"retry_after": retry_after},
+                    },
+                )
+            self._group_sends[chat_id] = [*recent, now]
+        return None
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)
@@ -546,9 +595,10 @@ def serve(fake: FakeOmise | FakeTelegram) -> Iterator[str]:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = fake.handle(self.command, self.path, headers, body)
-            if answer.delay:
-                time.sleep(answer.delay)
+            with fake.serving():
+                answer = fake.handle(self.command, self.path, headers, body)
+                if answer.delay:
+                    time.sleep(answer.delay)
             if answer.drop:
                 self.close_connection = True
                 self.connection.close()

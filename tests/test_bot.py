@@ -191,7 +191,7 @@ async def test_nobody_is_authorized_by_an_empty_list(
     fake_omise: fakes.FakeOmise,
 ) -> None:
     settings = make_settings(tmp_path, linkbot_allowed_users="")
-    async with build_application(settings, link_service, rate_limiter=False) as app:
+    async with build_application(settings, link_service, rate_limiter=None) as app:
         await Chat(app, fake_telegram).send("/link 74.40 Hot Latte")
     assert "Only the merchant's authorized users" in fake_telegram.sent()[-1]["text"]
     assert fake_omise.requests == []

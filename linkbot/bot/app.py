@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import Any, Literal
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -13,6 +13,7 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    BaseRateLimiter,
     BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
@@ -66,8 +67,16 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         pass
 
 
+def default_rate_limiter() -> AIORateLimiter:
+    """Telegram's flood limits (30 messages a second, 20 a minute per group), retrying 429s."""
+    return AIORateLimiter(max_retries=5)
+
+
 def build_application(
-    settings: Settings, links: LinkService, *, rate_limiter: bool = True
+    settings: Settings,
+    links: LinkService,
+    *,
+    rate_limiter: BaseRateLimiter[Any] | Literal["default"] | None = "default",
 ) -> Application:  # type: ignore[type-arg]
     api = settings.telegram_api_url
     builder = (
@@ -79,8 +88,10 @@ def build_application(
         .connection_pool_size(64)
         .pool_timeout(10.0)
     )
-    if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))  # type: ignore[arg-type]
+    if rate_limiter == "default":
+        rate_limiter = default_rate_limiter()
+    if rate_limiter is not None:
+        builder = builder.rate_limiter(rate_limiter)  # type: ignore[arg-type]
     application = builder.build()
     application.bot_data[SERVICES] = Services(
         links=links,

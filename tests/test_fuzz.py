@@ -1,0 +1,124 @@
+"""Property-based tests: no input crashes the parsers or changes the amount typed."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from linkbot.commands import TITLE_MAX_LENGTH, CommandError, parse_link, parse_link_id
+from linkbot.money import CURRENCIES, MAX_SMALLEST_UNITS, AmountError, format_amount, parse_amount
+
+THB = CURRENCIES["THB"]
+CODES = sorted(CURRENCIES)
+THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
+FULL_WIDTH_DIGITS = "０１２３４５６７８９"
+INVISIBLE = ["\u200b", "\u200e", "\u200f", "\u202b", "\u2066", "\ufeff"]
+
+# Text as people paste it: any unicode, plus the characters that matter here.
+tricky_text = st.text(
+    alphabet=st.one_of(
+        st.characters(),
+        st.sampled_from(["|", ",", ".", "$", "฿", "¥", "-", " ", "\n", *INVISIBLE]),
+        st.sampled_from(THAI_DIGITS + FULL_WIDTH_DIGITS),
+    ),
+    max_size=300,
+)
+
+
+@given(tricky_text)
+@example("1" * 5000)
+@example("74.40 | | |")
+@example("|" * 100)
+@example("\u202e04.47 Latte")
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_parse_link_never_raises_anything_else(text: str) -> None:
+    try:
+        request = parse_link(text, default_currency=THB)
+    except CommandError:
+        return
+    assert 0 < request.amount <= MAX_SMALLEST_UNITS
+    assert request.title and len(request.title) <= TITLE_MAX_LENGTH
+    assert request.description
+
+
+@given(tricky_text)
+def test_parse_link_id_never_raises_anything_else(text: str) -> None:
+    try:
+        link_id = parse_link_id(text)
+    except CommandError:
+        return
+    assert link_id.startswith("link_") and link_id.isascii()
+
+
+@given(tricky_text, st.sampled_from(CODES))
+def test_parse_amount_never_raises_anything_else(text: str, code: str) -> None:
+    try:
+        amount = parse_amount(text, CURRENCIES[code])
+    except AmountError:
+        return
+    assert 0 < amount <= MAX_SMALLEST_UNITS
+
+
+def spell(amount: int, code: str, style: str) -> str:
+    """Write an amount the ways a merchant might type it."""
+    currency = CURRENCIES[code]
+    number = format(Decimal(amount).scaleb(-currency.decimals), f".{currency.decimals}f")
+    if style == "grouped":
+        return format(Decimal(number), f",.{currency.decimals}f")
+    if style == "thai":
+        return number.translate(str.maketrans("0123456789", THAI_DIGITS))
+    if style == "full-width":
+        return number.translate(str.maketrans("0123456789.", FULL_WIDTH_DIGITS + "．"))
+    if style == "symbol":
+        return format_amount(amount, currency).replace(" ", "")
+    return number
+
+
+@given(
+    amount=st.integers(min_value=1, max_value=MAX_SMALLEST_UNITS),
+    code=st.sampled_from(CODES),
+    style=st.sampled_from(["plain", "grouped", "thai", "full-width", "symbol"]),
+    title=st.text(min_size=1, max_size=TITLE_MAX_LENGTH).filter(
+        lambda t: t.split() and "|" not in t
+    ),
+    description=st.text(max_size=500),
+    invisible=st.sampled_from(["", *INVISIBLE]),
+)
+@settings(max_examples=500)
+def test_the_amount_typed_is_the_amount_charged(
+    amount: int, code: str, style: str, title: str, description: str, invisible: str
+) -> None:
+    spelled = invisible + spell(amount, code, style)
+    text = f"{spelled} {code.lower()} {title} | {description}"
+    try:
+        request = parse_link(text, default_currency=THB)
+    except CommandError as exc:
+        # The only refusals allowed are about the title, never about this amount.
+        assert exc.reason in {"title_too_long", "title_missing"}, (text, exc.reason)
+        return
+    assert request.amount == amount
+    assert request.currency.code == code
+
+
+@given(amount=st.integers(min_value=1, max_value=MAX_SMALLEST_UNITS), code=st.sampled_from(CODES))
+def test_parse_of_display_is_identity(amount: int, code: str) -> None:
+    text = f"{format_amount(amount, code).replace(' ', '')} Item"
+    assert parse_link(text, default_currency=THB).amount == amount
+
+
+@given(
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cc",)),
+        min_size=TITLE_MAX_LENGTH + 1,
+        max_size=4096,
+    ).filter(lambda t: "|" not in t and len(" ".join(t.split())) > TITLE_MAX_LENGTH)
+)
+def test_titles_too_long_are_refused_up_front(title: str) -> None:
+    try:
+        parse_link(f"74.40 {title}", default_currency=THB)
+    except CommandError as exc:
+        assert exc.reason in {"title_too_long", "title_missing"}
+    else:
+        raise AssertionError("a title longer than the cap was accepted")
