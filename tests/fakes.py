@@ -205,15 +205,12 @@ class FakeOmise(_Concurrency):
                 answer = Answer(401, _error("authentication_failure", "authentication failed"))
             else:
                 answer = self._route(method, path, query, form)
-            if fault is not None:  # applied, but the answer is lost
-                return Answer(
-                    fault.status,
-                    fault.body or _error("internal_error", "fault"),
-                    fault.headers,
-                    fault.drop,
-                    fault.delay,
-                )
             answer.delay = self.latency
+            if fault is not None:  # it takes effect, but the answer is late, lost or wrong
+                answer.delay, answer.drop = fault.delay or self.latency, fault.drop
+                if fault.status != 200:
+                    answer.status = fault.status
+                    answer.body = fault.body or _error("internal_error", "fault")
             return answer
 
     def _authorized(self, headers: dict[str, str]) -> bool:
@@ -610,13 +607,14 @@ def serve(fake: FakeOmise | FakeTelegram) -> Iterator[str]:
             for name, value in answer.headers.items():
                 self.send_header(name, value)
             self.end_headers()
-            self.wfile.write(payload)
+            with suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                self.wfile.write(payload)
 
         do_GET = do_POST = do_DELETE = _serve
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
