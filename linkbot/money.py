@@ -23,10 +23,6 @@ class Currency:
     decimals: int
     symbol: str
 
-    @property
-    def subunits(self) -> int:
-        return int(10**self.decimals)
-
 
 CURRENCIES: dict[str, Currency] = {
     c.code: c

@@ -359,6 +359,12 @@ class FakeTelegram(_Concurrency):
             self._lock.notify_all()
             return update
 
+    def push_batch(self, updates: list[dict[str, Any]]) -> None:
+        """Queue updates so that one getUpdates call returns them all."""
+        with self._lock:
+            for update in updates:
+                self.push(update)
+
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         with self._lock:
             return [params for name, params in self.calls if name == method]
