@@ -143,6 +143,7 @@ def describe_errors(exc: Exception) -> str:
     return (
         "linkbot cannot start: "
         + " ".join(lines)
-        + " Set it in the environment or in a .env file in the working directory"
+        + (" Set them" if len(lines) > 1 else " Set it")
+        + " in the environment or in a .env file in the working directory"
         " (see .env.example)."
     )

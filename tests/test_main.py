@@ -83,19 +83,28 @@ def test_dotenv_file_is_read(tmp_path: Path) -> None:
     assert result.returncode == 2 and "public key" in result.stderr
 
 
-def test_check_reports_both_services(tmp_path: Path) -> None:
-    telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise()
-    omise.add_link()
+def run_against(
+    tmp_path: Path, telegram: fakes.FakeTelegram, omise: fakes.FakeOmise, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run linkbot with the test credentials against the fakes, served on 127.0.0.1."""
     with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
-        result = run(
+        return run(
             tmp_path,
-            "check",
+            *args,
             TELEGRAM_BOT_TOKEN=fakes.BOT_TOKEN,
             OMISE_SECRET_KEY=fakes.OMISE_KEY,
             TELEGRAM_API_URL=telegram_url,
             OMISE_API_URL=omise_url,
-            LINKBOT_ALLOWED_USERS="1,2",
+            **env,
         )
+
+
+def test_check_reports_both_services(tmp_path: Path) -> None:
+    omise = fakes.FakeOmise()
+    omise.add_link()
+    result = run_against(
+        tmp_path, fakes.FakeTelegram(), omise, "check", LINKBOT_ALLOWED_USERS="1,2"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"Telegram: OK, the bot is @{fakes.BOT_USERNAME}" in result.stdout
     assert "Omise: OK, test mode, 1 link(s) on the account" in result.stdout
@@ -103,19 +112,9 @@ def test_check_reports_both_services(tmp_path: Path) -> None:
 
 
 def test_check_reports_refused_credentials(tmp_path: Path) -> None:
-    telegram, omise = (
-        fakes.FakeTelegram(token="999:other"),
-        fakes.FakeOmise(secret_key="skey_test_other"),
-    )
-    with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
-        result = run(
-            tmp_path,
-            "check",
-            TELEGRAM_BOT_TOKEN=fakes.BOT_TOKEN,
-            OMISE_SECRET_KEY=fakes.OMISE_KEY,
-            TELEGRAM_API_URL=telegram_url,
-            OMISE_API_URL=omise_url,
-        )
+    telegram = fakes.FakeTelegram(token="999:other")
+    omise = fakes.FakeOmise(secret_key="skey_test_other")
+    result = run_against(tmp_path, telegram, omise, "check")
     assert result.returncode == 1
     assert "Telegram: FAILED, TELEGRAM_BOT_TOKEN was refused" in result.stdout
     assert "Omise: FAILED, OMISE_SECRET_KEY was refused" in result.stdout
@@ -124,15 +123,7 @@ def test_check_reports_refused_credentials(tmp_path: Path) -> None:
 
 
 def test_run_with_a_refused_token_exits_clearly(tmp_path: Path) -> None:
-    telegram, omise = fakes.FakeTelegram(token="999:other"), fakes.FakeOmise()
-    with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
-        result = run(
-            tmp_path,
-            TELEGRAM_BOT_TOKEN=fakes.BOT_TOKEN,
-            OMISE_SECRET_KEY=fakes.OMISE_KEY,
-            TELEGRAM_API_URL=telegram_url,
-            OMISE_API_URL=omise_url,
-        )
+    result = run_against(tmp_path, fakes.FakeTelegram(token="999:other"), fakes.FakeOmise())
     assert result.returncode == 2
     assert "Telegram refused TELEGRAM_BOT_TOKEN" in result.stderr
     assert "LINKBOT_ALLOWED_USERS is empty" in result.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -146,20 +146,14 @@ async def pending_command(
     return command
 
 
-@pytest.fixture
-async def app(chat: Chat) -> AsyncIterator[Application]:  # type: ignore[type-arg]
-    yield chat.app
-
-
 async def test_a_create_cut_short_is_finished_after_a_restart(
-    app: Application,
     chat: Chat,
     store: Store,
-    fake_omise: fakes.FakeOmise,  # type: ignore[type-arg]
+    fake_omise: fakes.FakeOmise,
 ) -> None:
     command = await pending_command(store)
     made = fake_omise.add_link()  # Omise made it; the process died before recording it
-    await resume_unfinished(app.bot, services(app))
+    await resume_unfinished(chat.app.bot, services(chat.app))
     [reply] = chat.replies()
     assert made["id"] in reply["text"] and reply["reply_parameters"]["message_id"] == 900
     record = await store.get_link(made["id"])
@@ -171,13 +165,12 @@ async def test_a_create_cut_short_is_finished_after_a_restart(
 
 
 async def test_a_create_that_never_reached_omise_is_reported_after_a_restart(
-    app: Application,
     chat: Chat,
     store: Store,
-    fake_omise: fakes.FakeOmise,  # type: ignore[type-arg]
+    fake_omise: fakes.FakeOmise,
 ) -> None:
     command = await pending_command(store)
-    await resume_unfinished(app.bot, services(app))
+    await resume_unfinished(chat.app.bot, services(chat.app))
     assert "no link was created. It is safe to send the command again" in chat.last_text()
     recorded = await store.claim_command(command)
     assert recorded is not None and recorded.state is CommandState.FAILED
@@ -186,22 +179,20 @@ async def test_a_create_that_never_reached_omise_is_reported_after_a_restart(
 
 
 async def test_omise_down_while_resuming(
-    app: Application,
     chat: Chat,
     store: Store,
-    fake_omise: fakes.FakeOmise,  # type: ignore[type-arg]
+    fake_omise: fakes.FakeOmise,
 ) -> None:
     await pending_command(store)
     fake_omise.fail("GET /links", status=503, times=100)
-    await resume_unfinished(app.bot, services(app))
+    await resume_unfinished(chat.app.bot, services(chat.app))
     assert "It may exist: look at /links before trying again" in chat.last_text()
 
 
 async def test_a_link_whose_reply_was_lost_is_sent_after_a_restart(
-    app: Application,
     chat: Chat,
     store: Store,
-    fake_omise: fakes.FakeOmise,  # type: ignore[type-arg]
+    fake_omise: fakes.FakeOmise,
 ) -> None:
     command = await pending_command(store)
     made = fake_omise.add_link()
@@ -223,9 +214,9 @@ async def test_a_link_whose_reply_was_lost_is_sent_after_a_restart(
             recorded_at=now,
         ),
     )
-    await resume_unfinished(app.bot, services(app))
+    await resume_unfinished(chat.app.bot, services(chat.app))
     assert made["payment_uri"] in chat.last_text()
-    await resume_unfinished(app.bot, services(app))
+    await resume_unfinished(chat.app.bot, services(chat.app))
     assert len(chat.replies()) == 1
 
 
