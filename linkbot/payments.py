@@ -46,6 +46,13 @@ class PassReport:
     announced: int = 0
     failed_announcements: int = 0
 
+    def summary(self) -> str:
+        return (
+            f"{self.new_charges} new payment(s), {self.announced} announced, "
+            f"{self.failed_announcements} to retry, {self.cancelled} cancelled "
+            f"({self.open_links} open link(s), {self.omise_requests} Omise request(s))"
+        )
+
 
 class PaymentWatcher:
     def __init__(
@@ -71,7 +78,7 @@ class PaymentWatcher:
             try:
                 report = await self.run_pass()
                 if report.new_charges or report.cancelled or report.failed_announcements:
-                    logger.info("Payment pass: %s", report)
+                    logger.info("Payment pass: %s", report.summary())
             except OmiseError as exc:
                 logger.warning("Payment pass skipped, Omise failed: %s", exc.message)
             except Exception:
