@@ -55,8 +55,11 @@ class AlreadyPaid(Exception):
 @dataclass(frozen=True, slots=True)
 class Created:
     record: LinkRecord
-    # True when the same command was handled before and already has a reply.
-    answered: bool = False
+
+    @property
+    def answered(self) -> bool:
+        """Whether the chat already has this link's reply (a repeat of a handled command)."""
+        return self.record.message_id is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +152,7 @@ class LinkService:
         if command.state is CommandState.DONE and command.link_id is not None:
             record = await self.store.get_link(command.link_id)
             if record is not None:
-                return Created(record, answered=record.message_id is not None)
+                return Created(record)
         # The first delivery died between asking Omise and recording the
         # answer: look for its link instead of creating another.
         return Created(await self._record(command, await self._settle(command)))
@@ -233,6 +236,14 @@ class LinkService:
         fresh = [link for link in candidates if link.id not in taken]
         return fresh[-1] if fresh else None  # the oldest: the one the lost request made first
 
+    async def find(self, link_id: str) -> LinkRecord | None:
+        """The bot's own record of a link, if the bot made it."""
+        return await self.store.get_link(link_id)
+
+    async def find_by_message(self, chat_id: int, message_id: int) -> LinkRecord | None:
+        """The link a bot message in a chat shows, if it shows one."""
+        return await self.store.find_by_message(chat_id, message_id)
+
     async def record_reply(self, record: LinkRecord, message_id: int) -> LinkRecord:
         await self.store.set_message(record.link_id, message_id)
         return replace(record, message_id=message_id)
@@ -241,12 +252,12 @@ class LinkService:
         """Deactivate a link. Raises AlreadyCancelled or AlreadyPaid when there is nothing to do."""
         link = await self.omise.retrieve_link(link_id)
         if link.deleted:
-            await self._set_status(link_id, LinkStatus.CANCELLED)
+            await self.store.set_status(link_id, LinkStatus.CANCELLED)
             raise AlreadyCancelled(link)
         if link.paid:
             raise AlreadyPaid(link)
         destroyed = await self.omise.destroy_link(link_id)
-        await self._set_status(link_id, LinkStatus.CANCELLED)
+        await self.store.set_status(link_id, LinkStatus.CANCELLED)
         if isinstance(destroyed, Link):
             return destroyed
         return link.model_copy(update={"deleted": True, "deleted_at": self._now()})
@@ -265,7 +276,3 @@ class LinkService:
 
     async def chat_links(self, chat_id: int, page: int) -> tuple[list[LinkRecord], int]:
         return await self.store.chat_links(chat_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-
-    async def _set_status(self, link_id: str, status: LinkStatus) -> None:
-        if await self.store.get_link(link_id) is not None:
-            await self.store.set_status(link_id, status)

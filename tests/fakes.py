@@ -419,16 +419,7 @@ class FakeTelegram(_Concurrency):
             if len(recent) >= limit:
                 retry_after = max(1, math.ceil(period - (now - recent[0])))
                 self._group_sends[chat_id] = recent
-                return Fault(
-                    "sendMessage",
-                    status=429,
-                    body={
-                        "ok": False,
-                        "error_code": 429,
-                        "description": f"Too Many Requests: retry after {retry_after}",
-                        "parameters": {"retry_after": retry_after},
-                    },
-                )
+                return Fault("sendMessage", status=429, body=flood_body(retry_after))
             self._group_sends[chat_id] = [*recent, now]
         return None
 
@@ -542,6 +533,16 @@ def _refuse_text(params: dict[str, Any]) -> str | None:
     if length > 4096:
         return "Bad Request: message is too long"
     return None
+
+
+def flood_body(retry_after: int) -> dict[str, Any]:
+    """Telegram's answer to a bot that sends too fast."""
+    return {
+        "ok": False,
+        "error_code": 429,
+        "description": f"Too Many Requests: retry after {retry_after}",
+        "parameters": {"retry_after": retry_after},
+    }
 
 
 def _telegram_params(content_type: str, body: bytes) -> dict[str, Any]:

@@ -134,12 +134,7 @@ def test_telegram_429_is_waited_out(rig: Rig) -> None:
     rig.telegram.fail(
         "sendMessage",
         status=429,
-        body={
-            "ok": False,
-            "error_code": 429,
-            "description": "Too Many Requests: retry after 1",
-            "parameters": {"retry_after": 1},
-        },
+        body=fakes.flood_body(retry_after=1),
     )
     rig.command("/link 74.40 Hot Latte")
     rig.replies(2)

@@ -71,12 +71,7 @@ async def test_telegram_429_is_waited_out(
     fake_telegram.fail(
         "sendMessage",
         status=429,
-        body={
-            "ok": False,
-            "error_code": 429,
-            "description": "Too Many Requests: retry after 1",
-            "parameters": {"retry_after": 1},
-        },
+        body=fakes.flood_body(retry_after=1),
     )
     async with build_application(make_settings(tmp_path), link_service) as app:
         await Chat(app, fake_telegram).send("/link 74.40 Hot Latte", chat=GROUP)

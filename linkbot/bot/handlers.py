@@ -174,7 +174,7 @@ async def cancel_button(update: Update, found: Services) -> None:
     query = update.callback_query
     assert query is not None
     link_id = (query.data or "").removeprefix("cancel:")
-    if not found.access.may_see(update.effective_chat, await found.links.store.get_link(link_id)):
+    if not found.access.may_see(update.effective_chat, await found.links.find(link_id)):
         await query.answer(_plain_text(text("button_stale")), show_alert=True)
         return
     reply = await _cancel(update, found, link_id)
@@ -194,7 +194,7 @@ async def _cancel(update: Update, found: Services, link_id: str) -> Reply:
 
 
 async def _refresh_link_message(update: Update, found: Services, link_id: str) -> None:
-    record = await found.links.store.get_link(link_id)
+    record = await found.links.find(link_id)
     if record is None:
         return
     try:
@@ -223,11 +223,9 @@ async def _target_link(update: Update, found: Services) -> str | None:
     record: LinkRecord | None
     if arguments:
         link_id = parse_link_id(arguments)
-        record = await found.links.store.get_link(link_id)
+        record = await found.links.find(link_id)
     elif message.reply_to_message is not None and chat is not None:
-        record = await found.links.store.find_by_message(
-            chat.id, message.reply_to_message.message_id
-        )
+        record = await found.links.find_by_message(chat.id, message.reply_to_message.message_id)
         if record is None:
             await _answer(update, views.plain("reply_not_a_link"))
             return None
