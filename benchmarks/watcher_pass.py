@@ -1,4 +1,7 @@
-"""One payment-watcher pass over many open links: Omise requests and CPU time.
+"""Payment-watcher passes with many open links: Omise requests and CPU time.
+
+An ordinary pass reads Omise's event list; the sweep over every open link
+runs at start-up and every LINKBOT_SWEEP_INTERVAL. Both are measured.
 
 Run from the repository root:  python -m benchmarks.watcher_pass [--links 1000]
 
@@ -29,6 +32,9 @@ class CountingAnnouncer:
 
     async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None:
         self.payments += 1
+
+    async def payment_failed(self, record: LinkRecord, charge: ChargeRecord) -> None:
+        pass
 
     async def cancelled(self, record: LinkRecord) -> None:
         pass
@@ -85,24 +91,40 @@ async def main(links: int, rounds: int) -> None:
         announcer = CountingAnnouncer()
         async with OmiseClient(fakes.OMISE_KEY, base_url=url) as omise:
             watcher = PaymentWatcher(omise, store, announcer)
-            await watcher.run_pass()  # warm-up: connections, caches
+            print(f"open links:            {links}")
+
+            requests, cpu, _ = await measure(watcher, fake, 1)  # at start-up: with the sweep
+            print(f"first pass (sweep):    {requests[0]} requests, CPU {cpu[0]:.1f} ms")
+
             requests, cpu, wall = await measure(watcher, fake, rounds)
-            print(f"open links:         {links}")
-            print(f"Omise requests:     {max(requests)} per pass")
             print(
-                f"CPU per pass:       median {statistics.median(cpu):.1f} ms, max {max(cpu):.1f} ms"
-            )
-            print(
-                f"wall time per pass: median {statistics.median(wall):.1f} ms (local fake server)"
+                f"idle pass:             {max(requests)} request(s), "
+                f"CPU median {statistics.median(cpu):.1f} ms, max {max(cpu):.1f} ms, "
+                f"wall median {statistics.median(wall):.1f} ms (local fake server)"
             )
 
-            for link_id in ids[::100]:
+            paying = ids[:: max(1, len(ids) // 10)][:10]
+            for link_id in paying:
                 fake.pay(link_id)
-            requests, cpu, wall = await measure(watcher, fake, 1)
+            requests, cpu, _ = await measure(watcher, fake, 1)
             print(
-                f"pass with {len(ids[::100])} new payments:  {requests[0]} requests, "
+                f"pass with {len(paying)} payments: {requests[0]} request(s), "
                 f"CPU {cpu[0]:.1f} ms, announced {announcer.payments}"
             )
+
+            pending = [fake.pay(link_id, status="pending") for link_id in ids[1::100][:10]]
+            await measure(watcher, fake, 1)
+            for charge in pending:
+                fake.settle(charge["id"])
+            requests, cpu, _ = await measure(watcher, fake, 1)
+            print(
+                f"pass with {len(pending)} settled:  {requests[0]} request(s), "
+                f"CPU {cpu[0]:.1f} ms, announced {announcer.payments}"
+            )
+
+            watcher.last_sweep_at = None
+            requests, cpu, _ = await measure(watcher, fake, 1)
+            print(f"a later sweep:         {requests[0]} requests, CPU {cpu[0]:.1f} ms")
         await store.close()
 
 

@@ -95,8 +95,10 @@ async def run(settings: Settings) -> int:
         watcher = PaymentWatcher(
             omise,
             store,
-            TelegramAnnouncer(application.bot, settings.timezone),
+            TelegramAnnouncer(application.bot, store, settings.timezone),
             horizon=timedelta(days=settings.linkbot_watch_days),
+            interval=settings.linkbot_poll_interval,
+            sweep_interval=settings.linkbot_sweep_interval,
         )
         web = None
         if settings.linkbot_http_listen:
@@ -104,6 +106,8 @@ async def run(settings: Settings) -> int:
                 create_app(watcher, settings.omise_webhook_secret), settings.linkbot_http_listen
             )
             await web.start()
+            # Also on the way out after an error: confirmations must end before the store closes.
+            resources.push_async_callback(web.stop)
             logger.info("Serving Omise webhooks on %s", settings.linkbot_http_listen)
 
         updater = application.updater

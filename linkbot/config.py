@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     linkbot_database: Path = Path("linkbot.db")
     linkbot_log_level: str = "INFO"
     linkbot_poll_interval: float = Field(default=20.0, gt=0)
+    linkbot_sweep_interval: float = Field(default=600.0, gt=0)
     linkbot_watch_days: int = Field(default=30, gt=0)
     linkbot_timezone: str = "Asia/Bangkok"
     linkbot_http_listen: str | None = None

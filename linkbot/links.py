@@ -21,7 +21,9 @@ from linkbot.omise import (
     OmiseError,
     OmiseList,
 )
-from linkbot.store import CommandRecord, CommandState, LinkRecord, LinkStatus, Store
+from linkbot.omise.client import MAX_LIST_LIMIT as MAX_PAGE
+from linkbot.omise.client import Order
+from linkbot.store import CommandRecord, CommandState, LinkRecord, LinkStatus, LinkTaken, Store
 
 logger = logging.getLogger(__name__)
 
@@ -65,15 +67,24 @@ class Created:
 @dataclass(frozen=True, slots=True)
 class LinkDetails:
     link: Link
-    charges: OmiseList[Charge]
+    # Every charge of the link, newest first, however many pages Omise needed.
+    charges: list[Charge]
 
     @property
     def paid_charges(self) -> list[Charge]:
-        return [c for c in self.charges.data if c.successful]
+        return [c for c in self.charges if c.successful]
 
     @property
     def paid_total(self) -> int:
         return sum(c.amount for c in self.paid_charges)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountLinks:
+    """A page of the account's links, and how many times each was paid."""
+
+    page: OmiseList[Link]
+    paid_counts: dict[str, int]
 
 
 class LinkService:
@@ -140,7 +151,7 @@ class LinkService:
             )
         except CreateOutcomeUnknown as exc:
             logger.warning("Create outcome unknown (%s); looking for the link", exc.message)
-            link = await self._settle(command)
+            return await self._settle(command)
         except OmiseError:
             await self.store.fail_command(command.key)
             raise
@@ -155,10 +166,10 @@ class LinkService:
                 return Created(record)
         # The first delivery died between asking Omise and recording the
         # answer: look for its link instead of creating another.
-        return Created(await self._record(command, await self._settle(command)))
+        return Created(await self._settle(command))
 
-    async def _settle(self, command: CommandRecord) -> Link:
-        """Find the link a command's lost create made; record the command failed if none."""
+    async def _settle(self, command: CommandRecord) -> LinkRecord:
+        """Find and record the link a lost create made; if there is none, the command failed."""
         try:
             return await self._reconcile(command, since=command.received_at)
         except (LinkNotCreated, CreateOutcomeUnknown):
@@ -166,6 +177,7 @@ class LinkService:
             raise
 
     async def _record(self, command: CommandRecord, link: Link) -> LinkRecord:
+        """Record ``link`` as the command's. Raises :class:`LinkTaken` if another command has it."""
         record = LinkRecord(
             link_id=link.id,
             chat_id=command.chat_id,
@@ -194,13 +206,13 @@ class LinkService:
         outcomes.extend(await self.store.unanswered_links(since))
         for command in await self.store.pending_commands(since):
             try:
-                outcomes.append((command, await self._record(command, await self._settle(command))))
+                outcomes.append((command, await self._settle(command)))
             except (LinkNotCreated, CreateOutcomeUnknown) as exc:
                 outcomes.append((command, exc))
         return outcomes
 
-    async def _reconcile(self, command: CommandRecord, *, since: datetime) -> Link:
-        """Find the link a lost create made, or prove there is none.
+    async def _reconcile(self, command: CommandRecord, *, since: datetime) -> LinkRecord:
+        """Find and record the link a lost create made, or prove there is none.
 
         Raises :class:`CreateOutcomeUnknown` if Omise cannot be asked.
         """
@@ -208,19 +220,26 @@ class LinkService:
         for delay in self._reconcile_delays:
             await self._sleep(delay)
             try:
-                found = await self._find_created(command, since - RECONCILE_MARGIN)
+                candidates = await self._candidates(command, since - RECONCILE_MARGIN)
             except OmiseError as exc:
                 last_error = exc
                 continue
-            if found is not None:
-                logger.info("Adopted link %s created by a create whose answer was lost", found.id)
-                return found
             last_error = None
+            # Oldest first: the one the lost request made first. Recording is
+            # the claim: a link another command recorded meanwhile is skipped.
+            for link in reversed(candidates):
+                try:
+                    record = await self._record(command, link)
+                except LinkTaken:
+                    continue
+                logger.info("Adopted link %s created by a create whose answer was lost", link.id)
+                return record
         if last_error is not None:
             raise CreateOutcomeUnknown(last_error)
         raise LinkNotCreated()
 
-    async def _find_created(self, command: CommandRecord, since: datetime) -> Link | None:
+    async def _candidates(self, command: CommandRecord, since: datetime) -> list[Link]:
+        """Omise's newest links that match the command and no command has recorded yet."""
         page = await self.omise.list_links(from_=since, order="reverse_chronological", limit=100)
         candidates = [
             link
@@ -233,8 +252,7 @@ class LinkService:
             and link.multiple == command.multiple
         ]
         taken = await self.store.known_link_ids([link.id for link in candidates])
-        fresh = [link for link in candidates if link.id not in taken]
-        return fresh[-1] if fresh else None  # the oldest: the one the lost request made first
+        return [link for link in candidates if link.id not in taken]
 
     async def find(self, link_id: str) -> LinkRecord | None:
         """The bot's own record of a link, if the bot made it."""
@@ -244,9 +262,13 @@ class LinkService:
         """The link a bot message in a chat shows, if it shows one."""
         return await self.store.find_by_message(chat_id, message_id)
 
-    async def record_reply(self, record: LinkRecord, message_id: int) -> LinkRecord:
-        await self.store.set_message(record.link_id, message_id)
-        return replace(record, message_id=message_id)
+    async def record_reply(
+        self, record: LinkRecord, message_id: int, *, chat_id: int | None = None
+    ) -> LinkRecord:
+        """Remember the message that shows the link (in its own chat unless said otherwise)."""
+        chat = record.chat_id if chat_id is None else chat_id
+        await self.store.set_message(record.link_id, chat, message_id)
+        return replace(record, message_id=message_id, message_chat_id=chat)
 
     async def cancel(self, link_id: str) -> Link:
         """Deactivate a link. Raises AlreadyCancelled or AlreadyPaid when there is nothing to do."""
@@ -264,15 +286,32 @@ class LinkService:
 
     async def details(self, link_id: str) -> LinkDetails:
         link = await self.omise.retrieve_link(link_id)
-        charges = await self.omise.list_link_charges(
-            link_id, limit=100, order="reverse_chronological"
-        )
-        return LinkDetails(link, charges)
+        return LinkDetails(link, await self.all_charges(link_id, order="reverse_chronological"))
 
-    async def account_links(self, page: int) -> OmiseList[Link]:
-        return await self.omise.list_links(
+    async def all_charges(self, link_id: str, *, order: Order = "chronological") -> list[Charge]:
+        """Every charge of a link: Omise lists at most 100 a page."""
+        found: list[Charge] = []
+        while True:
+            page = await self.omise.list_link_charges(
+                link_id, offset=len(found), limit=MAX_PAGE, order=order
+            )
+            found.extend(page.data)
+            if not page.data or len(found) >= page.total:
+                return found
+
+    async def account_links(self, page: int) -> AccountLinks:
+        links = await self.omise.list_links(
             offset=page * PAGE_SIZE, limit=PAGE_SIZE, order="reverse_chronological"
         )
+        # A link embeds only its first 20 charges; a busy one needs its whole list.
+        truncated = [link for link in links.data if link.charges.total > len(link.charges.data)]
+        complete = await asyncio.gather(*(self.all_charges(link.id) for link in truncated))
+        charges = {link.id: link.charges.data for link in links.data}
+        charges.update({link.id: found for link, found in zip(truncated, complete, strict=True)})
+        counts = {
+            link_id: sum(1 for c in found if c.successful) for link_id, found in charges.items()
+        }
+        return AccountLinks(links, counts)
 
     async def chat_links(self, chat_id: int, page: int) -> tuple[list[LinkRecord], int]:
         return await self.store.chat_links(chat_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)

@@ -1,7 +1,9 @@
 """Currencies and exact amounts.
 
 Amounts are parsed with :class:`decimal.Decimal` into integer smallest units
-(satang, sen, cents, yen). No float ever touches an amount.
+(satang, sen, cents, yen). No float ever touches an amount, and no step
+depends on the decimal context: every digit typed is either kept or the
+amount is refused, never rounded.
 """
 
 from __future__ import annotations
@@ -43,6 +45,20 @@ CURRENCIES: dict[str, Currency] = {
     )
 }
 
+# ISO 4217 minor units that are not 2, for showing links made outside the bot
+# (in the Omise dashboard) in currencies it cannot create. Codes whose minor
+# unit ISO lists as "N.A." (gold, SDRs, test codes) are shown with 2 like the rest.
+_ISO_MINOR_UNITS: dict[str, int] = {
+    code: units
+    for units, codes in (
+        (0, "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"),
+        (3, "BHD IQD JOD KWD LYD OMR TND"),
+        (4, "CLF UYW"),
+    )
+    for code in codes.split()
+}
+_ISO_DEFAULT_MINOR_UNIT = 2
+
 # Symbols a merchant may type before an amount. "$" means USD and "¥" means
 # JPY, as on Omise's own dashboards; the other dollars and yuan need their
 # prefix. Longest first so that "HK$" is not read as "$".
@@ -72,6 +88,9 @@ _SYMBOLS: tuple[tuple[str, str], ...] = tuple(
 
 _PLAIN = re.compile(r"\d+(?:\.\d+)?")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# How much of Europe writes 25,000: a dot between thousands. Read with a
+# decimal dot it is a thousand times less, so it is refused with both readings.
+_DOT_THOUSANDS = re.compile(r"([1-9]\d{0,2})\.(\d{3})")
 
 # Marks that are invisible in a chat but end up inside copied text.
 _INVISIBLE = dict.fromkeys(
@@ -139,7 +158,9 @@ def parse_amount(text: str, currency: Currency) -> int:
     """Parse ``74.40`` or ``1,250.50`` in ``currency`` into smallest units.
 
     Raises :class:`AmountError` for anything that is not plainly one positive
-    amount in that currency.
+    amount in that currency. More digits after the dot than the currency has
+    are refused even when they are zeros: ``25.000`` is 25 to some and 25,000
+    to others, and ``1.0000000000000000000000000001`` is not 1.
     """
     raw = normalize_digits(text.strip())
     if len(raw) > _MAX_TOKEN_LENGTH:
@@ -155,30 +176,84 @@ def parse_amount(text: str, currency: Currency) -> int:
     else:
         raise AmountError("amount_invalid", text=text)
     try:
+        # Construction from a string is exact whatever the context precision.
         value = Decimal(digits)
     except InvalidOperation:  # pragma: no cover - the patterns above admit only digits
         raise AmountError("amount_invalid", text=text) from None
-    units = value.scaleb(currency.decimals)
-    if units != units.to_integral_value():
-        raise AmountError("amount_too_precise", currency=currency.code, decimals=currency.decimals)
-    amount = int(units)
-    if amount <= 0:
+    _, coefficient_digits, exponent = value.as_tuple()
+    if not isinstance(exponent, int):  # pragma: no cover - NaN and Infinity cannot match
+        raise AmountError("amount_invalid", text=text)
+    coefficient = int("".join(map(str, coefficient_digits)))
+    if coefficient == 0:
         raise AmountError("amount_not_positive")
+    places = -exponent
+    if places > currency.decimals:
+        raise _too_precise(text, raw, places, currency)
+    # Integer arithmetic: exact for any number of digits, unlike Decimal.scaleb,
+    # which rounds to the context precision.
+    amount: int = coefficient * 10 ** (currency.decimals - places)
     if amount > MAX_SMALLEST_UNITS:
         raise AmountError("amount_too_large", limit=format_amount(MAX_SMALLEST_UNITS, currency))
     return amount
 
 
+def _too_precise(text: str, raw: str, places: int, currency: Currency) -> AmountError:
+    """Refuse more decimals than ``currency`` has, naming the thousands reading when likely."""
+    thousands = _DOT_THOUSANDS.fullmatch(raw)
+    if thousands is None:
+        return AmountError(
+            "amount_too_precise",
+            text=text,
+            places=places,
+            currency=currency.code,
+            decimals=currency.decimals,
+        )
+    whole = int(thousands[1] + thousands[2])
+    return AmountError(
+        "amount_dot_thousands" if currency.decimals else "amount_dot_thousands_whole",
+        text=text,
+        places=places,
+        currency=currency.code,
+        decimals=currency.decimals,
+        plain=str(whole),
+        grouped=f"{whole:,}",
+    )
+
+
+def minor_units(code: str) -> int:
+    """Decimal places of a currency code: linkbot's own, else ISO 4217's (``KWD`` → 3)."""
+    known = get_currency(code)
+    if known is not None:
+        return known.decimals
+    return _ISO_MINOR_UNITS.get(code.strip().upper(), _ISO_DEFAULT_MINOR_UNIT)
+
+
+def _shift(amount: int, places: int) -> Decimal:
+    """``amount`` × 10**-``places`` built from its digits, so nothing can round."""
+    sign, digits, exponent = Decimal(amount).as_tuple()
+    assert isinstance(exponent, int)  # an int is always finite
+    return Decimal((sign, digits, exponent - places))
+
+
 def to_decimal(amount: int, currency: Currency) -> Decimal:
-    return Decimal(amount).scaleb(-currency.decimals)
+    return _shift(amount, currency.decimals)
 
 
 def format_amount(amount: int, currency: Currency | str) -> str:
-    """``7440, THB`` → ``฿74.40``; ``500, JPY`` → ``¥500``."""
+    """``7440, THB`` → ``฿74.40``; ``500, JPY`` → ``¥500``; ``1234, KWD`` → ``1.234 KWD``.
+
+    A currency linkbot does not support (a link made in the Omise dashboard)
+    is shown with its ISO 4217 decimals and its code after the number.
+    """
     if isinstance(currency, str):
         known = get_currency(currency)
         if known is None:
-            return f"{amount} {currency.upper()}"
+            places = minor_units(currency)
+            return f"{_grouped(_shift(amount, places), places)} {currency.strip().upper()}"
         currency = known
-    number = format(to_decimal(amount, currency), f",.{currency.decimals}f")
-    return f"{currency.symbol}{number}"
+    return f"{currency.symbol}{_grouped(to_decimal(amount, currency), currency.decimals)}"
+
+
+def _grouped(value: Decimal, places: int) -> str:
+    # The value already has exactly ``places`` decimals, so formatting only adds commas.
+    return format(value, f",.{places}f")

@@ -1,9 +1,18 @@
 """Noticing payments of the bot's links, and announcing each one exactly once.
 
-The watcher polls Omise on a timer; webhooks (see :mod:`linkbot.web`) only
-make it faster. Both go through the same path: a successful charge is
-recorded once in the store, then announced by whichever pass claims it
-first. Nothing here knows Telegram: an :class:`Announcer` does the talking.
+Each pass reads Omise's event list onward from a cursor kept in the store:
+one request when nothing happened, however many links are open. The
+``charge.create`` and ``charge.complete`` events of charges made through
+the bot's links are recorded with their status, so a charge that is
+pending first (PromptPay, mobile banking, 3-D Secure) and settles later is
+followed to its end. A slower sweep over ``GET /links`` (at start-up, then
+every ``sweep_interval``) catches what events cannot tell: links deleted in
+the dashboard (Omise has no event for that), and anything the events
+missed. Webhooks (see :mod:`linkbot.web`) only make all of this faster.
+
+A successful charge is counted once in the store, then announced by
+whichever pass claims it first. Nothing here knows Telegram: an
+:class:`Announcer` does the talking.
 """
 
 from __future__ import annotations
@@ -12,13 +21,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from linkbot.omise import Charge, Link, OmiseClient, OmiseError
-from linkbot.store import ChargeRecord, LinkRecord, LinkStatus, OpenLink, Store
+from linkbot.omise import AuthenticationError, Charge, Event, Link, OmiseClient, OmiseError
+from linkbot.store import ChargeRecord, LinkRecord, LinkStatus, Notice, OpenLink, Recorded, Store
 
 logger = logging.getLogger(__name__)
 
@@ -27,12 +37,29 @@ PAGE_LIMIT = 100
 LIST_MARGIN = timedelta(minutes=5)
 # A claim older than this belongs to a process that died mid-announcement.
 CLAIM_LEASE = timedelta(minutes=2)
+# Events are read again from this long before the cursor, so one that shows
+# up in the list a little late is not skipped; reading one twice changes nothing.
+EVENT_OVERLAP = timedelta(minutes=1)
+# A pass reads at most this many pages of events; after a long outage the
+# next passes carry on from where this one stopped.
+MAX_EVENT_PAGES = 20
+CHARGE_EVENTS = frozenset({"charge.create", "charge.complete", "charge.update"})
+CURSOR_KEY = "events_cursor"
+# The cursor moves every pass, but is written to the store only this often
+# (and whenever an event was handled): a restart re-reads at most this much.
+CURSOR_SAVE_INTERVAL = timedelta(minutes=5)
+# A notice that failed this many times is given up, with an error in the log.
+MAX_ANNOUNCE_ATTEMPTS = 30
+# Event ids handled by this process, so the overlap costs no store work.
+SEEN_EVENTS = 5_000
 
 
 class Announcer(Protocol):
     """Tells the chat. Raises when the chat could not be told, so it is tried again."""
 
     async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None: ...
+
+    async def payment_failed(self, record: LinkRecord, charge: ChargeRecord) -> None: ...
 
     async def cancelled(self, record: LinkRecord) -> None: ...
 
@@ -41,17 +68,45 @@ class Announcer(Protocol):
 class PassReport:
     open_links: int = 0
     omise_requests: int = 0
+    events: int = 0
     new_charges: int = 0
+    pending_charges: int = 0
+    failed_charges: int = 0
     cancelled: int = 0
     announced: int = 0
     failed_announcements: int = 0
+    swept: bool = False
+
+    @property
+    def eventful(self) -> bool:
+        return bool(
+            self.new_charges
+            or self.pending_charges
+            or self.failed_charges
+            or self.cancelled
+            or self.failed_announcements
+        )
 
     def summary(self) -> str:
-        return (
-            f"{self.new_charges} new payment(s), {self.announced} announced, "
-            f"{self.failed_announcements} to retry, {self.cancelled} cancelled "
-            f"({self.open_links} open link(s), {self.omise_requests} Omise request(s))"
-        )
+        parts = [
+            f"{self.new_charges} paid",
+            f"{self.pending_charges} pending",
+            f"{self.failed_charges} failed",
+            f"{self.announced} announced",
+        ]
+        if self.failed_announcements:
+            parts.append(f"{self.failed_announcements} to retry")
+        if self.cancelled:
+            parts.append(f"{self.cancelled} cancelled")
+        sweep = f", swept {self.open_links} open links" if self.swept else ""
+        return f"{', '.join(parts)} ({self.omise_requests} Omise requests{sweep})"
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    ok: bool
+    reason: str
+    last_pass: datetime | None
 
 
 class PaymentWatcher:
@@ -62,23 +117,37 @@ class PaymentWatcher:
         announcer: Announcer,
         *,
         horizon: timedelta = timedelta(days=30),
+        interval: float = 20.0,
+        sweep_interval: float = 600.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.omise = omise
         self.store = store
         self.announcer = announcer
         self.horizon = horizon
+        self.interval = interval
+        self.sweep_interval = timedelta(seconds=sweep_interval)
         self._now = now
+        self._started_at = now()
         self.last_pass_at: datetime | None = None
+        self.last_sweep_at: datetime | None = None
+        self._key_refused = False
+        self._cursor: datetime | None = None
+        self._cursor_saved: tuple[datetime, datetime] | None = None  # (cursor, when)
+        self._seen: OrderedDict[str, None] = OrderedDict()
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
         """Run a pass every ``interval`` seconds until ``stop`` is set. Never raises."""
+        self.interval = interval
+        self._started_at = self._now()
         while not stop.is_set():
             started = time.monotonic()
             try:
                 report = await self.run_pass()
-                if report.new_charges or report.cancelled or report.failed_announcements:
+                if report.eventful:
                     logger.info("Payment pass: %s", report.summary())
+            except AuthenticationError:
+                logger.error("Payment pass failed: Omise refused OMISE_SECRET_KEY")
             except OmiseError as exc:
                 logger.warning("Payment pass skipped, Omise failed: %s", exc.message)
             except Exception:
@@ -88,17 +157,145 @@ class PaymentWatcher:
                 await asyncio.wait_for(stop.wait(), max(remaining, 0.0))
 
     async def run_pass(self) -> PassReport:
-        """Look at every open link once, record new payments and cancellations, announce."""
+        """Read what happened since the last pass (and sweep when due), then announce."""
         report = PassReport()
-        open_links = {r.link_id: r for r in await self.store.open_links(self._now() - self.horizon)}
-        report.open_links = len(open_links)
-        if open_links:
-            await self._scan(open_links, report)
-        await self.announce_pending(report)
+        try:
+            if self._sweep_due():
+                await self.sweep(report)
+            await self.read_events(report)
+        except AuthenticationError:
+            self._key_refused = True
+            raise
+        finally:
+            # Payments already recorded are announced even when Omise is down.
+            await self.announce_pending(report)
+        self._key_refused = False
         self.last_pass_at = self._now()
         return report
 
-    async def _scan(self, open_links: dict[str, OpenLink], report: PassReport) -> None:
+    def health(self, now: datetime | None = None) -> Health:
+        """Whether payments are being watched: a recent successful pass, a key Omise takes."""
+        now = now or self._now()
+        limit = timedelta(seconds=3 * self.interval)
+        if self._key_refused:
+            return Health(False, "Omise refused the secret key", self.last_pass_at)
+        if self.last_pass_at is None:
+            waited = now - self._started_at
+            if waited <= limit:
+                return Health(True, "starting", None)
+            return Health(False, f"no payment pass has succeeded in {_seconds(waited)} s", None)
+        age = now - self.last_pass_at
+        if age > limit:
+            return Health(
+                False, f"watcher stalled: last pass {_seconds(age)} s ago", self.last_pass_at
+            )
+        return Health(True, "ok", self.last_pass_at)
+
+    # Events: the per-pass source
+
+    async def read_events(self, report: PassReport) -> None:
+        """Record the charges of our links that Omise's events tell about since the cursor."""
+        now = self._now()
+        if self._cursor is None:
+            saved = await self.store.get_value(CURSOR_KEY)
+            self._cursor = datetime.fromisoformat(saved) if saved else now
+        offset, cursor, read_all = 0, self._cursor, False
+        handled = False
+        for _ in range(MAX_EVENT_PAGES):
+            page = await self.omise.list_events(
+                from_=self._cursor - EVENT_OVERLAP,
+                offset=offset,
+                limit=PAGE_LIMIT,
+                order="chronological",
+            )
+            report.omise_requests += 1
+            report.events += len(page.data)
+            handled = await self._handle_events(page.data, report) or handled
+            if page.data:
+                cursor = max(cursor, page.data[-1].created_at)
+            offset += len(page.data)
+            if not page.data or offset >= page.total:
+                read_all = True
+                if page.to is not None:
+                    # Omise's own clock: everything up to it has been listed.
+                    cursor = max(cursor, page.to)
+                break
+        if not read_all:
+            logger.info("Many events since the last pass; reading on in the next pass")
+        self._cursor = cursor
+        await self._save_cursor(now, force=handled)
+
+    async def _save_cursor(self, now: datetime, *, force: bool) -> None:
+        assert self._cursor is not None
+        if self._cursor_saved is not None:
+            saved_cursor, saved_at = self._cursor_saved
+            if saved_cursor == self._cursor or (
+                not force and now - saved_at < CURSOR_SAVE_INTERVAL
+            ):
+                return
+        await self.store.set_value(CURSOR_KEY, self._cursor.isoformat())
+        self._cursor_saved = (self._cursor, now)
+
+    async def _handle_events(self, events: Iterable[Event], report: PassReport) -> bool:
+        fresh = [
+            (event.id, charge)
+            for event in events
+            if event.key in CHARGE_EVENTS
+            and event.id not in self._seen
+            and (charge := event.charge()) is not None
+        ]
+        if not fresh:
+            return False
+        ours = await self._links_of([charge for _, charge in fresh])
+        for event_id, charge in fresh:
+            link_id = ours.get(charge.id)
+            if link_id is not None:
+                await self._record(link_id, charge, report)
+            self._seen[event_id] = None
+        while len(self._seen) > SEEN_EVENTS:
+            self._seen.popitem(last=False)
+        return True
+
+    async def _links_of(self, charges: list[Charge]) -> dict[str, str]:
+        """The link of ours each charge was paid through, by charge id; others are left out."""
+        named = {c.id: c.link for c in charges if c.link}
+        known = await self.store.known_link_ids(list(named.values()))
+        found = {charge_id: link for charge_id, link in named.items() if link in known}
+        # Events in an older API version carry no "link"; the charge's return
+        # address is the link's payment URI with "/complete" added.
+        unnamed = {
+            c.id: c.return_uri.removesuffix("/complete")
+            for c in charges
+            if not c.link and c.return_uri
+        }
+        if unnamed:
+            by_uri = await self.store.links_by_payment_uri(list(unnamed.values()))
+            found.update(
+                {charge_id: by_uri[uri] for charge_id, uri in unnamed.items() if uri in by_uri}
+            )
+        return found
+
+    # The sweep: a slower reconciliation over the links themselves
+
+    def _sweep_due(self) -> bool:
+        return self.last_sweep_at is None or self._now() - self.last_sweep_at >= (
+            self.sweep_interval
+        )
+
+    async def sweep(self, report: PassReport) -> None:
+        """Compare each open link with Omise's: missed charges, pending ones, deletions."""
+        started = self._now()
+        open_links = {r.link_id: r for r in await self.store.open_links(started - self.horizon)}
+        report.open_links = len(open_links)
+        report.swept = True
+        if open_links:
+            unsettled = await self.store.pending_charge_links()
+            await self._scan(open_links, unsettled, report)
+        self.last_sweep_at = started
+
+    async def _scan(
+        self, open_links: dict[str, OpenLink], unsettled: set[str], report: PassReport
+    ) -> None:
         # One listing, newest first, back to the oldest open link: its cost
         # grows with the number of pages, not with a request per link.
         oldest = min(r.created_at for r in open_links.values())
@@ -115,19 +312,20 @@ class PaymentWatcher:
             for link in page.data:
                 if link.id in missing:
                     missing.discard(link.id)
-                    await self._update(open_links[link.id], link, report)
+                    await self._update(open_links[link.id], link, link.id in unsettled, report)
             offset += len(page.data)
             if not page.data or offset >= page.total:
                 break
 
-    async def _update(self, known: OpenLink, link: Link, report: PassReport) -> None:
-        if link.charges.total != known.charges_seen:
+    async def _update(
+        self, known: OpenLink, link: Link, unsettled: bool, report: PassReport
+    ) -> None:
+        if unsettled or link.charges.total != known.charges_seen:
             charges = link.charges.data
             if len(charges) < link.charges.total:
                 charges = await self._all_charges(link.id, report)
             for charge in charges:
-                if await self._record(link.id, charge):
-                    report.new_charges += 1
+                await self._record(link.id, charge, report)
             await self.store.set_charges_seen(link.id, link.charges.total)
         if link.deleted and known.status is not LinkStatus.CANCELLED:
             await self.store.set_status(link.id, LinkStatus.CANCELLED)
@@ -147,18 +345,26 @@ class PaymentWatcher:
             if not page.data or len(found) >= page.total:
                 return found
 
-    async def _record(self, link_id: str, charge: Charge) -> bool:
-        if not charge.successful:
-            return False
-        return await self.store.record_charge(
+    async def _record(self, link_id: str, charge: Charge, report: PassReport) -> Recorded:
+        recorded = await self.store.record_charge(
             ChargeRecord(
                 charge_id=charge.id,
                 link_id=link_id,
                 amount=charge.amount,
                 currency=charge.currency,
-                paid_at=charge.paid_at or charge.created_at,
+                status=charge.status,
+                created_at=charge.created_at,
+                paid_at=charge.paid_at,
             )
         )
+        if recorded is Recorded.PAID:
+            report.new_charges += 1
+        elif recorded is Recorded.PENDING:
+            report.pending_charges += 1
+            logger.info("Charge %s of %s is pending; following it", charge.id, link_id)
+        elif recorded is Recorded.FAILED:
+            report.failed_charges += 1
+        return recorded
 
     async def _tell_cancelled(self, record: LinkRecord) -> None:
         try:
@@ -166,20 +372,22 @@ class PaymentWatcher:
         except Exception as exc:
             logger.info("Could not show that %s was cancelled: %s", record.link_id, exc)
 
-    async def confirm_charge(self, charge_id: str) -> bool:
-        """Act on a webhook's word that a charge completed, after asking Omise itself.
+    # Webhooks
 
-        Announces only a successful charge of a link the store knows.
-        Returns whether the charge was new.
+    async def confirm_charge(self, charge_id: str) -> bool:
+        """Act on a webhook's word about a charge, after asking Omise itself.
+
+        Records the charge's status if it belongs to a link the store knows,
+        and announces what is due. Returns whether a new payment was recorded.
         """
         charge = await self.omise.retrieve_charge(charge_id)
-        if not charge.successful or not charge.link:
+        if not charge.link or await self.store.get_link(charge.link) is None:
             return False
-        if await self.store.get_link(charge.link) is None:
-            return False
-        new = await self._record(charge.link, charge)
+        recorded = await self._record(charge.link, charge, PassReport())
         await self.announce_pending(PassReport())
-        return new
+        return recorded is Recorded.PAID
+
+    # Announcing
 
     async def announce_pending(self, report: PassReport) -> None:
         """Announce every recorded charge not yet announced, each by one claimant only."""
@@ -190,12 +398,28 @@ class PaymentWatcher:
             if record is None:
                 continue
             try:
-                await self.announcer.payment(record, charge)
+                if charge.notice is Notice.FAILED:
+                    await self.announcer.payment_failed(record, charge)
+                else:
+                    await self.announcer.payment(record, charge)
             except Exception as exc:
-                # Not dropped: the next pass tries again.
-                await self.store.release_announcement(charge.charge_id)
                 report.failed_announcements += 1
-                logger.warning("Could not announce %s yet: %s", charge.charge_id, exc)
-                continue
+                attempts = await self.store.release_announcement(charge.charge_id)
+                if attempts < MAX_ANNOUNCE_ATTEMPTS:
+                    # Not dropped: the next pass tries again.
+                    logger.warning("Could not announce %s yet: %s", charge.charge_id, exc)
+                    continue
+                logger.error(
+                    "Gave up announcing %s of %s after %d attempts: %s",
+                    charge.charge_id,
+                    charge.link_id,
+                    attempts,
+                    exc,
+                )
+            else:
+                report.announced += 1
             await self.store.mark_announced(charge.charge_id, self._now())
-            report.announced += 1
+
+
+def _seconds(delta: timedelta) -> int:
+    return int(delta.total_seconds())

@@ -6,9 +6,10 @@ SQLAlchemy async Core: the queries below are plain Core and run on SQLite
 
 from __future__ import annotations
 
+import contextlib
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Connection,
     DateTime,
     Dialect,
     Integer,
@@ -27,17 +29,35 @@ from sqlalchemy import (
     TypeDecorator,
     event,
     func,
+    inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 
 class LinkStatus(enum.StrEnum):
     ACTIVE = "active"
     PAID = "paid"
     CANCELLED = "cancelled"
+
+
+class Notice(enum.StrEnum):
+    """What a chat must be told about a charge."""
+
+    PAID = "paid"
+    FAILED = "failed"  # a pending charge that ended failed or expired
+
+
+class Recorded(enum.StrEnum):
+    """What recording a charge's status changed."""
+
+    PENDING = "pending"  # first seen, not settled yet
+    PAID = "paid"  # it succeeded: counted in its link's totals, to be announced
+    FAILED = "failed"  # settled without payment
+    UNCHANGED = "unchanged"
 
 
 class CommandState(enum.StrEnum):
@@ -71,6 +91,8 @@ links = Table(
     Column("link_id", String(64), primary_key=True),
     Column("chat_id", BigInteger, nullable=False, index=True),
     Column("message_id", BigInteger),
+    # The chat the link message is in; differs from chat_id once a group became a supergroup.
+    Column("message_chat_id", BigInteger),
     Column("creator_id", BigInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
@@ -109,8 +131,10 @@ commands = Table(
     Column("received_at", _UTCDateTime, nullable=False),
 )
 
-# One row per successful charge of a watched link; announced_at is set once
-# the chat has been told.
+# One row per charge of a link of ours, with its last known status. A
+# pending charge is looked at again until it settles; a successful one is
+# counted once in its link's totals; ``notice`` says what the chat must be
+# told, and announced_at is set once it has been.
 charges = Table(
     "charges",
     metadata,
@@ -118,13 +142,35 @@ charges = Table(
     Column("link_id", String(64), nullable=False, index=True),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("paid_at", _UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("created_at", _UTCDateTime),
+    Column("paid_at", _UTCDateTime),
     # Its place among its link's payments, and the link's total with it.
-    Column("position", Integer, nullable=False, default=1),
+    Column("position", Integer, nullable=False, default=0),
     Column("running_total", BigInteger, nullable=False, default=0),
+    Column("notice", String(16)),
     # Set by the one pass that is announcing it; expires so a crash does not lose it.
     Column("claimed_at", _UTCDateTime),
-    Column("announced_at", _UTCDateTime),
+    Column("announced_at", _UTCDateTime, index=True),
+    Column("attempts", Integer, nullable=False, default=0),
+)
+
+# Chats that changed under the bot: removed or blocked (403), or a group
+# that became a supergroup (a new chat id).
+chats = Table(
+    "chats",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("forbidden_at", _UTCDateTime),
+    Column("migrated_to", BigInteger),
+)
+
+# Small named values that must survive a restart (the event cursor).
+state = Table(
+    "state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 
@@ -147,6 +193,14 @@ class LinkRecord:
     paid_count: int = 0
     paid_total: int = 0
     charges_seen: int = 0
+    message_chat_id: int | None = None
+
+    @property
+    def editable_message_id(self) -> int | None:
+        """The link message's id, if it is in the link's chat (not left behind by a migration)."""
+        if self.message_chat_id not in (None, self.chat_id):
+            return None
+        return self.message_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,11 +233,19 @@ class ChargeRecord:
     link_id: str
     amount: int
     currency: str
-    paid_at: datetime
-    position: int = 1
+    paid_at: datetime | None = None
+    status: str = "successful"
+    created_at: datetime | None = None
+    position: int = 0
     running_total: int = 0
+    notice: Notice | None = None
     claimed_at: datetime | None = None
     announced_at: datetime | None = None
+    attempts: int = 0
+
+
+class LinkTaken(Exception):
+    """The link is already recorded for another command."""
 
 
 class Store:
@@ -191,6 +253,7 @@ class Store:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._writer = engine.execution_options(**{_WRITE: True})
 
     @classmethod
     def sqlite(cls, path: Path | str) -> Store:
@@ -199,7 +262,11 @@ class Store:
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _pragmas(dbapi_connection: Any, _: Any) -> None:
+        def _on_connect(dbapi_connection: Any, _: Any) -> None:
+            # The sqlite3 module starts transactions late and lets a released
+            # SAVEPOINT commit on its own; take transactions over, so that a
+            # transaction here is one transaction (SQLAlchemy's recipe).
+            dbapi_connection.isolation_level = None
             # WAL lets the watcher read while a handler writes; NORMAL sync is
             # still durable across a process crash, which is what matters here.
             cursor = dbapi_connection.cursor()
@@ -207,11 +274,24 @@ class Store:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            # A write takes the lock at once: a reader that later writes could
+            # otherwise fail with "database is locked" instead of waiting.
+            writes = conn.get_execution_options().get(_WRITE, False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
         return cls(engine)
 
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """One write transaction: everything in it is committed together, or nothing is."""
+        async with self._writer.begin() as conn:
+            yield conn
+
     async def initialize(self) -> None:
-        async with self._engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+        async with self._write() as conn:
+            await conn.run_sync(_create_or_upgrade)
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -219,7 +299,7 @@ class Store:
     # Links
 
     async def add_link(self, record: LinkRecord) -> None:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(links.insert().values(**_link_values(record)))
 
     async def get_link(self, link_id: str) -> LinkRecord | None:
@@ -228,7 +308,10 @@ class Store:
         return _link(row._mapping) if row else None
 
     async def find_by_message(self, chat_id: int, message_id: int) -> LinkRecord | None:
-        query = select(links).where(links.c.chat_id == chat_id, links.c.message_id == message_id)
+        c = links.c
+        query = select(links).where(
+            func.coalesce(c.message_chat_id, c.chat_id) == chat_id, c.message_id == message_id
+        )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return _link(row._mapping) if row else None
@@ -253,9 +336,19 @@ class Store:
     async def known_link_ids(self, link_ids: Sequence[str]) -> set[str]:
         if not link_ids:
             return set()
-        query = select(links.c.link_id).where(links.c.link_id.in_(link_ids))
+        query = select(links.c.link_id).where(links.c.link_id.in_(set(link_ids)))
         async with self._engine.connect() as conn:
             return set((await conn.execute(query)).scalars())
+
+    async def links_by_payment_uri(self, uris: Sequence[str]) -> dict[str, str]:
+        """Link ids by payment URI, for charges in the older shape that name only that."""
+        if not uris:
+            return {}
+        query = select(links.c.payment_uri, links.c.link_id).where(
+            links.c.payment_uri.in_(set(uris))
+        )
+        async with self._engine.connect() as conn:
+            return {uri: link_id for uri, link_id in (await conn.execute(query)).all()}
 
     async def open_links(self, since: datetime) -> list[OpenLink]:
         """Links still payable (active, or reusable and not cancelled) created since ``since``.
@@ -275,14 +368,14 @@ class Store:
             rows = (await conn.execute(query)).all()
         return [OpenLink(row[0], row[1], LinkStatus(row[2]), row[3]) for row in rows]
 
-    async def set_message(self, link_id: str, message_id: int) -> None:
-        await self._update_link(link_id, message_id=message_id)
+    async def set_message(self, link_id: str, chat_id: int, message_id: int) -> None:
+        await self._update_link(link_id, message_chat_id=chat_id, message_id=message_id)
 
     async def set_status(self, link_id: str, status: LinkStatus) -> None:
         await self._update_link(link_id, status=status.value)
 
     async def _update_link(self, link_id: str, **values: object) -> None:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(update(links).where(links.c.link_id == link_id).values(**values))
 
     # Commands
@@ -294,7 +387,7 @@ class Store:
         by the first delivery.
         """
         values = {name: getattr(command, name) for name in CommandRecord.__slots__}
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             try:
                 async with conn.begin_nested():
                     await conn.execute(commands.insert().values(**values))
@@ -304,17 +397,24 @@ class Store:
                 return _command((await conn.execute(query)).one()._mapping)
 
     async def finish_command(self, key: str, record: LinkRecord) -> None:
-        """Store the command's new link and mark the command done, in one transaction."""
-        async with self._engine.begin() as conn:
-            await conn.execute(links.insert().values(**_link_values(record)))
-            await conn.execute(
-                update(commands)
-                .where(commands.c.key == key)
-                .values(state=CommandState.DONE.value, link_id=record.link_id)
-            )
+        """Store the command's link and mark the command done, in one transaction.
+
+        Raises :class:`LinkTaken`, and changes nothing, when the link is
+        already recorded (another command adopted it first).
+        """
+        try:
+            async with self._write() as conn:
+                await conn.execute(links.insert().values(**_link_values(record)))
+                await conn.execute(
+                    update(commands)
+                    .where(commands.c.key == key)
+                    .values(state=CommandState.DONE.value, link_id=record.link_id)
+                )
+        except IntegrityError:
+            raise LinkTaken(record.link_id) from None
 
     async def fail_command(self, key: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(
                 update(commands)
                 .where(commands.c.key == key, commands.c.state == CommandState.PENDING.value)
@@ -354,50 +454,54 @@ class Store:
 
     # Charges
 
-    async def record_charge(self, charge: ChargeRecord) -> bool:
-        """Record a successful charge once and add it to its link's totals.
+    async def record_charge(self, charge: ChargeRecord) -> Recorded:
+        """Record a charge's status; count a payment in its link's totals once.
 
-        Returns False when it was already recorded. The insert and the totals
-        change together, so a crash leaves either both or neither.
+        A charge is first recorded in whatever status it has; a pending one
+        may later settle. Once settled, a charge never changes again here, so
+        an old status read late (an event replayed, a slow listing) cannot
+        undo a newer one. Everything happens in one transaction.
         """
-        async with self._engine.begin() as conn:
+        for _ in range(3):
             try:
-                async with conn.begin_nested():
-                    await conn.execute(charges.insert().values(**_charge_values(charge)))
+                async with self._write() as conn:
+                    return await _record_charge(conn, charge)
             except IntegrityError:
-                return False
-            link = links.c
-            values: dict[str, Any] = {
-                "paid_count": link.paid_count + 1,
-                "paid_total": link.paid_total + charge.amount,
-                "paid_at": func.coalesce(link.paid_at, charge.paid_at),
-            }
-            await conn.execute(update(links).where(link.link_id == charge.link_id).values(**values))
-            totals = select(link.paid_count, link.paid_total).where(link.link_id == charge.link_id)
-            position, running_total = (await conn.execute(totals)).one()
-            await conn.execute(
-                update(charges)
-                .where(charges.c.charge_id == charge.charge_id)
-                .values(position=position, running_total=running_total)
-            )
-            await conn.execute(
-                update(links)
-                .where(link.link_id == charge.link_id, link.multiple.is_(False))
-                .values(status=LinkStatus.PAID.value)
-            )
-            return True
+                continue  # another process recorded it first: read what it wrote
+        raise RuntimeError(f"could not record charge {charge.charge_id}")
 
     async def set_charges_seen(self, link_id: str, count: int) -> None:
         await self._update_link(link_id, charges_seen=count)
 
+    async def pending_charge_links(self) -> set[str]:
+        """Links with a charge that has not settled yet: the sweep looks at them again."""
+        query = select(charges.c.link_id).where(charges.c.status == "pending").distinct()
+        async with self._engine.connect() as conn:
+            return set((await conn.execute(query)).scalars())
+
+    async def get_charge(self, charge_id: str) -> ChargeRecord | None:
+        query = select(charges).where(charges.c.charge_id == charge_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return _charge(row._mapping) if row else None
+
+    async def link_charges(self, link_id: str) -> list[ChargeRecord]:
+        query = (
+            select(charges)
+            .where(charges.c.link_id == link_id)
+            .order_by(charges.c.created_at, charges.c.charge_id)
+        )
+        async with self._engine.connect() as conn:
+            return [_charge(r._mapping) for r in (await conn.execute(query)).all()]
+
     async def unannounced_charges(self) -> list[ChargeRecord]:
         query = (
             select(charges)
-            .where(charges.c.announced_at.is_(None))
-            .order_by(charges.c.link_id, charges.c.position)
+            .where(charges.c.announced_at.is_(None), charges.c.notice.is_not(None))
+            .order_by(charges.c.link_id, charges.c.position, charges.c.created_at)
         )
         async with self._engine.connect() as conn:
-            return [ChargeRecord(**r._mapping) for r in (await conn.execute(query)).all()]
+            return [_charge(r._mapping) for r in (await conn.execute(query)).all()]
 
     async def claim_announcement(self, charge_id: str, now: datetime, lease: timedelta) -> bool:
         """Claim the right to announce a charge; only one claimant wins.
@@ -406,7 +510,7 @@ class Store:
         died before it could announce, and can be claimed again.
         """
         c = charges.c
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             result = await conn.execute(
                 update(charges)
                 .where(c.charge_id == charge_id, c.announced_at.is_(None))
@@ -415,19 +519,191 @@ class Store:
             )
             return bool(result.rowcount)
 
-    async def release_announcement(self, charge_id: str) -> None:
-        async with self._engine.begin() as conn:
+    async def release_announcement(self, charge_id: str) -> int:
+        """Give a claim back after a failed attempt; returns the attempts made so far."""
+        c = charges.c
+        async with self._write() as conn:
             await conn.execute(
-                update(charges).where(charges.c.charge_id == charge_id).values(claimed_at=None)
+                update(charges)
+                .where(c.charge_id == charge_id)
+                .values(claimed_at=None, attempts=c.attempts + 1)
             )
+            query = select(c.attempts).where(c.charge_id == charge_id)
+            return int((await conn.execute(query)).scalar_one())
 
     async def mark_announced(self, charge_id: str, announced_at: datetime) -> None:
-        async with self._engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(
                 update(charges)
                 .where(charges.c.charge_id == charge_id)
                 .values(announced_at=announced_at, claimed_at=None)
             )
+
+    # Chats
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """A group became a supergroup: its links and commands now belong to the new id.
+
+        Link messages stay where they were (the old group), so they are no
+        longer edited or quoted. Returns how many links moved.
+        """
+        c = links.c
+        async with self._write() as conn:
+            moved = await conn.execute(
+                update(links)
+                .where(c.chat_id == old_chat_id)
+                .values(
+                    chat_id=new_chat_id,
+                    message_chat_id=func.coalesce(c.message_chat_id, old_chat_id),
+                )
+            )
+            await conn.execute(
+                update(commands)
+                .where(commands.c.chat_id == old_chat_id)
+                .values(chat_id=new_chat_id)
+            )
+            await _upsert_chat(conn, old_chat_id, migrated_to=new_chat_id)
+            return int(moved.rowcount)
+
+    async def migrated_to(self, chat_id: int) -> int | None:
+        query = select(chats.c.migrated_to).where(chats.c.chat_id == chat_id)
+        async with self._engine.connect() as conn:
+            value = (await conn.execute(query)).scalar_one_or_none()
+        return None if value is None else int(value)
+
+    async def set_forbidden(self, chat_id: int, at: datetime | None) -> None:
+        """Record that the bot cannot write to a chat (403), or, with None, that it can again."""
+        async with self._write() as conn:
+            await _upsert_chat(conn, chat_id, forbidden_at=at)
+
+    async def forbidden_since(self, chat_id: int) -> datetime | None:
+        query = select(chats.c.forbidden_at).where(chats.c.chat_id == chat_id)
+        async with self._engine.connect() as conn:
+            value: datetime | None = (await conn.execute(query)).scalar_one_or_none()
+        return value
+
+    # Small values kept across restarts
+
+    async def get_value(self, key: str) -> str | None:
+        async with self._engine.connect() as conn:
+            query = select(state.c.value).where(state.c.key == key)
+            value: str | None = (await conn.execute(query)).scalar_one_or_none()
+        return value
+
+    async def set_value(self, key: str, value: str) -> None:
+        async with self._write() as conn:
+            changed = await conn.execute(
+                update(state).where(state.c.key == key).values(value=value)
+            )
+            if not changed.rowcount:
+                await conn.execute(state.insert().values(key=key, value=value))
+
+
+_WRITE = "linkbot_write"
+_SETTLED_WITHOUT_PAYMENT = ("failed", "expired", "reversed")
+
+
+async def _record_charge(conn: AsyncConnection, charge: ChargeRecord) -> Recorded:
+    c = charges.c
+    row = (await conn.execute(select(c.status).where(c.charge_id == charge.charge_id))).first()
+    if row is None:
+        await conn.execute(
+            charges.insert().values(**_charge_values(replace(charge, notice=None, position=0)))
+        )
+        if charge.status == "successful":
+            await _count_payment(conn, charge)
+            return Recorded.PAID
+        if charge.status == "pending":
+            return Recorded.PENDING
+        # Settled before we ever saw it pending: the customer saw the failure at once.
+        return Recorded.FAILED if charge.status in _SETTLED_WITHOUT_PAYMENT else Recorded.UNCHANGED
+    if row.status != "pending" or charge.status == "pending":
+        return Recorded.UNCHANGED
+    await conn.execute(
+        update(charges)
+        .where(c.charge_id == charge.charge_id)
+        .values(status=charge.status, paid_at=charge.paid_at)
+    )
+    if charge.status == "successful":
+        await _count_payment(conn, charge)
+        return Recorded.PAID
+    if charge.status in _SETTLED_WITHOUT_PAYMENT:
+        await conn.execute(
+            update(charges)
+            .where(c.charge_id == charge.charge_id)
+            .values(notice=Notice.FAILED.value)
+        )
+        return Recorded.FAILED
+    return Recorded.UNCHANGED
+
+
+async def _count_payment(conn: AsyncConnection, charge: ChargeRecord) -> None:
+    """Add a successful charge to its link's totals and queue its announcement."""
+    link = links.c
+    paid_at = charge.paid_at or charge.created_at
+    values: dict[str, Any] = {
+        "paid_count": link.paid_count + 1,
+        "paid_total": link.paid_total + charge.amount,
+        "paid_at": func.coalesce(link.paid_at, paid_at),
+    }
+    await conn.execute(update(links).where(link.link_id == charge.link_id).values(**values))
+    totals = select(link.paid_count, link.paid_total).where(link.link_id == charge.link_id)
+    position, running_total = (await conn.execute(totals)).one()
+    await conn.execute(
+        update(charges)
+        .where(charges.c.charge_id == charge.charge_id)
+        .values(
+            position=position,
+            running_total=running_total,
+            paid_at=paid_at,
+            notice=Notice.PAID.value,
+        )
+    )
+    await conn.execute(
+        update(links)
+        .where(link.link_id == charge.link_id, link.multiple.is_(False))
+        .values(status=LinkStatus.PAID.value)
+    )
+
+
+async def _upsert_chat(conn: AsyncConnection, chat_id: int, **values: object) -> None:
+    changed = await conn.execute(update(chats).where(chats.c.chat_id == chat_id).values(**values))
+    if not changed.rowcount:
+        await conn.execute(chats.insert().values(chat_id=chat_id, **values))
+
+
+def _create_or_upgrade(conn: Connection) -> None:
+    """Create the tables, and bring a file made by an earlier release up to date in place.
+
+    Earlier releases had no ``links.message_chat_id`` and kept only
+    successful charges, without a status; their rows are kept as they are.
+    """
+    existing = inspect(conn)
+    tables = set(existing.get_table_names())
+    old_charges = False
+    if "links" in tables and "message_chat_id" not in _columns(existing, "links"):
+        conn.execute(text("ALTER TABLE links ADD COLUMN message_chat_id BIGINT"))
+    if "charges" in tables and "status" not in _columns(existing, "charges"):
+        for index in existing.get_indexes("charges"):
+            conn.execute(text(f'DROP INDEX "{index["name"]}"'))
+        conn.execute(text("ALTER TABLE charges RENAME TO charges_before_status"))
+        old_charges = True
+    metadata.create_all(conn)
+    if old_charges:
+        conn.execute(
+            text(
+                "INSERT INTO charges (charge_id, link_id, amount, currency, status, created_at,"
+                " paid_at, position, running_total, notice, claimed_at, announced_at, attempts)"
+                " SELECT charge_id, link_id, amount, currency, 'successful', paid_at, paid_at,"
+                " position, running_total, 'paid', claimed_at, announced_at, 0"
+                " FROM charges_before_status"
+            )
+        )
+        conn.execute(text("DROP TABLE charges_before_status"))
+
+
+def _columns(existing: Any, table: str) -> set[str]:
+    return {column["name"] for column in existing.get_columns(table)}
 
 
 def _link_values(record: LinkRecord) -> dict[str, Any]:
@@ -449,4 +725,12 @@ def _command(row: Any) -> CommandRecord:
 
 
 def _charge_values(record: ChargeRecord) -> dict[str, Any]:
-    return {name: getattr(record, name) for name in ChargeRecord.__slots__}
+    values = {name: getattr(record, name) for name in ChargeRecord.__slots__}
+    values["notice"] = record.notice.value if record.notice is not None else None
+    return values
+
+
+def _charge(row: Any) -> ChargeRecord:
+    values = dict(row)
+    values["notice"] = Notice(values["notice"]) if values["notice"] else None
+    return ChargeRecord(**values)

@@ -3,6 +3,11 @@
 An ASGI app (Starlette) served by uvicorn in the bot's own event loop, so a
 Telegram webhook endpoint can join it later. A webhook body is never
 believed: it only names a charge, which the watcher fetches from Omise.
+
+Everything a caller can make this side do is bounded: a body is read up to
+:data:`MAX_BODY` and no further, and the charges waiting to be confirmed
+are a short queue worked by a fixed number of tasks. What is refused is
+not lost, because the watcher's polling finds every payment on its own.
 """
 
 from __future__ import annotations
@@ -11,22 +16,28 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import enum
 import hashlib
 import hmac
 import json
 import logging
+import math
+import re
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
 
 import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from linkbot.omise import OmiseError
-from linkbot.payments import PaymentWatcher
+from linkbot.omise import NotFoundError, OmiseError
+from linkbot.payments import Health
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +45,35 @@ SIGNATURE_HEADER = "Omise-Signature"
 TIMESTAMP_HEADER = "Omise-Signature-Timestamp"
 MAX_SIGNATURE_AGE = 300
 MAX_BODY = 256 * 1024
+# A body this small arrives in well under a second; a client dribbling it
+# slower is holding a connection open, not delivering an event.
+BODY_TIMEOUT = 10.0
+# Each connection may hold up to MAX_BODY in memory; this caps the sum.
+MAX_CONNECTIONS = 100
+
+# charge.create: a charge was made (a card charge is often successful at
+# once). charge.complete: a pending one (PromptPay, mobile banking, 3-D
+# Secure) settled. charge.update: anything else changed about it.
+CHARGE_EVENTS = frozenset({"charge.create", "charge.complete", "charge.update"})
+MAX_WAITING = 100
+CONFIRM_WORKERS = 2
+# Omise redelivers an event it thinks was missed; a signed replay is only
+# accepted within MAX_SIGNATURE_AGE, so a few minutes of events is enough.
+REMEMBERED_EVENTS = 10_000
+STOP_GRACE = 2.0
+
+# Omise ids are short and plain; anything else is not from Omise, and must
+# not reach a URL path or sit in memory at any length.
+_CHARGE_ID = re.compile(r"chrg_[A-Za-z0-9_]{1,64}")
+_EVENT_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+
+class Watcher(Protocol):
+    """What the HTTP side needs of :class:`linkbot.payments.PaymentWatcher`."""
+
+    async def confirm_charge(self, charge_id: str) -> bool: ...
+
+    def health(self) -> Health: ...
 
 
 def verify_signature(
@@ -61,13 +101,221 @@ def verify_signature(
     )
 
 
-def create_app(watcher: PaymentWatcher, webhook_secret: SecretStr | None) -> Starlette:
-    tasks: set[asyncio.Task[None]] = set()
+class Offer(enum.Enum):
+    QUEUED = "queued"  # new, or the same charge is already waiting
+    DUPLICATE = "duplicate"  # this event was taken before
+    FULL = "full"
+    CLOSED = "closed"
+
+
+class Confirmations:
+    """Charges named by webhooks, waiting to be confirmed with Omise.
+
+    At most ``max_waiting`` charges wait, each once, and ``workers`` tasks
+    confirm them, so a flood of events (forged ones too, when no webhook
+    secret is set) costs Omise at most ``workers`` requests at a time and
+    this process a fixed amount of memory.
+    """
+
+    def __init__(
+        self,
+        watcher: Watcher,
+        *,
+        workers: int = CONFIRM_WORKERS,
+        max_waiting: int = MAX_WAITING,
+        remember: int = REMEMBERED_EVENTS,
+    ) -> None:
+        self._watcher = watcher
+        self._worker_count = workers
+        self._queue: asyncio.Queue[str] = asyncio.Queue(max_waiting)
+        self._waiting: set[str] = set()
+        self._events: OrderedDict[str, None] = OrderedDict()
+        self._remember = remember
+        self._workers: list[asyncio.Task[None]] = []
+        self._busy: set[int] = set()
+        self._closed = False
+        self._refusing = False
+        self.accepted = 0
+        self.duplicates = 0
+        self.rejected = 0
+
+    @property
+    def waiting(self) -> int:
+        return self._queue.qsize()
+
+    @property
+    def remembered_events(self) -> int:
+        return len(self._events)
+
+    def offer(self, charge_id: str, event_id: str | None = None) -> Offer:
+        if self._closed:
+            return Offer.CLOSED
+        if event_id is not None and event_id in self._events:
+            self.duplicates += 1
+            return Offer.DUPLICATE
+        if charge_id not in self._waiting:
+            if self._queue.full():
+                self.rejected += 1
+                if not self._refusing:
+                    self._refusing = True
+                    logger.warning(
+                        "%d charges are already waiting to be confirmed: refusing webhooks "
+                        "with 503 until they are; the payment watcher finds those payments",
+                        self._queue.qsize(),
+                    )
+                return Offer.FULL
+            self._queue.put_nowait(charge_id)
+            self._waiting.add(charge_id)
+            self._refusing = False  # the queue drained: a new flood gets a new log line
+            self._start()
+        if event_id is not None:
+            # Remembered only once taken: a refused event must be welcome when Omise retries it.
+            self._events[event_id] = None
+            while len(self._events) > self._remember:
+                self._events.popitem(last=False)
+        self.accepted += 1
+        return Offer.QUEUED
+
+    async def drained(self) -> None:
+        """Wait until every charge offered so far has been confirmed (or dropped)."""
+        await self._queue.join()
+
+    async def aclose(self, grace: float | None = None) -> None:
+        """Take no more charges, drop those waiting, give those in flight ``grace`` seconds.
+
+        Whatever is dropped or cancelled here the watcher finds at its
+        next pass, which the next start runs at once.
+        """
+        if self._closed and not self._workers:
+            return
+        self._closed = True
+        dropped = 0
+        while not self._queue.empty():
+            self._waiting.discard(self._queue.get_nowait())
+            self._queue.task_done()
+            dropped += 1
+        workers, self._workers = self._workers, []
+        for index, worker in enumerate(workers):
+            if index not in self._busy:
+                worker.cancel()
+        late: set[asyncio.Task[None]] = set()
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=STOP_GRACE if grace is None else grace)
+            for worker in late:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        if dropped or late:
+            logger.info(
+                "Stopped confirming webhooks: %d waiting dropped, %d cancelled in flight; "
+                "the next payment pass picks them up",
+                dropped,
+                len(late),
+            )
+
+    def _start(self) -> None:
+        # Started on first use, inside the server's event loop.
+        if not self._workers:
+            self._workers = [
+                asyncio.create_task(self._work(index), name=f"linkbot-confirm-{index}")
+                for index in range(self._worker_count)
+            ]
+
+    async def _work(self, index: int) -> None:
+        while not self._closed:
+            charge_id = await self._queue.get()
+            self._waiting.discard(charge_id)
+            self._busy.add(index)
+            try:
+                await _confirm(self._watcher, charge_id)
+            finally:
+                self._busy.discard(index)
+                self._queue.task_done()
+
+
+async def _confirm(watcher: Watcher, charge_id: str) -> None:
+    try:
+        await watcher.confirm_charge(charge_id)
+    except NotFoundError:
+        logger.info("A webhook named charge %s, which Omise does not know", charge_id)
+    except OmiseError as exc:
+        logger.warning("Could not confirm charge %s with Omise: %s", charge_id, exc.message)
+    except Exception:
+        logger.exception("Could not confirm charge %s", charge_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeEvent:
+    charge_id: str
+    event_id: str | None
+
+
+def parse_charge_event(body: bytes) -> ChargeEvent | None:
+    """The charge a charge event names, or None for any other body."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(event, dict) or event.get("key") not in CHARGE_EVENTS:
+        return None
+    data = event.get("data")
+    if not isinstance(data, dict) or data.get("object") != "charge":
+        return None
+    charge_id = data.get("id")
+    if not isinstance(charge_id, str) or not _CHARGE_ID.fullmatch(charge_id):
+        return None
+    event_id = event.get("id")
+    valid_event_id = isinstance(event_id, str) and _EVENT_ID.fullmatch(event_id) is not None
+    return ChargeEvent(charge_id, event_id if valid_event_id else None)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, read no further than :data:`MAX_BODY`; raises :class:`_TooLarge` past it."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise _TooLarge
+    body = bytearray()
+    # The declared length is not believed: the bytes are counted as they come.
+    async with contextlib.aclosing(request.stream()) as chunks:
+        async for chunk in chunks:
+            body += chunk
+            if len(body) > MAX_BODY:
+                raise _TooLarge
+    return bytes(body)
+
+
+def create_app(
+    watcher: Watcher,
+    webhook_secret: SecretStr | None,
+    *,
+    confirmations: Confirmations | None = None,
+) -> Starlette:
+    if webhook_secret is None:
+        logger.warning(
+            "OMISE_WEBHOOK_SECRET is not set: anyone who can reach /omise/webhook can make "
+            "the bot fetch charges from Omise. Set it to the webhook signing secret from the "
+            "Omise dashboard (Webhooks)."
+        )
+    queue = confirmations if confirmations is not None else Confirmations(watcher)
 
     async def omise_webhook(request: Request) -> Response:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"error": "too large"}, status_code=413)
+        try:
+            async with asyncio.timeout(BODY_TIMEOUT):
+                body = await _read_body(request)
+        except _TooLarge:
+            # Closing the connection keeps the server from reading the rest of the body.
+            return JSONResponse(
+                {"error": "too large"}, status_code=413, headers={"Connection": "close"}
+            )
+        except TimeoutError:
+            return JSONResponse(
+                {"error": "body too slow"}, status_code=408, headers={"Connection": "close"}
+            )
+        except ClientDisconnect:
+            return Response(status_code=400)
         if webhook_secret is not None and not verify_signature(
             webhook_secret,
             body,
@@ -77,20 +325,31 @@ def create_app(watcher: PaymentWatcher, webhook_secret: SecretStr | None) -> Sta
         ):
             logger.warning("Refused a webhook with a missing or wrong signature")
             return JSONResponse({"error": "bad signature"}, status_code=401)
-        charge_id = _completed_charge(body)
-        if charge_id is None:
+        event = parse_charge_event(body)
+        if event is None:
             return JSONResponse({"status": "ignored"})
-        # Answer at once; Omise retries slow endpoints. The watcher heals a lost task.
-        task = asyncio.create_task(_confirm(watcher, charge_id))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+        offer = queue.offer(event.charge_id, event.event_id)
+        if offer is Offer.DUPLICATE:
+            return JSONResponse({"status": "duplicate"})
+        if offer is not Offer.QUEUED:
+            return JSONResponse(
+                {"error": "busy" if offer is Offer.FULL else "stopping"},
+                status_code=503,
+                headers={"Retry-After": "60"},
+            )
+        # Answered at once: Omise gives up on slow endpoints, and confirming takes a round trip.
         return JSONResponse({"status": "accepted"}, status_code=202)
 
     async def healthz(request: Request) -> Response:
-        last = watcher.last_pass_at
-        return JSONResponse(
-            {"status": "ok", "last_payment_pass": last.isoformat() if last else None}
-        )
+        health = watcher.health()
+        last = health.last_pass.isoformat() if health.last_pass else None
+        if not health.ok:
+            return JSONResponse(
+                {"status": "unhealthy", "reason": health.reason, "last_payment_pass": last},
+                status_code=503,
+            )
+        status = "starting" if health.reason == "starting" else "ok"
+        return JSONResponse({"status": status, "last_payment_pass": last})
 
     app = Starlette(
         routes=[
@@ -98,31 +357,8 @@ def create_app(watcher: PaymentWatcher, webhook_secret: SecretStr | None) -> Sta
             Route("/healthz", healthz, methods=["GET"]),
         ]
     )
-    app.state.confirmations = tasks
+    app.state.confirmations = queue
     return app
-
-
-def _completed_charge(body: bytes) -> str | None:
-    try:
-        event = json.loads(body)
-    except ValueError:
-        return None
-    if not isinstance(event, dict) or event.get("key") != "charge.complete":
-        return None
-    data = event.get("data")
-    if not isinstance(data, dict) or data.get("object") != "charge":
-        return None
-    charge_id = data.get("id")
-    return charge_id if isinstance(charge_id, str) and charge_id.startswith("chrg_") else None
-
-
-async def _confirm(watcher: PaymentWatcher, charge_id: str) -> None:
-    try:
-        await watcher.confirm_charge(charge_id)
-    except OmiseError as exc:
-        logger.warning("Could not confirm charge %s with Omise: %s", charge_id, exc.message)
-    except Exception:
-        logger.exception("Could not confirm charge %s", charge_id)
 
 
 class _Server(uvicorn.Server):
@@ -143,9 +379,13 @@ class WebServer:
             log_level="warning",
             lifespan="off",
             access_log=False,
+            limit_concurrency=MAX_CONNECTIONS,
+            timeout_graceful_shutdown=math.ceil(STOP_GRACE),
         )
         self._server = _Server(config)
         self._task: asyncio.Task[None] | None = None
+        confirmations = getattr(app.state, "confirmations", None)
+        self._confirmations = confirmations if isinstance(confirmations, Confirmations) else None
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._server.serve())
@@ -156,7 +396,13 @@ class WebServer:
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
-        if self._task is None:
-            return
-        self._server.should_exit = True
-        await self._task
+        """Stop taking requests, then settle the confirmations, all before the store closes.
+
+        Safe to call more than once.
+        """
+        task, self._task = self._task, None
+        if task is not None:
+            self._server.should_exit = True
+            await task
+        if self._confirmations is not None:
+            await self._confirmations.aclose()

@@ -42,7 +42,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
 
 @pytest.fixture(autouse=True)
 def no_reply_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("linkbot.bot.handlers.REPLY_RETRY_DELAYS", (0.0, 0.0))
+    monkeypatch.setattr("linkbot.bot.delivery.RETRY_DELAYS", (0.0, 0.0))
 
 
 @pytest.fixture

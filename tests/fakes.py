@@ -118,6 +118,11 @@ class FakeOmise(_Concurrency):
         self.latency = latency
         self.links: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
+        # Every event on the account, oldest first, as GET /events lists them.
+        self.events: list[dict[str, Any]] = []
+        # Events are serialized in the account's default API version, not the
+        # one a request asks for: "legacy" sends the older charge shape.
+        self.event_version = "2019-05-29"
         self.requests: list[str] = []
         self.faults = _Faults()
         self._lock = threading.Lock()
@@ -149,7 +154,13 @@ class FakeOmise(_Concurrency):
             )
 
     def pay(self, link_id: str, *, status: str = "successful") -> dict[str, Any]:
-        """A customer pays through the link (or tries: status "failed")."""
+        """A customer pays through the link.
+
+        "successful" is a card charge that succeeds at once; "pending" is
+        PromptPay, mobile banking or 3-D Secure, settled later by
+        :meth:`settle`; "failed" is a declined card. Omise records a
+        ``charge.create`` event either way.
+        """
         with self._lock:
             link = self.links[link_id]
             charge = {
@@ -160,19 +171,90 @@ class FakeOmise(_Concurrency):
                 "amount": link["amount"],
                 "currency": link["currency"],
                 "status": status,
-                "paid": status == "successful",
+                "paid": False,
                 "link": link_id,
                 "description": link["description"],
+                "return_uri": f"{link['payment_uri']}/complete",
                 "created_at": _now(),
-                "paid_at": _now() if status == "successful" else None,
+                "paid_at": None,
+                "fee": 0,
+                "fee_vat": 0,
+                "net": 0,
+                "refunded_amount": 0,
+                "failure_code": None,
+                "failure_message": None,
             }
             charge["location"] = f"/charges/{charge['id']}"
+            self._set_status(charge, status)
             self.charges[charge["id"]] = charge
             link["charges"]["data"].append(charge)
             link["charges"]["total"] += 1
-            if status == "successful":
+            self._event("charge.create", charge)
+            return charge
+
+    def settle(self, charge_id: str, status: str = "successful") -> dict[str, Any]:
+        """A pending charge completes (the customer confirmed in the banking app, or not)."""
+        with self._lock:
+            charge = self.charges[charge_id]
+            assert charge["status"] == "pending", "only a pending charge settles"
+            self._set_status(charge, status)
+            self._event("charge.complete", charge)
+            return charge
+
+    def _set_status(self, charge: dict[str, Any], status: str) -> None:
+        charge["status"] = status
+        if status == "successful":
+            fee = charge["amount"] * 365 // 10000
+            vat = fee * 7 // 100
+            charge.update(paid=True, paid_at=_now(), fee=fee, fee_vat=vat)
+            charge["net"] = charge["amount"] - fee - vat
+            link = self.links.get(charge["link"])
+            if link is not None:
                 link["used"] = True
-                link["used_at"] = _now()
+                link["used_at"] = link["used_at"] or _now()
+        elif status in ("failed", "expired"):
+            charge.update(failure_code=f"payment_{status}", failure_message=f"payment {status}")
+
+    def _event(self, key: str, charge: dict[str, Any]) -> dict[str, Any]:
+        event_id = _id("evnt_test_")
+        data = dict(charge)
+        if self.event_version == "legacy":
+            # The older shape: "created", lowercase currency, no "link" field.
+            data["created"] = data.pop("created_at")
+            data["currency"] = data["currency"].lower()
+            data.pop("link", None)
+            data.pop("paid_at", None)
+        event = {
+            "object": "event",
+            "id": event_id,
+            "livemode": False,
+            "location": f"/events/{event_id}",
+            "key": key,
+            "created_at": _now(),
+            "data": data,
+        }
+        self.events.append(event)
+        return event
+
+    def other_charge(self, amount: int = 10000) -> dict[str, Any]:
+        """A charge made outside the bot's links (the merchant's web shop), with its event."""
+        with self._lock:
+            charge = {
+                "object": "charge",
+                "id": _id("chrg_test_"),
+                "livemode": False,
+                "location": None,
+                "amount": amount,
+                "currency": "THB",
+                "status": "successful",
+                "paid": True,
+                "link": None,
+                "description": "Order-123",
+                "created_at": _now(),
+                "paid_at": _now(),
+            }
+            self.charges[charge["id"]] = charge
+            self._event("charge.create", charge)
             return charge
 
     def delete(self, link_id: str) -> None:
@@ -237,11 +319,20 @@ class FakeOmise(_Concurrency):
             if parts[2:] == ["charges"] and method == "GET":
                 charges = [c for c in self.charges.values() if c["link"] == link["id"]]
                 return Answer(200, self._list(charges, f"{path}", query))
+        if parts == ["charges"] and method == "GET":
+            return Answer(200, self._list(list(self.charges.values()), "/charges", query))
         if len(parts) == 2 and parts[0] == "charges" and method == "GET":
             charge = self.charges.get(parts[1])
             if charge is None:
                 return Answer(404, _error("not_found", f"charge {parts[1]} was not found"))
             return Answer(200, charge)
+        if parts == ["events"] and method == "GET":
+            return Answer(200, self._list(self.events, "/events", query, stable=True))
+        if len(parts) == 2 and parts[0] == "events" and method == "GET":
+            for event in self.events:
+                if event["id"] == parts[1]:
+                    return Answer(200, event)
+            return Answer(404, _error("not_found", f"event {parts[1]} was not found"))
         return Answer(404, _error("not_found", "not found"))
 
     def _post_link(self, form: dict[str, str]) -> Answer:
@@ -289,9 +380,17 @@ class FakeOmise(_Concurrency):
         return link
 
     def _list(
-        self, items: list[dict[str, Any]], location: str, query: dict[str, str]
+        self,
+        items: list[dict[str, Any]],
+        location: str,
+        query: dict[str, str],
+        *,
+        stable: bool = False,
     ) -> dict[str, Any]:
-        items = sorted(items, key=lambda i: (i["created_at"], i["id"]))
+        # Within one second, events keep the order they happened in.
+        items = sorted(
+            items, key=lambda i: i["created_at"] if stable else (i["created_at"], i["id"])
+        )
         if "from" in query:
             items = [i for i in items if _parse_time(i["created_at"]) >= _parse_time(query["from"])]
         if "to" in query:
@@ -342,6 +441,12 @@ class FakeTelegram(_Concurrency):
         # Flood control as Telegram applies it to groups: (messages, seconds).
         self.group_limit: tuple[int, float] | None = None
         self._group_sends: dict[str, list[float]] = {}
+        self.floods = 0
+        # Chats the bot was removed from or blocked in, and groups upgraded to supergroups.
+        self.forbidden: set[str] = set()
+        self.migrated: dict[str, int] = {}
+        # (chat id, message id) of messages deleted in Telegram.
+        self.deleted: set[tuple[str, str]] = set()
         self._next_update_id = 1000
         self._next_message_id = 500
         self._lock = threading.Condition()
@@ -364,6 +469,23 @@ class FakeTelegram(_Concurrency):
         with self._lock:
             for update in updates:
                 self.push(update)
+
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """Someone deleted a message: replies to it and edits of it now fail."""
+        with self._lock:
+            self.deleted.add((str(chat_id), str(message_id)))
+
+    def forbid(self, chat_id: int) -> None:
+        """The bot is removed from a group, or blocked by a user: every send gets 403."""
+        with self._lock:
+            self.forbidden.add(str(chat_id))
+
+    def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
+        """Upgrade a group to a supergroup, as Telegram does: service messages in both."""
+        with self._lock:
+            self.migrated[str(old_chat_id)] = new_chat_id
+        self.push(migrate_to_update(old_chat_id, new_chat_id))
+        self.push(migrate_from_update(old_chat_id, new_chat_id))
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         with self._lock:
@@ -400,14 +522,52 @@ class FakeTelegram(_Concurrency):
             return Answer(fault.status, body_, fault.headers, fault.drop, fault.delay)
         if name == "getUpdates":
             return Answer(200, {"ok": True, "result": self._get_updates(params)})
-        refusal = _refuse_text(params) if name in ("sendMessage", "editMessageText") else None
-        if refusal:
-            return Answer(400, {"ok": False, "error_code": 400, "description": refusal})
+        refusal = self._refuse(name, params)
+        if refusal is not None:
+            return refusal
         result = self._result(name, params)
         if name == "sendMessage":
             with self._lock:
                 self.messages.append(result)
         return Answer(200, {"ok": True, "result": result})
+
+    def _refuse(self, name: str, params: dict[str, Any]) -> Answer | None:
+        """Telegram's refusals: bad text, gone chats and messages, flood control."""
+        if name not in _SENDS:
+            return None
+        chat_id = str(params.get("chat_id", ""))
+        with self._lock:
+            if chat_id in self.forbidden:
+                kind = "user" if not chat_id.startswith("-") else "supergroup chat"
+                verb = "blocked by the user" if kind == "user" else f"kicked from the {kind}"
+                return _tg_error(403, f"Forbidden: bot was {verb}")
+            if chat_id in self.migrated:
+                return _tg_error(
+                    400,
+                    "Bad Request: group chat was upgraded to a supergroup chat",
+                    {"migrate_to_chat_id": self.migrated[chat_id]},
+                )
+            if name == "editMessageText" and (chat_id, str(params.get("message_id"))) in (
+                self.deleted
+            ):
+                return _tg_error(400, "Bad Request: message to edit not found")
+            reply = params.get("reply_parameters")
+            if (
+                isinstance(reply, dict)
+                and (str(reply.get("chat_id", chat_id)), str(reply.get("message_id")))
+                in self.deleted
+                and not reply.get("allow_sending_without_reply")
+            ):
+                return _tg_error(400, "Bad Request: message to be replied not found")
+        if name in ("sendMessage", "editMessageText"):
+            refusal = _refuse_text(params)
+            if refusal:
+                return _tg_error(400, refusal)
+        if name != "editMessageText":
+            flood = self._flood_control(chat_id)
+            if flood is not None:
+                return Answer(flood.status, flood.body)
+        return None
 
     def _flood_control(self, chat_id: str) -> Fault | None:
         if self.group_limit is None or not chat_id.startswith("-"):
@@ -419,6 +579,7 @@ class FakeTelegram(_Concurrency):
             if len(recent) >= limit:
                 retry_after = max(1, math.ceil(period - (now - recent[0])))
                 self._group_sends[chat_id] = recent
+                self.floods += 1
                 return Fault("sendMessage", status=429, body=flood_body(retry_after))
             self._group_sends[chat_id] = [*recent, now]
         return None
@@ -533,6 +694,16 @@ def _refuse_text(params: dict[str, Any]) -> str | None:
     if length > 4096:
         return "Bad Request: message is too long"
     return None
+
+
+_SENDS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
+
+
+def _tg_error(status: int, description: str, parameters: dict[str, Any] | None = None) -> Answer:
+    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    if parameters:
+        body["parameters"] = parameters
+    return Answer(status, body)
 
 
 def flood_body(retry_after: int) -> dict[str, Any]:
@@ -679,5 +850,33 @@ def callback_update(data: str, *, user_id: int, message: dict[str, Any]) -> dict
             "chat_instance": "-8123456789",
             "message": message,
             "data": data,
+        },
+    }
+
+
+def migrate_to_update(old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
+    """The service message a basic group gets when it becomes a supergroup."""
+    return {
+        "update_id": next(_message_ids),
+        "message": {
+            "message_id": next(_message_ids),
+            "from": user(1111),
+            "chat": {"id": old_chat_id, "type": "group", "title": "Café Nok"},
+            "date": int(time.time()),
+            "migrate_to_chat_id": new_chat_id,
+        },
+    }
+
+
+def migrate_from_update(old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
+    """The service message the new supergroup starts with."""
+    return {
+        "update_id": next(_message_ids),
+        "message": {
+            "message_id": next(_message_ids),
+            "from": user(1111),
+            "chat": {"id": new_chat_id, "type": "supergroup", "title": "Café Nok"},
+            "date": int(time.time()),
+            "migrate_from_chat_id": old_chat_id,
         },
     }

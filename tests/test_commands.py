@@ -74,8 +74,14 @@ def test_currency_alone_is_not_a_title() -> None:
         ("74.40 | description only", "title_missing"),
         ("0 Latte", "amount_not_positive"),
         ("-5 Latte", "amount_not_positive"),
-        ("74.405 thb Latte", "amount_too_precise"),
+        ("74.4050 thb Latte", "amount_too_precise"),
+        ("74.405 thb Latte", "amount_dot_thousands"),
+        ("25.000 thb Latte", "amount_dot_thousands"),
+        ("€1.500 Latte", "amount_dot_thousands"),
         ("500.5 jpy Latte", "amount_too_precise"),
+        ("500.0 jpy Latte", "amount_too_precise"),
+        ("150.000 jpy Latte", "amount_dot_thousands_whole"),
+        ("¥150.000 Latte", "amount_dot_thousands_whole"),
         ("abc1 Latte", "usage"),
         ("1e5 Latte", "amount_invalid"),
         ("0x10 Latte", "amount_invalid"),
@@ -92,6 +98,20 @@ def test_parse_link_rejections(text: str, reason: str) -> None:
     with pytest.raises(CommandError) as caught:
         parse(text)
     assert caught.value.reason == reason
+
+
+def test_dot_thousands_refusal_carries_both_readings() -> None:
+    with pytest.raises(CommandError) as caught:
+        parse("฿25.000 Latte")
+    assert caught.value.reason == "amount_dot_thousands"
+    assert caught.value.params == {
+        "text": "25.000",
+        "places": 3,
+        "currency": "THB",
+        "decimals": 2,
+        "plain": "25000",
+        "grouped": "25,000",
+    }
 
 
 @pytest.mark.parametrize("text", ["link_test_5g022xwp823yimkbzdl", " link_5g022xwp823yimkbzdl "])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from linkbot import money
 from linkbot.commands import TITLE_MAX_LENGTH, CommandError, parse_link, parse_link_id
 from linkbot.money import CURRENCIES, MAX_SMALLEST_UNITS, AmountError, format_amount, parse_amount
 
@@ -110,7 +112,7 @@ def test_parse_of_display_is_identity(amount: int, code: str) -> None:
 
 @given(
     st.text(
-        alphabet=st.characters(blacklist_categories=("Cc",)),
+        alphabet=st.characters(blacklist_categories=["Cc"]),
         min_size=TITLE_MAX_LENGTH + 1,
         max_size=4096,
     ).filter(lambda t: "|" not in t and len(" ".join(t.split())) > TITLE_MAX_LENGTH)
@@ -122,3 +124,47 @@ def test_titles_too_long_are_refused_up_front(title: str) -> None:
         assert exc.reason in {"title_too_long", "title_missing"}
     else:
         raise AssertionError("a title longer than the cap was accepted")
+
+
+@st.composite
+def decimal_texts(draw: st.DrawFn) -> str:
+    """Decimal numbers as typed: long runs of digits, trailing zeros, sometimes grouped."""
+    digit_runs = st.text(alphabet="0123456789", min_size=1, max_size=30)
+    whole = draw(st.one_of(st.integers(0, 10**13).map(str), digit_runs))
+    if draw(st.booleans()):
+        whole = f"{int(whole):,}"
+    if not draw(st.booleans()):
+        return whole
+    fraction = draw(st.one_of(st.text(alphabet="0123456789", max_size=3), digit_runs))
+    return f"{whole}.{fraction}{'0' * draw(st.integers(0, 30))}".rstrip(".")
+
+
+@given(typed=decimal_texts(), code=st.sampled_from(["THB", "USD", "JPY"]))
+@example(typed="1.0000000000000000000000000001", code="THB")
+@example(typed="1234567890123456789012345678.9", code="JPY")
+@example(typed="99999999.9999999999999999999999", code="THB")
+@example(typed="25.000", code="THB")
+@example(typed="150.000", code="JPY")
+@example(typed="74.400", code="THB")
+@example(typed="500.0", code="JPY")
+@example(typed="1,250.50", code="THB")
+@settings(max_examples=1000)
+def test_parse_amount_returns_exactly_the_value_typed(typed: str, code: str) -> None:
+    currency = CURRENCIES[code]
+    ungrouped = typed.replace(",", "")
+    exact = Fraction(ungrouped) * 10**currency.decimals
+    places = len(ungrouped.partition(".")[2])
+    try:
+        amount = parse_amount(typed, currency)
+    except AmountError:
+        # Refused only for a reason the merchant can see in what they typed.
+        assert (
+            places > currency.decimals
+            or exact == 0
+            or exact > MAX_SMALLEST_UNITS
+            or len(typed) > money._MAX_TOKEN_LENGTH
+        ), typed
+        return
+    assert exact == amount, typed
+    # Not even zeros beyond the currency's decimals are dropped.
+    assert places <= currency.decimals, typed

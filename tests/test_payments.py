@@ -3,18 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import hashlib
-import hmac
-import json
-import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 import respx
-from pydantic import SecretStr
 from telegram import Bot
 
 from linkbot.bot.notices import TelegramAnnouncer
@@ -25,11 +18,8 @@ from linkbot.money import CURRENCIES
 from linkbot.omise import OmiseClient, ServerError
 from linkbot.payments import CLAIM_LEASE, PassReport, PaymentWatcher
 from linkbot.store import LinkRecord, LinkStatus, Store
-from linkbot.web import create_app, verify_signature
 from tests import fakes
 from tests.conftest import GROUP, MERCHANT, TELEGRAM_URL, Chat
-
-WEBHOOK_SECRET = base64.b64encode(b"webhook-signing-secret").decode()
 
 
 @pytest.fixture
@@ -40,7 +30,7 @@ async def bot(mock_http: respx.MockRouter) -> AsyncIterator[Bot]:
 
 @pytest.fixture
 def watcher(omise: OmiseClient, store: Store, bot: Bot, settings: Settings) -> PaymentWatcher:
-    return PaymentWatcher(omise, store, TelegramAnnouncer(bot, settings.timezone))
+    return PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
 
 
 async def make_link(
@@ -78,6 +68,7 @@ async def test_one_time_link_paid(
 
     fake_omise.pay(record.link_id)
     report = await watcher.run_pass()
+    # One request: the event list, which tells of the charge.
     assert (report.new_charges, report.announced, report.omise_requests) == (1, 1, 1)
 
     [edit] = fake_telegram.sent("editMessageText")
@@ -91,9 +82,11 @@ async def test_one_time_link_paid(
     assert stored is not None and stored.status is LinkStatus.PAID
     assert (stored.paid_count, stored.paid_total) == (1, 7440)
 
-    # Paid links are no longer watched, and nothing is said twice.
+    # Nothing is said twice, and a paid link is no longer swept.
     report = await watcher.run_pass()
-    assert (report.open_links, report.omise_requests, report.announced) == (0, 0, 0)
+    assert (report.omise_requests, report.announced) == (1, 0)
+    await watcher.sweep(report)
+    assert report.open_links == 0
     assert len(fake_telegram.sent("sendMessage")) == 1
 
 
@@ -232,11 +225,8 @@ async def test_restart_in_the_middle(
     fake_omise.pay(second.link_id)
     # The first process records both payments, then dies after claiming one
     # announcement and before sending it.
-    watcher = PaymentWatcher(omise, store, TelegramAnnouncer(bot, settings.timezone))
-    await watcher._scan(
-        {r.link_id: r for r in await store.open_links(datetime(2000, 1, 1, tzinfo=UTC))},
-        report=PassReport(),
-    )
+    watcher = PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
+    await watcher.sweep(PassReport())
     [claimed, _] = await store.unannounced_charges()
     assert await store.claim_announcement(claimed.charge_id, datetime.now(UTC), CLAIM_LEASE)
     await store.close()
@@ -247,7 +237,7 @@ async def test_restart_in_the_middle(
     try:
         later = datetime.now(UTC)
         restarted = PaymentWatcher(
-            omise, reopened, TelegramAnnouncer(bot, settings.timezone), now=lambda: later
+            omise, reopened, TelegramAnnouncer(bot, store, settings.timezone), now=lambda: later
         )
         await restarted.run_pass()
         assert len(fake_telegram.messages) == 1  # the claimed one waits for its lease
@@ -278,9 +268,9 @@ async def test_overlapping_passes_announce_once(
     other_store = Store.sqlite(settings.linkbot_database)  # as a second process would
     try:
         watchers = [
-            PaymentWatcher(omise, store, TelegramAnnouncer(bot, settings.timezone)),
-            PaymentWatcher(omise, store, TelegramAnnouncer(bot, settings.timezone)),
-            PaymentWatcher(omise, other_store, TelegramAnnouncer(bot, settings.timezone)),
+            PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone)),
+            PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone)),
+            PaymentWatcher(omise, other_store, TelegramAnnouncer(bot, store, settings.timezone)),
         ]
         await asyncio.gather(*(w.run_pass() for w in watchers), *(w.run_pass() for w in watchers))
     finally:
@@ -301,10 +291,11 @@ async def test_links_past_the_horizon_are_not_watched(
     fake_omise.pay(record.link_id)
     future = datetime.now(UTC) + timedelta(days=31)
     watcher = PaymentWatcher(
-        omise, store, TelegramAnnouncer(bot, settings.timezone), now=lambda: future
+        omise, store, TelegramAnnouncer(bot, store, settings.timezone), now=lambda: future
     )
     report = await watcher.run_pass()
-    assert (report.open_links, report.omise_requests) == (0, 0)
+    assert report.swept and report.open_links == 0
+    assert fake_omise.count("GET /links") == 0 and report.new_charges == 0
 
 
 async def test_status_and_links_show_payments(
@@ -318,183 +309,11 @@ async def test_status_and_links_show_payments(
     link_id = next(iter(fake_omise.links))
     fake_omise.pay(link_id)
     fake_omise.pay(link_id)
-    watcher = PaymentWatcher(omise, store, TelegramAnnouncer(chat.app.bot, settings.timezone))
+    watcher = PaymentWatcher(
+        omise, store, TelegramAnnouncer(chat.app.bot, store, settings.timezone)
+    )
     await watcher.run_pass()
     await chat.send("/links", chat=GROUP)
     assert "Donation</b> · ฿150.00 · active · 2× paid, ฿300.00" in chat.last_text()
     await chat.send(f"/status {link_id}", chat=GROUP)
     assert "Payments: 2 · paid ฿300.00" in chat.last_text()
-
-
-# Webhooks
-
-
-def sign(body: bytes, timestamp: int, secret: str = WEBHOOK_SECRET) -> str:
-    key = base64.b64decode(secret)
-    return hmac.new(key, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-
-
-def charge_event(charge_id: str) -> bytes:
-    return json.dumps(
-        {
-            "object": "event",
-            "id": "evnt_test_1",
-            "key": "charge.complete",
-            "livemode": False,
-            "created_at": "2026-11-27T10:00:00Z",
-            "data": {"object": "charge", "id": charge_id, "status": "successful", "amount": 7440},
-        }
-    ).encode()
-
-
-@pytest.mark.parametrize(
-    ("signature", "age", "valid"),
-    [
-        ("good", 0, True),
-        ("good", 299, True),
-        ("good", 301, False),
-        ("good", -301, False),
-        ("bad", 0, False),
-        ("rotated", 0, True),
-        ("none", 0, False),
-    ],
-)
-def test_verify_signature(signature: str, age: int, valid: bool) -> None:
-    body, now = b'{"key":"charge.complete"}', time.time()
-    timestamp = int(now) - age
-    header = {
-        "good": sign(body, timestamp),
-        "bad": sign(body + b" ", timestamp),
-        "rotated": sign(body, timestamp, base64.b64encode(b"old").decode())
-        + ", "
-        + sign(body, timestamp),
-        "none": "",
-    }[signature]
-    assert (
-        verify_signature(SecretStr(WEBHOOK_SECRET), body, header, str(timestamp), now=now) is valid
-    )
-
-
-@pytest.fixture
-def webhook_app(watcher: PaymentWatcher) -> object:
-    return create_app(watcher, SecretStr(WEBHOOK_SECRET))
-
-
-async def post_event(app: object, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://linkbot.local") as client:
-        response = await client.post("/omise/webhook", content=body, headers=headers)
-    await asyncio.gather(*app.state.confirmations)  # type: ignore[attr-defined]
-    return response
-
-
-def signed(body: bytes, timestamp: int | None = None) -> dict[str, str]:
-    timestamp = timestamp or int(time.time())
-    return {"Omise-Signature": sign(body, timestamp), "Omise-Signature-Timestamp": str(timestamp)}
-
-
-async def test_webhook_announces_a_confirmed_charge(
-    webhook_app: object,
-    link_service: LinkService,
-    fake_omise: fakes.FakeOmise,
-    fake_telegram: fakes.FakeTelegram,
-    mock_http: respx.MockRouter,
-) -> None:
-    record = await make_link(link_service)
-    charge = fake_omise.pay(record.link_id)
-    body = charge_event(charge["id"])
-    response = await post_event(webhook_app, body, signed(body))
-    assert response.status_code == 202
-    assert fake_omise.count(f"GET /charges/{charge['id']}") == 1
-    assert len(fake_telegram.messages) == 1
-    # Omise delivers again: still one announcement.
-    await post_event(webhook_app, body, signed(body))
-    assert len(fake_telegram.messages) == 1
-
-
-@pytest.mark.parametrize("problem", ["unsigned", "wrong", "expired"])
-async def test_webhook_signature_refused(
-    webhook_app: object,
-    link_service: LinkService,
-    fake_omise: fakes.FakeOmise,
-    fake_telegram: fakes.FakeTelegram,
-    problem: str,
-) -> None:
-    record = await make_link(link_service)
-    charge = fake_omise.pay(record.link_id)
-    body = charge_event(charge["id"])
-    headers = {
-        "unsigned": {},
-        "wrong": {**signed(body), "Omise-Signature": "0" * 64},
-        "expired": signed(body, int(time.time()) - 600),
-    }[problem]
-    response = await post_event(webhook_app, body, headers)
-    assert response.status_code == 401
-    assert fake_omise.count("GET /charges") == 0 and fake_telegram.messages == []
-
-
-async def test_forged_body_announces_nothing(
-    webhook_app: object,
-    link_service: LinkService,
-    fake_omise: fakes.FakeOmise,
-    fake_telegram: fakes.FakeTelegram,
-) -> None:
-    record = await make_link(link_service)
-    charge = fake_omise.pay(record.link_id, status="failed")  # the body says paid; Omise says not
-    body = charge_event(charge["id"])
-    response = await post_event(webhook_app, body, signed(body))
-    assert response.status_code == 202
-    assert fake_omise.count(f"GET /charges/{charge['id']}") == 1
-    assert fake_telegram.messages == []
-
-
-async def test_unknown_link_is_ignored(
-    webhook_app: object,
-    fake_omise: fakes.FakeOmise,
-    fake_telegram: fakes.FakeTelegram,
-    store: Store,
-) -> None:
-    stranger = fake_omise.add_link(title="Made in the dashboard")
-    charge = fake_omise.pay(stranger["id"])
-    body = charge_event(charge["id"])
-    assert (await post_event(webhook_app, body, signed(body))).status_code == 202
-    assert fake_telegram.messages == [] and await store.unannounced_charges() == []
-
-
-async def test_unknown_charge_and_other_events(
-    webhook_app: object,
-    fake_omise: fakes.FakeOmise,
-    fake_telegram: fakes.FakeTelegram,
-) -> None:
-    body = charge_event("chrg_test_doesnotexist")
-    assert (await post_event(webhook_app, body, signed(body))).status_code == 202
-    for other in (b'{"key": "link.create", "data": {"object": "link"}}', b"not json", b"[]"):
-        response = await post_event(webhook_app, other, signed(other))
-        assert response.status_code == 200 and response.json() == {"status": "ignored"}
-    assert fake_telegram.messages == []
-
-
-async def test_webhook_without_a_secret_still_confirms_with_omise(
-    watcher: PaymentWatcher,
-    link_service: LinkService,
-    fake_omise: fakes.FakeOmise,
-    fake_telegram: fakes.FakeTelegram,
-) -> None:
-    app = create_app(watcher, None)
-    record = await make_link(link_service)
-    forged = fake_omise.pay(record.link_id, status="failed")
-    await post_event(app, charge_event(forged["id"]), {})
-    assert fake_telegram.messages == []
-    real = fake_omise.pay(record.link_id)
-    await post_event(app, charge_event(real["id"]), {})
-    assert len(fake_telegram.messages) == 1
-
-
-async def test_healthz(webhook_app: object, watcher: PaymentWatcher) -> None:
-    transport = httpx.ASGITransport(app=webhook_app)  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=transport, base_url="http://linkbot.local") as client:
-        before = (await client.get("/healthz")).json()
-        await watcher.run_pass()
-        after = (await client.get("/healthz")).json()
-    assert before == {"status": "ok", "last_payment_pass": None}
-    assert after["last_payment_pass"] is not None

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from telegram import Chat, User
+from telegram import Chat, Update, User
 
+from linkbot.bot.throttle import StrangerReplies
 from linkbot.store import LinkRecord
 
 
 class Access:
-    def __init__(self, allowed_users: frozenset[int]) -> None:
+    def __init__(
+        self, allowed_users: frozenset[int], stranger_replies: StrangerReplies | None = None
+    ) -> None:
         self.allowed_users = allowed_users
+        self.stranger_replies = StrangerReplies() if stranger_replies is None else stranger_replies
 
     def may_manage(self, user: User | None) -> bool:
         """Whether ``user`` may create, list, cancel and query links."""
@@ -18,6 +22,24 @@ class Access:
     @staticmethod
     def is_private(chat: Chat | None) -> bool:
         return chat is not None and chat.type == Chat.PRIVATE
+
+    def grant_reply(self, update: Update) -> bool:
+        """Whether to answer ``update`` at all; a reply granted to a stranger in a group counts.
+
+        A stranger in a group is answered once per chat in ten minutes (see
+        :mod:`linkbot.bot.throttle`), because every reply there spends the
+        group's flood allowance the merchant's links need. A button press is
+        always answered: its alert is no chat message and costs none.
+        """
+        chat, user = update.effective_chat, update.effective_user
+        if (
+            update.callback_query is not None
+            or chat is None
+            or self.is_private(chat)
+            or self.may_manage(user)
+        ):
+            return True
+        return self.stranger_replies.grant(chat.id, user.id if user is not None else 0)
 
     def may_see(self, chat: Chat | None, record: LinkRecord | None) -> bool:
         """Whether a link may be shown or touched in ``chat``.

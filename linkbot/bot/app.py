@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from telegram import BotCommand, Update
+from telegram import BotCommand, Chat, Update, User
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -17,6 +17,9 @@ from telegram.ext import (
     BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
 )
 
 from linkbot.bot import handlers
@@ -38,27 +41,46 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     A slow Omise call for one merchant never holds up another, while two
     commands in one chat are answered in the order they were sent (asyncio
     locks are fair, and updates arrive here in order).
+
+    A stranger's update in a group skips the chat's queue: it earns only an
+    in-memory decision and at most one reply, so it needs no order, and
+    customers spamming commands never stand between the merchant and their
+    links. ``may_manage`` tells the merchant's users from strangers.
     """
 
-    def __init__(self, max_concurrent_updates: int = MAX_CONCURRENT_UPDATES) -> None:
+    def __init__(
+        self,
+        may_manage: Callable[[User | None], bool],
+        max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self._may_manage = may_manage
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
+        chat = self._queue_of(update)
         if chat is None:
             await coroutine
             return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        self._waiting[chat.id] = self._waiting.get(chat.id, 0) + 1
+        lock = self._locks.setdefault(chat, asyncio.Lock())
+        self._waiting[chat] = self._waiting.get(chat, 0) + 1
         try:
             async with lock:
                 await coroutine
         finally:
-            self._waiting[chat.id] -= 1
-            if not self._waiting[chat.id]:
-                del self._waiting[chat.id], self._locks[chat.id]
+            self._waiting[chat] -= 1
+            if not self._waiting[chat]:
+                del self._waiting[chat], self._locks[chat]
+
+    def _queue_of(self, update: object) -> int | None:
+        """The chat whose queue ``update`` joins, or None to handle it at once."""
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return None
+        chat = update.effective_chat
+        if chat.type != Chat.PRIVATE and not self._may_manage(update.effective_user):
+            return None
+        return chat.id
 
     async def initialize(self) -> None:
         pass
@@ -77,16 +99,22 @@ def build_application(
     links: LinkService,
     *,
     rate_limiter: BaseRateLimiter[Any] | Literal["default"] | None = "default",
+    access: Access | None = None,
 ) -> Application:  # type: ignore[type-arg]
+    """The bot, wired to ``links``; ``access`` defaults to the settings' allowed users."""
+    if access is None:
+        access = Access(settings.linkbot_allowed_users)
     api = settings.telegram_api_url
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(access.may_manage))
         .connection_pool_size(64)
         .pool_timeout(10.0)
+        # A reply whose command message was deleted meanwhile still goes out, unquoted.
+        .defaults(Defaults(allow_sending_without_reply=True))
     )
     if rate_limiter == "default":
         rate_limiter = default_rate_limiter()
@@ -95,7 +123,7 @@ def build_application(
     application = builder.build()
     application.bot_data[SERVICES] = Services(
         links=links,
-        access=Access(settings.linkbot_allowed_users),
+        access=access,
         zone=settings.timezone,
         default_currency=settings.default_currency,
         test_mode=settings.omise_test_mode,
@@ -110,6 +138,7 @@ def build_application(
             CommandHandler("status", handlers.status),
             CallbackQueryHandler(handlers.cancel_button, pattern=r"^cancel:"),
             CallbackQueryHandler(handlers.links_page, pattern=r"^links:"),
+            MessageHandler(filters.StatusUpdate.MIGRATE, handlers.chat_migrated),
         ]
     )
     application.add_error_handler(handlers.on_error)

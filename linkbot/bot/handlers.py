@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import html
@@ -13,14 +12,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Chat, Message, ReplyParameters, Update
-from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram import Bot, Chat, Message, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from linkbot.bot import views
 from linkbot.bot.access import Access
+from linkbot.bot.delivery import Delivery, refresh_link_message, send_reply
 from linkbot.bot.messages import text
-from linkbot.bot.notices import refresh_link_message
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
 from linkbot.links import AlreadyCancelled, AlreadyPaid, LinkNotCreated, LinkService
@@ -74,7 +73,8 @@ def for_managers(action: _Action) -> _Handler:
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         found = services(context)
         if not found.access.may_manage(update.effective_user):
-            await _answer(update, views.plain("not_authorized"))
+            if found.access.grant_reply(update):
+                await _answer(update, views.plain("not_authorized"))
             return
         try:
             await action(update, found)
@@ -90,7 +90,7 @@ def for_managers(action: _Action) -> _Handler:
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = services(context)
     user = update.effective_user
-    if user is None:
+    if user is None or not found.access.grant_reply(update):
         return
     await _answer(
         update,
@@ -127,13 +127,16 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
     )
     if created is None or created.answered:
         return  # a second delivery of a command already answered, or being answered
-    reply = views.link_message(created.record, found.zone)
-    sent = await _persistently(
-        lambda: message.reply_html(
-            reply.text, reply_markup=reply.markup, disable_web_page_preview=True
-        )
+    delivery = Delivery(update.get_bot(), found.links.store)
+    await delivery.chat_reachable(chat.id)  # the command came from it
+    sent = await delivery.to_link_chat(
+        created.record,
+        views.link_message(created.record, found.zone),
+        quote=None if found.access.is_private(chat) else message.message_id,
+        fallback="chat_closed_link",
     )
-    await found.links.record_reply(created.record, sent.message_id)
+    if sent is not None:
+        await found.links.record_reply(created.record, sent.message_id, chat_id=sent.chat_id)
 
 
 @for_managers
@@ -197,11 +200,7 @@ async def _refresh_link_message(update: Update, found: Services, link_id: str) -
     record = await found.links.find(link_id)
     if record is None:
         return
-    try:
-        await refresh_link_message(update.get_bot(), record, found.zone)
-    except TelegramError as exc:
-        # The reply still says what happened; the old message just lags behind.
-        logger.warning("Could not update the message of %s: %s", link_id, exc)
+    await refresh_link_message(update.get_bot(), record, found.zone)
 
 
 @for_managers
@@ -240,28 +239,36 @@ async def _target_link(update: Update, found: Services) -> str | None:
 
 async def resume_unfinished(bot: Bot, found: Services) -> None:
     """After a restart, answer the link commands a previous process left unanswered."""
+    delivery = Delivery(bot, found.links.store)
     for command, outcome in await found.links.unfinished():
-        reply = (
-            views.link_message(outcome, found.zone)
-            if isinstance(outcome, LinkRecord)
-            else failure(outcome)
-        )
         try:
-            sent = await bot.send_message(
-                command.chat_id,
-                reply.text,
-                parse_mode="HTML",
-                reply_markup=reply.markup,
-                reply_parameters=ReplyParameters(
-                    command.message_id, allow_sending_without_reply=True
-                ),
-                disable_web_page_preview=True,
-            )
+            if isinstance(outcome, LinkRecord):
+                sent = await delivery.to_link_chat(
+                    outcome,
+                    views.link_message(outcome, found.zone),
+                    quote=command.message_id,
+                    fallback="chat_closed_link",
+                )
+                if sent is not None:
+                    await found.links.record_reply(outcome, sent.message_id, chat_id=sent.chat_id)
+            else:
+                await send_reply(bot, command.chat_id, failure(outcome), quote=command.message_id)
         except TelegramError as exc:
             logger.warning("Could not answer command %s after a restart: %s", command.key, exc)
-            continue
-        if isinstance(outcome, LinkRecord):
-            await found.links.record_reply(outcome, sent.message_id)
+
+
+async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup: its links follow it to the new chat id."""
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat.id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id is not None:
+        old, new = message.migrate_from_chat_id, message.chat.id
+    else:
+        return
+    await Delivery(context.bot, services(context).links.store).moved(old, new)
 
 
 # Failures
@@ -303,26 +310,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 # Telegram plumbing
-
-# Waits before each new try of a reply that carries a new link.
-REPLY_RETRY_DELAYS = (0.5, 2.0)
-
-
-async def _persistently(send: Callable[[], Awaitable[Message]]) -> Message:
-    """Send a reply that must arrive, trying again on network trouble and 5xx.
-
-    A refusal (BadRequest, Forbidden) is final. A retry after a timeout may
-    show the reply twice; a lost reply would hide a link that exists.
-    """
-    for delay in REPLY_RETRY_DELAYS:
-        try:
-            return await send()
-        except BadRequest:
-            raise
-        except NetworkError as exc:
-            logger.warning("Sending a link reply failed (%s); trying again in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-    return await send()
 
 
 async def _answer(update: Update, reply: Reply) -> None:

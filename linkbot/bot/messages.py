@@ -55,7 +55,17 @@ ENGLISH: dict[str, str] = {
     "amount_ambiguous_separators": (
         "“{text}” is ambiguous. Use a dot for decimals and commas for thousands, like 1,234.56."
     ),
-    "amount_too_precise": "{currency} amounts have at most {decimals} decimal places.",
+    "amount_too_precise": (
+        "“{text}” has too many decimals: {currency} amounts have at most {decimals} decimal places."
+    ),
+    "amount_dot_thousands": (
+        "“{text}” has {places} digits after the dot, but {currency} amounts have at most "
+        "{decimals} decimal places. If you mean {grouped}, write {plain} or {grouped}."
+    ),
+    "amount_dot_thousands_whole": (
+        "“{text}” has digits after the dot, but {currency} amounts have no decimals. "
+        "If you mean {grouped}, write {plain} or {grouped}."
+    ),
     "amount_not_positive": "The amount must be more than zero.",
     "amount_too_large": "That amount is too large (at most {limit}).",
     "currency_conflict": "The amount says {symbol} but the currency says {code}. Pick one.",
@@ -118,6 +128,17 @@ ENGLISH: dict[str, str] = {
     # Paid notifications
     "paid_once": "✅ <b>{title}</b> was paid: {amount} at {time}.",
     "paid_multiple": "✅ <b>{title}</b> was paid: {amount} at {time}. Payment {count}; {total} in all.",
+    "payment_failed": "⚠️ <b>{title}</b>: a payment of {amount} did not go through. The link can still be paid.",
+    "payment_expired": "⚠️ <b>{title}</b>: a payment of {amount} expired before it was completed. The link can still be paid.",
+    # When the chat a link belongs to cannot be written to (the bot was removed or blocked)
+    "chat_closed_link": (
+        "⚠️ I could not post this link in the chat where you asked for it: I was removed from "
+        "that chat or blocked there. Here it is, to pass on yourself:\n\n{body}"
+    ),
+    "chat_closed_notice": (
+        "⚠️ I can no longer post in the chat where this link was made (I was removed or "
+        "blocked there), so I am telling you here:\n\n{body}"
+    ),
     # The command menu
     "menu_link": "Create a one-time payment link: /link 74.40 thb Hot Latte",
     "menu_multilink": "Create a reusable payment link",

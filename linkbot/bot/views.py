@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from linkbot.bot.messages import Html, text
-from linkbot.links import PAGE_SIZE, LinkDetails
+from linkbot.links import PAGE_SIZE, AccountLinks, LinkDetails
 from linkbot.money import format_amount
-from linkbot.omise import Link, OmiseList
+from linkbot.omise import Link
 from linkbot.store import ChargeRecord, LinkRecord, LinkStatus
 
 # Titles of links made elsewhere (the dashboard) have no length cap of ours;
@@ -118,7 +118,8 @@ def chat_links(records: list[LinkRecord], total: int, page: int, zone: ZoneInfo)
     return _page("links_header_chat", lines, total, page)
 
 
-def account_links(page_of_links: OmiseList[Link], page: int) -> Reply:
+def account_links(found: AccountLinks, page: int) -> Reply:
+    page_of_links = found.page
     if not page_of_links.data:
         return plain("links_page_gone" if page else "links_empty_account")
     lines = [
@@ -128,8 +129,8 @@ def account_links(page_of_links: OmiseList[Link], page: int) -> Reply:
             title=_shorten(link.title, LIST_TITLE_LENGTH),
             amount=format_amount(link.amount, link.currency),
             status=text(f"status_{omise_status(link)}"),
-            paid=Html(text("links_item_paid", count=_successful(link)))
-            if link.multiple and _successful(link)
+            paid=Html(text("links_item_paid", count=found.paid_counts[link.id]))
+            if link.multiple and found.paid_counts.get(link.id)
             else "",
             link_id=link.id,
         )
@@ -145,10 +146,6 @@ def _paid_summary(record: LinkRecord, zone: ZoneInfo) -> str:
         total = format_amount(record.paid_total, record.currency)
         return text("links_item_paid_total", count=record.paid_count, total=total)
     return text("links_item_paid_at", time=_time(record.paid_at, zone))
-
-
-def _successful(link: Link) -> int:
-    return sum(1 for charge in link.charges.data if charge.successful)
 
 
 def _page(header: str, lines: list[str], total: int, page: int) -> Reply:
@@ -206,12 +203,18 @@ def paid_notice(record: LinkRecord, charge: ChargeRecord, zone: ZoneInfo) -> Rep
     params = {
         "title": record.title,
         "amount": format_amount(charge.amount, charge.currency),
-        "time": _time(charge.paid_at, zone),
+        "time": _time(charge.paid_at or charge.created_at, zone),
     }
     if record.multiple:
         total = format_amount(charge.running_total, charge.currency)
         return plain("paid_multiple", count=charge.position, total=total, **params)
     return plain("paid_once", **params)
+
+
+def failed_notice(record: LinkRecord, charge: ChargeRecord) -> Reply:
+    """Told once when a pending payment ends without the money (declined, expired)."""
+    key = "payment_expired" if charge.status == "expired" else "payment_failed"
+    return plain(key, title=record.title, amount=format_amount(charge.amount, charge.currency))
 
 
 def omise_status(link: Link) -> str:

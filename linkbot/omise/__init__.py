@@ -13,15 +13,17 @@ from linkbot.omise.errors import (
     UnexpectedResponse,
     ValidationError,
 )
-from linkbot.omise.models import Charge, DeletedLink, Link, OmiseList
+from linkbot.omise.models import FINAL_STATUSES, Charge, DeletedLink, Event, Link, OmiseList
 
 __all__ = [
     "API_VERSION",
     "DEFAULT_API_URL",
+    "FINAL_STATUSES",
     "AuthenticationError",
     "Charge",
     "CreateOutcomeUnknown",
     "DeletedLink",
+    "Event",
     "Link",
     "NotFoundError",
     "OmiseClient",

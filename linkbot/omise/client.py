@@ -29,7 +29,7 @@ from linkbot.omise.errors import (
     UnexpectedResponse,
     ValidationError,
 )
-from linkbot.omise.models import Charge, DeletedLink, ErrorBody, Link, OmiseList
+from linkbot.omise.models import Charge, DeletedLink, ErrorBody, Event, Link, OmiseList
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ MAX_LIST_LIMIT = 100
 _M = TypeVar("_M", bound=BaseModel)
 _LinkList = OmiseList[Link]
 _ChargeList = OmiseList[Charge]
+_EventList = OmiseList[Event]
 Order = Literal["chronological", "reverse_chronological"]
 # "always": the call is safe to repeat (GET, DELETE). "before_send": it is
 # not (POST /links), so only a failure that proves nothing was sent is retried.
@@ -165,6 +166,34 @@ class OmiseClient:
 
     async def retrieve_charge(self, charge_id: str) -> Charge:
         return _parse(Charge, await self._request("GET", f"/charges/{_path_id(charge_id)}"))
+
+    async def list_charges(
+        self,
+        *,
+        from_: datetime | None = None,
+        to: datetime | None = None,
+        offset: int = 0,
+        limit: int = 20,
+        order: Order = "chronological",
+    ) -> OmiseList[Charge]:
+        """``GET /charges``: every charge on the account, by creation time."""
+        params = _list_params(from_, to, offset, limit, order)
+        return _parse(_ChargeList, await self._request("GET", "/charges", params=params))
+
+    # Events
+
+    async def list_events(
+        self,
+        *,
+        from_: datetime | None = None,
+        to: datetime | None = None,
+        offset: int = 0,
+        limit: int = 20,
+        order: Order = "chronological",
+    ) -> OmiseList[Event]:
+        """``GET /events``: every event on the account, in the account's default API version."""
+        params = _list_params(from_, to, offset, limit, order)
+        return _parse(_EventList, await self._request("GET", "/events", params=params))
 
     # Transport
 

@@ -8,9 +8,17 @@ currency, ``+00:00`` offsets, a four-field delete body).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 T = TypeVar("T")
 
@@ -30,15 +38,23 @@ class OmiseList(_OmiseObject, Generic[T]):
     data: list[T] = Field(default_factory=list)
 
 
+# A charge ends in one of these; "pending" ones (PromptPay, mobile banking,
+# 3-D Secure) settle later into one of them, keeping their id.
+FINAL_STATUSES = frozenset({"successful", "failed", "expired", "reversed"})
+
+
 class Charge(_OmiseObject):
     id: str
     livemode: bool = False
     amount: int
     currency: str
-    status: str
+    status: str = ""
     paid: bool = False
+    # Absent (not null) in the older shapes, which name the link only in return_uri.
     link: str | None = None
+    return_uri: str | None = None
     description: str | None = None
+    failure_code: str | None = None
     created_at: datetime = Field(validation_alias=AliasChoices("created_at", "created"))
     paid_at: datetime | None = None
 
@@ -47,9 +63,22 @@ class Charge(_OmiseObject):
     def _upper(cls, value: str) -> str:
         return value.upper()
 
+    @model_validator(mode="after")
+    def _status_from_flags(self) -> Charge:
+        # The oldest API version has no status: derive it as Omise documents it.
+        if not self.status:
+            status = "successful" if self.paid else "failed" if self.failure_code else "pending"
+            object.__setattr__(self, "status", status)
+        return self
+
     @property
     def successful(self) -> bool:
         return self.status == "successful"
+
+    @property
+    def settled(self) -> bool:
+        """Whether the charge has reached its final status."""
+        return self.status in FINAL_STATUSES
 
 
 class Link(_OmiseObject):
@@ -77,6 +106,25 @@ class Link(_OmiseObject):
     def paid(self) -> bool:
         """A one-time link that a successful charge has used up."""
         return not self.multiple and self.used and any(c.successful for c in self.charges.data)
+
+
+class Event(_OmiseObject):
+    """An account event; ``data`` is the object it is about, in the account's default version."""
+
+    id: str
+    key: str
+    livemode: bool = False
+    created_at: datetime = Field(validation_alias=AliasChoices("created_at", "created"))
+    data: dict[str, Any] = Field(default_factory=dict)
+
+    def charge(self) -> Charge | None:
+        """The charge a ``charge.*`` event carries, or None when it carries none."""
+        if self.data.get("object") != "charge":
+            return None
+        try:
+            return Charge.model_validate(self.data)
+        except ValidationError:
+            return None
 
 
 class DeletedLink(_OmiseObject):

@@ -1,0 +1,161 @@
+"""Getting a message about a link into its chat, whatever happened to the chat meanwhile.
+
+A chat moves on without the bot: the command message is deleted before the
+reply (the reply goes out unquoted), a group becomes a supergroup with a
+new id (the link moves with it), the bot is removed or blocked (403: the
+link's creator is told in a private chat instead, and the chat is not
+tried again until someone uses the bot there).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
+
+from linkbot.bot import views
+from linkbot.bot.messages import Html, text
+from linkbot.bot.views import Reply
+from linkbot.store import LinkRecord, Store
+
+logger = logging.getLogger(__name__)
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Waits before each new try of a message that must arrive (a new link, a payment).
+RETRY_DELAYS: tuple[float, ...] = (0.5, 2.0)
+
+
+async def send_persistently(send: Callable[[], Awaitable[Message]]) -> Message:
+    """Send a message that must arrive, trying again on network trouble and 5xx.
+
+    A refusal (BadRequest, Forbidden) is final. A retry after a timeout may
+    show the message twice; a lost one would hide a link that exists.
+    """
+    for delay in RETRY_DELAYS:
+        try:
+            return await send()
+        except (BadRequest, Forbidden):
+            raise
+        except NetworkError as exc:
+            logger.warning("Sending failed (%s); trying again in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+    return await send()
+
+
+async def send_reply(bot: Bot, chat_id: int, reply: Reply, *, quote: int | None = None) -> Message:
+    """Send ``reply`` to a chat, quoting a message if it is still there."""
+    return await send_persistently(
+        lambda: bot.send_message(
+            chat_id,
+            reply.text,
+            parse_mode="HTML",
+            reply_markup=reply.markup,
+            link_preview_options=NO_PREVIEW,
+            reply_parameters=(
+                ReplyParameters(quote, allow_sending_without_reply=True)
+                if quote is not None
+                else None
+            ),
+        )
+    )
+
+
+class Delivery:
+    """Sends what concerns a link to the chat it belongs to, or failing that, to its creator."""
+
+    def __init__(self, bot: Bot, store: Store) -> None:
+        self.bot = bot
+        self.store = store
+
+    async def to_link_chat(
+        self, record: LinkRecord, reply: Reply, *, quote: int | None, fallback: str
+    ) -> Message | None:
+        """Post ``reply`` in the link's chat; returns the message, or None if none was sent.
+
+        When the chat cannot be written to, the creator gets ``reply`` in a
+        private chat after the catalog text ``fallback`` (that message is
+        returned); a chat known to be closed is not tried again. Network
+        trouble and other refusals raise.
+        """
+        chat_id = record.chat_id
+        if await self.store.forbidden_since(chat_id) is None:
+            try:
+                return await self._send_following_migration(chat_id, reply, quote)
+            except Forbidden as exc:
+                await self.store.set_forbidden(chat_id, datetime.now(UTC))
+                logger.warning(
+                    "Chat %s refused a message about %s (%s): the bot was removed or "
+                    "blocked there; telling its creator privately",
+                    chat_id,
+                    record.link_id,
+                    exc.message,
+                )
+        return await self.to_creator(record, reply, fallback=fallback)
+
+    async def to_creator(
+        self, record: LinkRecord, reply: Reply, *, fallback: str
+    ) -> Message | None:
+        if record.creator_id == record.chat_id:
+            logger.warning(
+                "Could not tell %s about %s: chat closed", record.chat_id, record.link_id
+            )
+            return None
+        private = Reply(text(fallback, body=Html(reply.text)), reply.markup)
+        try:
+            return await send_reply(self.bot, record.creator_id, private)
+        except Forbidden:
+            logger.warning(
+                "Could not tell user %s about %s privately either: they have no private chat "
+                "with the bot, or blocked it",
+                record.creator_id,
+                record.link_id,
+            )
+            return None
+
+    async def _send_following_migration(
+        self, chat_id: int, reply: Reply, quote: int | None
+    ) -> Message:
+        try:
+            return await send_reply(self.bot, chat_id, reply, quote=quote)
+        except ChatMigrated as exc:
+            await self.moved(chat_id, exc.new_chat_id)
+            # Message ids of the old group mean nothing in the new one.
+            return await send_reply(self.bot, exc.new_chat_id, reply)
+
+    async def moved(self, old_chat_id: int, new_chat_id: int) -> None:
+        count = await self.store.move_chat(old_chat_id, new_chat_id)
+        logger.info(
+            "Group %s is now supergroup %s; moved %d link(s)", old_chat_id, new_chat_id, count
+        )
+
+    async def chat_reachable(self, chat_id: int) -> None:
+        """Someone used the bot in this chat, so it can be written to again."""
+        if await self.store.forbidden_since(chat_id) is not None:
+            await self.store.set_forbidden(chat_id, None)
+
+
+async def refresh_link_message(bot: Bot, record: LinkRecord, zone: ZoneInfo) -> None:
+    """Show a link's current state in the message it was posted in, if it still can be."""
+    message_id = record.editable_message_id
+    if message_id is None:
+        return
+    reply = views.link_message(record, zone)
+    try:
+        await bot.edit_message_text(
+            reply.text,
+            chat_id=record.chat_id,
+            message_id=message_id,
+            parse_mode="HTML",
+            reply_markup=reply.markup,
+            link_preview_options=NO_PREVIEW,
+        )
+    except (BadRequest, Forbidden) as exc:
+        # Deleted, too old to edit, already showing this, or the chat is closed.
+        logger.info("Could not update the message of %s: %s", record.link_id, exc.message)
+    except TelegramError as exc:
+        logger.info("Could not update the message of %s yet: %s", record.link_id, exc)

@@ -1,0 +1,323 @@
+"""Charges that change state: pending first and settled later, failed, seen only through events.
+
+Webhooks are off in all of these: the watcher's own passes must find every
+payment. Omise and Telegram are the fakes, through respx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import respx
+from telegram import Bot
+
+from linkbot.bot.notices import TelegramAnnouncer
+from linkbot.commands import parse_link
+from linkbot.config import Settings
+from linkbot.links import LinkService
+from linkbot.money import CURRENCIES
+from linkbot.omise import OmiseClient
+from linkbot.payments import CURSOR_KEY, PaymentWatcher
+from linkbot.store import LinkRecord, LinkStatus, Store
+from tests import fakes
+from tests.conftest import GROUP, MERCHANT, TELEGRAM_URL
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+async def bot(mock_http: respx.MockRouter) -> AsyncIterator[Bot]:
+    async with Bot(fakes.BOT_TOKEN, base_url=f"{TELEGRAM_URL}/bot") as bot:
+        yield bot
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def watcher(
+    omise: OmiseClient, store: Store, bot: Bot, settings: Settings, clock: Clock
+) -> PaymentWatcher:
+    return PaymentWatcher(
+        omise,
+        store,
+        TelegramAnnouncer(bot, store, settings.timezone),
+        sweep_interval=600,
+        now=clock,
+    )
+
+
+async def make_link(
+    service: LinkService, text: str = "74.40 Hot Latte", *, multiple: bool = False
+) -> LinkRecord:
+    request = parse_link(text, default_currency=CURRENCIES["THB"], multiple=multiple)
+    created = await service.create(request, chat_id=GROUP["id"], message_id=77, creator_id=MERCHANT)
+    assert created is not None
+    return await service.record_reply(created.record, 78)
+
+
+def said(telegram: fakes.FakeTelegram) -> list[str]:
+    return [str(call["text"]) for call in telegram.sent("sendMessage")]
+
+
+async def test_pending_then_successful_is_announced_once(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    store: Store,
+) -> None:
+    record = await make_link(link_service)
+    await watcher.run_pass()
+    charge = fake_omise.pay(record.link_id, status="pending")  # a PromptPay QR scanned
+    report = await watcher.run_pass()
+    assert report.pending_charges == 1 and said(fake_telegram) == []
+    stored = await store.get_charge(charge["id"])
+    assert stored is not None and stored.status == "pending"
+    assert await store.pending_charge_links() == {record.link_id}
+
+    fake_omise.settle(charge["id"], "successful")  # confirmed in the banking app
+    report = await watcher.run_pass()
+    assert (report.new_charges, report.announced, report.omise_requests) == (1, 1, 1)
+    for _ in range(3):
+        await watcher.run_pass()
+
+    [notice] = said(fake_telegram)
+    assert notice.startswith("✅ <b>Hot Latte</b> was paid: ฿74.40 at ")
+    [edit] = fake_telegram.sent("editMessageText")
+    assert "✅ Paid ฿74.40" in edit["text"] and "reply_markup" not in edit
+    link = await store.get_link(record.link_id)
+    assert link is not None and link.status is LinkStatus.PAID and link.paid_total == 7440
+    assert await store.pending_charge_links() == set()
+
+
+@pytest.mark.parametrize(
+    ("ending", "words"),
+    [("failed", "did not go through"), ("expired", "expired before it was completed")],
+)
+async def test_pending_that_fails_is_never_announced_as_paid(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    store: Store,
+    ending: str,
+    words: str,
+) -> None:
+    record = await make_link(link_service)
+    charge = fake_omise.pay(record.link_id, status="pending")
+    await watcher.run_pass()
+    fake_omise.settle(charge["id"], ending)
+    for _ in range(4):
+        await watcher.run_pass()
+    [notice] = said(fake_telegram)
+    assert words in notice and "was paid" not in notice
+    assert "The link can still be paid" in notice
+    assert fake_telegram.sent("editMessageText") == []
+    link = await store.get_link(record.link_id)
+    assert link is not None and link.status is LinkStatus.ACTIVE and link.paid_count == 0
+
+
+async def test_a_card_declined_at_once_says_nothing(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+) -> None:
+    record = await make_link(link_service)
+    await watcher.run_pass()
+    fake_omise.pay(record.link_id, status="failed")  # the customer saw it on the payment page
+    report = await watcher.run_pass()
+    assert report.failed_charges == 1 and said(fake_telegram) == []
+
+
+async def test_pending_charges_of_a_reusable_link_settle_in_any_order(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+) -> None:
+    record = await make_link(link_service, "150 Donation", multiple=True)
+    first = fake_omise.pay(record.link_id, status="pending")
+    second = fake_omise.pay(record.link_id, status="pending")
+    fake_omise.pay(record.link_id)  # a card, paid at once
+    await watcher.run_pass()
+    fake_omise.settle(second["id"], "successful")
+    await watcher.run_pass()
+    fake_omise.settle(first["id"], "expired")
+    await watcher.run_pass()
+    texts = said(fake_telegram)
+    assert "Payment 1; ฿150.00 in all" in texts[0]
+    assert "Payment 2; ฿300.00 in all" in texts[1]
+    assert "expired before it was completed" in texts[2]
+    assert len(texts) == 3
+
+
+async def test_an_idle_pass_is_one_request_whatever_the_number_of_links(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+) -> None:
+    for n in range(30):
+        await make_link(link_service, f"{20 + n} Item {n}")
+    await watcher.run_pass()  # at start-up: the sweep too
+    before = len(fake_omise.requests)
+    report = await watcher.run_pass()
+    assert report.omise_requests == 1 and fake_omise.requests[before:] == ["GET /events"]
+
+
+async def test_other_charges_on_the_account_are_ignored(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    store: Store,
+) -> None:
+    record = await make_link(link_service)
+    await watcher.run_pass()
+    stranger = fake_omise.add_link(title="Made in the dashboard")
+    fake_omise.pay(stranger["id"])
+    for _ in range(150):  # the web shop is busy: more than a page of events
+        fake_omise.other_charge()
+    fake_omise.pay(record.link_id)
+    report = await watcher.run_pass()
+    assert report.omise_requests == 2 and report.events == 152
+    assert len(said(fake_telegram)) == 1 and report.new_charges == 1
+    assert {c.link_id for c in await store.link_charges(record.link_id)} == {record.link_id}
+
+
+async def test_events_in_the_older_shape(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+) -> None:
+    # The account's default API version is older: events carry "created",
+    # a lowercase currency and no "link" field.
+    fake_omise.event_version = "legacy"
+    record = await make_link(link_service)
+    await watcher.run_pass()
+    charge = fake_omise.pay(record.link_id, status="pending")
+    await watcher.run_pass()
+    fake_omise.settle(charge["id"])
+    report = await watcher.run_pass()
+    assert report.new_charges == 1 and report.omise_requests == 1
+    [notice] = said(fake_telegram)
+    assert "was paid: ฿74.40" in notice
+
+
+async def test_the_sweep_catches_what_the_events_missed(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    clock: Clock,
+) -> None:
+    record = await make_link(link_service)
+    charge = fake_omise.pay(record.link_id, status="pending")
+    await watcher.run_pass()
+    fake_omise.settle(charge["id"])
+    fake_omise.events.clear()  # the charge.complete event never shows in the list
+    await watcher.run_pass()
+    assert said(fake_telegram) == []
+
+    clock.advance(600)
+    report = await watcher.run_pass()
+    assert report.swept and report.new_charges == 1
+    assert len(said(fake_telegram)) == 1
+
+
+async def test_a_dashboard_deletion_shows_within_one_sweep(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    store: Store,
+    clock: Clock,
+) -> None:
+    record = await make_link(link_service)
+    await watcher.run_pass()
+    fake_omise.delete(record.link_id)
+    clock.advance(599)
+    assert not (await watcher.run_pass()).swept
+    clock.advance(1)
+    report = await watcher.run_pass()
+    assert report.swept and report.cancelled == 1
+    [edit] = fake_telegram.sent("editMessageText")
+    assert "🚫 Cancelled" in edit["text"]
+    link = await store.get_link(record.link_id)
+    assert link is not None and link.status is LinkStatus.CANCELLED
+
+
+async def test_the_cursor_survives_a_restart(
+    omise: OmiseClient,
+    bot: Bot,
+    settings: Settings,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    store: Store,
+    clock: Clock,
+) -> None:
+    record = await make_link(link_service, "150 Donation", multiple=True)
+    first = PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
+    fake_omise.pay(record.link_id)
+    await first.run_pass()
+    saved = await store.get_value(CURSOR_KEY)
+    assert saved is not None
+
+    # Down for a while; a payment meanwhile; a new process reads on from the cursor.
+    fake_omise.pay(record.link_id)
+    later = PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
+    later.last_sweep_at = datetime.now(UTC)  # only the events are read
+    report = await later.run_pass()
+    assert report.new_charges == 1 and report.omise_requests == 1
+    assert [t.split(". ")[-1] for t in said(fake_telegram)] == [
+        "Payment 1; ฿150.00 in all.",
+        "Payment 2; ฿300.00 in all.",
+    ]
+
+
+async def test_a_webhook_and_a_pass_on_one_pending_charge(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+) -> None:
+    record = await make_link(link_service)
+    charge = fake_omise.pay(record.link_id, status="pending")
+    assert await watcher.confirm_charge(charge["id"]) is False  # a charge.create webhook
+    fake_omise.settle(charge["id"])
+    assert await watcher.confirm_charge(charge["id"]) is True  # its charge.complete
+    await watcher.run_pass()
+    assert await watcher.confirm_charge(charge["id"]) is False  # a replay
+    assert len(said(fake_telegram)) == 1
+
+
+async def test_health(watcher: PaymentWatcher, clock: Clock, fake_omise: fakes.FakeOmise) -> None:
+    watcher.interval = 20
+    assert watcher.health().reason == "starting" and watcher.health().ok
+    clock.advance(61)
+    assert not watcher.health().ok
+    await watcher.run_pass()
+    assert watcher.health().ok and watcher.health().last_pass == clock.now
+    clock.advance(61)
+    assert watcher.health().reason == "watcher stalled: last pass 61 s ago"
+    fake_omise.secret_key = "skey_test_rotated"
+    with pytest.raises(Exception, match="authentication"):
+        await watcher.run_pass()
+    health = watcher.health()
+    assert not health.ok and health.reason == "Omise refused the secret key"

@@ -1,0 +1,263 @@
+"""The store on a real SQLite file: one transaction is one transaction, and old files upgrade."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from linkbot.store import (
+    ChargeRecord,
+    CommandRecord,
+    LinkRecord,
+    LinkStatus,
+    LinkTaken,
+    Notice,
+    Recorded,
+    Store,
+)
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+def link(link_id: str = "link_test_1", *, multiple: bool = False) -> LinkRecord:
+    return LinkRecord(
+        link_id=link_id,
+        chat_id=-100,
+        message_id=5,
+        creator_id=1111,
+        amount=7440,
+        currency="THB",
+        title="Hot Latte",
+        description="Hot Latte",
+        multiple=multiple,
+        payment_uri=f"https://link.omise.test/{link_id}",
+        created_at=NOW,
+        recorded_at=NOW,
+    )
+
+
+def charge(charge_id: str = "chrg_test_1", status: str = "successful") -> ChargeRecord:
+    return ChargeRecord(
+        charge_id=charge_id,
+        link_id="link_test_1",
+        amount=7440,
+        currency="THB",
+        status=status,
+        created_at=NOW,
+        paid_at=NOW if status == "successful" else None,
+    )
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> Any:
+    store = Store.sqlite(tmp_path / "linkbot.db")
+    await store.initialize()
+    yield store
+    await store.close()
+
+
+def fail_on(store: Store, statement_start: str) -> list[str]:
+    """Make the next statement starting with ``statement_start`` fail, as a crash would.
+
+    Returns the statements run until then.
+    """
+    engine = store._engine.sync_engine
+    seen: list[str] = []
+
+    def _fail(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.lstrip().upper())
+        if seen[-1].startswith(statement_start):
+            event.remove(engine, "before_cursor_execute", _fail)
+            raise RuntimeError("power cut")
+
+    event.listen(engine, "before_cursor_execute", _fail)
+    return seen
+
+
+async def test_a_failure_in_the_second_step_writes_nothing(store: Store, tmp_path: Path) -> None:
+    await store.add_link(link())
+    seen = fail_on(store, "UPDATE LINKS")
+    with pytest.raises(Exception, match="power cut"):
+        await store.record_charge(charge())
+    assert any(statement.startswith("INSERT INTO CHARGES") for statement in seen)
+
+    # Another connection, as the next process would see the file.
+    with sqlite3.connect(tmp_path / "linkbot.db") as db:
+        assert db.execute("SELECT count(*) FROM charges").fetchone() == (0,)
+        assert db.execute("SELECT paid_count, status FROM links").fetchone() == (0, "active")
+    # And the charge is recorded in full when tried again.
+    assert await store.record_charge(charge()) is Recorded.PAID
+    stored = await store.get_link("link_test_1")
+    assert stored is not None and (stored.paid_count, stored.paid_total) == (1, 7440)
+
+
+async def test_finishing_a_command_is_one_transaction(store: Store, tmp_path: Path) -> None:
+    command = CommandRecord(
+        key="-100:5",
+        chat_id=-100,
+        message_id=5,
+        user_id=1111,
+        amount=7440,
+        currency="THB",
+        title="Hot Latte",
+        description="Hot Latte",
+        multiple=False,
+        received_at=NOW,
+    )
+    assert await store.claim_command(command) is None
+    seen = fail_on(store, "UPDATE COMMANDS")
+    with pytest.raises(RuntimeError):
+        await store.finish_command(command.key, link())
+    assert any(statement.startswith("INSERT INTO LINKS") for statement in seen)
+    with sqlite3.connect(tmp_path / "linkbot.db") as db:
+        assert db.execute("SELECT count(*) FROM links").fetchone() == (0,)
+        assert db.execute("SELECT state FROM commands").fetchone() == ("pending",)
+
+
+async def test_webhook_and_watcher_racing_on_one_charge(store: Store, tmp_path: Path) -> None:
+    await store.add_link(link(multiple=True))
+    # As two processes (or a webhook task and a pass) would: separate connections.
+    others = [Store.sqlite(tmp_path / "linkbot.db") for _ in range(3)]
+    try:
+        results = await asyncio.gather(
+            *(s.record_charge(charge()) for s in [store, *others, store, *others]),
+            *(s.record_charge(charge("chrg_test_2")) for s in [store, *others]),
+        )
+    finally:
+        for other in others:
+            await other.close()
+    assert sorted(results).count(Recorded.PAID) == 2
+    stored = await store.get_link("link_test_1")
+    assert stored is not None and (stored.paid_count, stored.paid_total) == (2, 14880)
+    positions = sorted(
+        (c.position, c.running_total) for c in await store.link_charges("link_test_1")
+    )
+    assert positions == [(1, 7440), (2, 14880)]
+
+
+async def test_a_settled_charge_never_goes_back(store: Store) -> None:
+    await store.add_link(link())
+    assert await store.record_charge(charge(status="pending")) is Recorded.PENDING
+    assert await store.record_charge(charge(status="pending")) is Recorded.UNCHANGED
+    assert await store.record_charge(charge(status="successful")) is Recorded.PAID
+    # An old snapshot (a replayed charge.create) arrives late.
+    assert await store.record_charge(charge(status="pending")) is Recorded.UNCHANGED
+    assert await store.record_charge(charge(status="failed")) is Recorded.UNCHANGED
+    [stored] = await store.link_charges("link_test_1")
+    assert (stored.status, stored.notice, stored.position) == ("successful", Notice.PAID, 1)
+    record = await store.get_link("link_test_1")
+    assert record is not None and record.status is LinkStatus.PAID and record.paid_count == 1
+
+
+async def test_a_link_is_recorded_for_one_command_only(store: Store) -> None:
+    commands = [
+        CommandRecord(
+            key=f"{chat}:5",
+            chat_id=chat,
+            message_id=5,
+            user_id=1111,
+            amount=7440,
+            currency="THB",
+            title="Hot Latte",
+            description="Hot Latte",
+            multiple=False,
+            received_at=NOW,
+        )
+        for chat in (-100, -200)
+    ]
+    for command in commands:
+        await store.claim_command(command)
+    await store.finish_command(commands[0].key, link())
+    with pytest.raises(LinkTaken):
+        await store.finish_command(commands[1].key, link())
+    assert [c.key for c in await store.pending_commands(NOW)] == ["-200:5"]
+
+
+async def test_a_moved_chat_keeps_its_links(store: Store) -> None:
+    await store.add_link(link())
+    assert await store.move_chat(-100, -1009) == 1
+    moved = await store.get_link("link_test_1")
+    assert moved is not None and moved.chat_id == -1009
+    # The message stayed in the old group: it is not edited or quoted any more.
+    assert moved.message_chat_id == -100 and moved.editable_message_id is None
+    assert await store.find_by_message(-100, 5) is not None
+    assert await store.find_by_message(-1009, 5) is None
+    assert await store.migrated_to(-100) == -1009
+    records, total = await store.chat_links(-1009, offset=0, limit=10)
+    assert total == 1 and records[0].link_id == "link_test_1"
+
+
+# Files made by the previous release
+
+PREVIOUS_SCHEMA = """
+CREATE TABLE links (
+    link_id VARCHAR(64) NOT NULL PRIMARY KEY, chat_id BIGINT NOT NULL, message_id BIGINT,
+    creator_id BIGINT NOT NULL, amount BIGINT NOT NULL, currency VARCHAR(3) NOT NULL,
+    title TEXT NOT NULL, description TEXT NOT NULL, multiple BOOLEAN NOT NULL,
+    payment_uri TEXT NOT NULL, created_at DATETIME NOT NULL, recorded_at DATETIME NOT NULL,
+    status VARCHAR(16) NOT NULL, paid_at DATETIME, paid_count INTEGER NOT NULL,
+    paid_total BIGINT NOT NULL, charges_seen INTEGER NOT NULL);
+CREATE INDEX ix_links_chat_id ON links (chat_id);
+CREATE INDEX ix_links_created_at ON links (created_at);
+CREATE INDEX ix_links_recorded_at ON links (recorded_at);
+CREATE INDEX ix_links_status ON links (status);
+CREATE TABLE commands (
+    "key" VARCHAR(64) NOT NULL PRIMARY KEY, chat_id BIGINT NOT NULL, message_id BIGINT NOT NULL,
+    user_id BIGINT NOT NULL, amount BIGINT NOT NULL, currency VARCHAR(3) NOT NULL,
+    title TEXT NOT NULL, description TEXT NOT NULL, multiple BOOLEAN NOT NULL,
+    state VARCHAR(16) NOT NULL, link_id VARCHAR(64), received_at DATETIME NOT NULL);
+CREATE INDEX ix_commands_state ON commands (state);
+CREATE TABLE charges (
+    charge_id VARCHAR(64) NOT NULL PRIMARY KEY, link_id VARCHAR(64) NOT NULL,
+    amount BIGINT NOT NULL, currency VARCHAR(3) NOT NULL, paid_at DATETIME NOT NULL,
+    position INTEGER NOT NULL, running_total BIGINT NOT NULL, claimed_at DATETIME,
+    announced_at DATETIME);
+CREATE INDEX ix_charges_link_id ON charges (link_id);
+INSERT INTO links VALUES ('link_test_a', -100, 501, 1111, 15000, 'THB', 'Donation', 'Donation',
+    1, 'https://link.omise.test/A', '2026-11-20 10:00:00.000000', '2026-11-20 10:00:01.000000',
+    'active', '2026-11-20 11:00:00.000000', 2, 30000, 2);
+INSERT INTO commands VALUES ('-100:500', -100, 500, 1111, 15000, 'THB', 'Donation', 'Donation',
+    1, 'done', 'link_test_a', '2026-11-20 10:00:00.000000');
+INSERT INTO charges VALUES ('chrg_test_a1', 'link_test_a', 15000, 'THB',
+    '2026-11-20 11:00:00.000000', 1, 15000, NULL, '2026-11-20 11:00:05.000000');
+INSERT INTO charges VALUES ('chrg_test_a2', 'link_test_a', 15000, 'THB',
+    '2026-11-20 12:00:00.000000', 2, 30000, NULL, NULL);
+"""
+
+
+async def test_a_file_from_the_previous_release_is_upgraded_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "linkbot.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(PREVIOUS_SCHEMA)
+    store = Store.sqlite(path)
+    try:
+        await store.initialize()
+        await store.initialize()  # a second start changes nothing
+        record = await store.get_link("link_test_a")
+        assert record is not None
+        assert (record.paid_count, record.paid_total, record.message_id) == (2, 30000, 501)
+        assert record.editable_message_id == 501
+        charges = await store.link_charges("link_test_a")
+        assert [(c.charge_id, c.status, c.position, c.running_total) for c in charges] == [
+            ("chrg_test_a1", "successful", 1, 15000),
+            ("chrg_test_a2", "successful", 2, 30000),
+        ]
+        # The one announced stays announced; the other is still due.
+        assert [c.charge_id for c in await store.unannounced_charges()] == ["chrg_test_a2"]
+        assert (
+            await store.record_charge(
+                ChargeRecord("chrg_test_a3", "link_test_a", 15000, "THB", NOW)
+            )
+            is Recorded.PAID
+        )
+        assert (await store.get_link("link_test_a")).paid_count == 3  # type: ignore[union-attr]
+        commands = await store.pending_commands(datetime(2000, 1, 1, tzinfo=UTC))
+        assert commands == []
+    finally:
+        await store.close()
