@@ -155,7 +155,13 @@ class LinkService:
         except OmiseError:
             await self.store.fail_command(command.key)
             raise
-        return await self._record(command, link)
+        try:
+            return await self._record(command, link)
+        except LinkTaken:
+            # Another command, whose own create's answer was lost, adopted this
+            # link first (they ask for the same). Look for the other one it made.
+            logger.warning("Link %s was adopted by another command; settling", link.id)
+            return await self._settle(command)
 
     async def _repeat(self, command: CommandRecord) -> Created | None:
         if command.state is CommandState.FAILED:

@@ -40,22 +40,41 @@ CLAIM_LEASE = timedelta(minutes=2)
 # Events are read again from this long before the cursor, so one that shows
 # up in the list a little late is not skipped; reading one twice changes nothing.
 EVENT_OVERLAP = timedelta(minutes=1)
+# With no cursor yet (the first pass ever), events are read from this long ago:
+# longer than any clock difference between this host and Omise worth having.
+FIRST_LOOK_BACK = timedelta(minutes=10)
 # A pass reads at most this many pages of events; after a long outage the
 # next passes carry on from where this one stopped.
 MAX_EVENT_PAGES = 20
+# charge.create: a charge was made (a card charge is often successful at
+# once). charge.complete: a pending one (PromptPay, mobile banking, 3-D
+# Secure) settled. charge.update: anything else changed about it.
 CHARGE_EVENTS = frozenset({"charge.create", "charge.complete", "charge.update"})
 CURSOR_KEY = "events_cursor"
 # The cursor moves every pass, but is written to the store only this often
 # (and whenever an event was handled): a restart re-reads at most this much.
 CURSOR_SAVE_INTERVAL = timedelta(minutes=5)
-# A notice that failed this many times is given up, with an error in the log.
-MAX_ANNOUNCE_ATTEMPTS = 30
+# A notice Telegram refused this many times is given up, with an error in
+# the log; one that failed for any other reason (network, 5xx, 429) is tried
+# until its payment is this old, so an outage of hours still ends in a notice.
+MAX_REFUSALS = 30
+ANNOUNCE_WITHIN = timedelta(hours=24)
+# One announcement may take no longer than this, well inside CLAIM_LEASE, so
+# a claim never expires while its announcement is still being sent.
+ANNOUNCE_TIMEOUT = 60.0
 # Event ids handled by this process, so the overlap costs no store work.
 SEEN_EVENTS = 5_000
 
 
+class AnnouncementRefused(Exception):
+    """The chat service refused the notice itself (not a network or server failure)."""
+
+
 class Announcer(Protocol):
-    """Tells the chat. Raises when the chat could not be told, so it is tried again."""
+    """Tells the chat. Raises when the chat could not be told, so it is tried again.
+
+    :class:`AnnouncementRefused` means trying again is unlikely to help.
+    """
 
     async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None: ...
 
@@ -134,6 +153,7 @@ class PaymentWatcher:
         self._key_refused = False
         self._cursor: datetime | None = None
         self._cursor_saved: tuple[datetime, datetime] | None = None  # (cursor, when)
+        self._reading_on: tuple[datetime, int] | None = None  # (from, offset)
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
@@ -160,9 +180,9 @@ class PaymentWatcher:
         """Read what happened since the last pass (and sweep when due), then announce."""
         report = PassReport()
         try:
-            if self._sweep_due():
-                await self.sweep(report)
             await self.read_events(report)
+            if self._sweep_due():
+                await self._sweep_or_log(report)
         except AuthenticationError:
             self._key_refused = True
             raise
@@ -172,6 +192,16 @@ class PaymentWatcher:
         self._key_refused = False
         self.last_pass_at = self._now()
         return report
+
+    async def _sweep_or_log(self, report: PassReport) -> None:
+        # A failing sweep (many pages, one of them refused) must not hold up
+        # the events: it is logged and tried again at the next pass.
+        try:
+            await self.sweep(report)
+        except AuthenticationError:
+            raise
+        except OmiseError as exc:
+            logger.warning("Sweep of the open links failed, trying again: %s", exc.message)
 
     def health(self, now: datetime | None = None) -> Health:
         """Whether payments are being watched: a recent successful pass, a key Omise takes."""
@@ -194,39 +224,49 @@ class PaymentWatcher:
     # Events: the per-pass source
 
     async def read_events(self, report: PassReport) -> None:
-        """Record the charges of our links that Omise's events tell about since the cursor."""
+        """Record the charges of our links that Omise's events tell about since the cursor.
+
+        The cursor is a time on Omise's clock (an event's, or the ``to`` of
+        a listing), never on ours, so a host clock that is off cannot make
+        the watcher skip events.
+        """
         now = self._now()
         if self._cursor is None:
             saved = await self.store.get_value(CURSOR_KEY)
-            self._cursor = datetime.fromisoformat(saved) if saved else now
-        offset, cursor, read_all = 0, self._cursor, False
-        handled = False
+            self._cursor = datetime.fromisoformat(saved) if saved else None
+        if self._reading_on is not None:
+            since, offset = self._reading_on  # the last pass stopped mid-listing
+        else:
+            # The very first pass has no cursor: the start-up sweep covers what came before.
+            since = self._cursor - EVENT_OVERLAP if self._cursor else now - FIRST_LOOK_BACK
+            offset = 0
+        cursor, handled, self._reading_on = self._cursor, False, None
         for _ in range(MAX_EVENT_PAGES):
             page = await self.omise.list_events(
-                from_=self._cursor - EVENT_OVERLAP,
-                offset=offset,
-                limit=PAGE_LIMIT,
-                order="chronological",
+                from_=since, offset=offset, limit=PAGE_LIMIT, order="chronological"
             )
             report.omise_requests += 1
             report.events += len(page.data)
             handled = await self._handle_events(page.data, report) or handled
             if page.data:
-                cursor = max(cursor, page.data[-1].created_at)
+                cursor = _later(cursor, page.data[-1].created_at)
             offset += len(page.data)
             if not page.data or offset >= page.total:
-                read_all = True
-                if page.to is not None:
-                    # Omise's own clock: everything up to it has been listed.
-                    cursor = max(cursor, page.to)
                 break
-        if not read_all:
+        else:
+            # More events than a pass reads: carry on from here next time,
+            # rather than from the cursor's overlap, which may hold them all.
+            self._reading_on = (since, offset)
             logger.info("Many events since the last pass; reading on in the next pass")
+        if cursor is None:
+            # No event yet at all: start from the listing's end, on Omise's clock.
+            cursor = page.to
         self._cursor = cursor
         await self._save_cursor(now, force=handled)
 
     async def _save_cursor(self, now: datetime, *, force: bool) -> None:
-        assert self._cursor is not None
+        if self._cursor is None:
+            return
         if self._cursor_saved is not None:
             saved_cursor, saved_at = self._cursor_saved
             if saved_cursor == self._cursor or (
@@ -287,10 +327,10 @@ class PaymentWatcher:
         started = self._now()
         open_links = {r.link_id: r for r in await self.store.open_links(started - self.horizon)}
         report.open_links = len(open_links)
-        report.swept = True
         if open_links:
             unsettled = await self.store.pending_charge_links()
             await self._scan(open_links, unsettled, report)
+        report.swept = True
         self.last_sweep_at = started
 
     async def _scan(
@@ -398,27 +438,43 @@ class PaymentWatcher:
             if record is None:
                 continue
             try:
-                if charge.notice is Notice.FAILED:
-                    await self.announcer.payment_failed(record, charge)
-                else:
-                    await self.announcer.payment(record, charge)
+                async with asyncio.timeout(ANNOUNCE_TIMEOUT):
+                    if charge.notice is Notice.FAILED:
+                        await self.announcer.payment_failed(record, charge)
+                    else:
+                        await self.announcer.payment(record, charge)
             except Exception as exc:
                 report.failed_announcements += 1
-                attempts = await self.store.release_announcement(charge.charge_id)
-                if attempts < MAX_ANNOUNCE_ATTEMPTS:
+                refused = isinstance(exc, AnnouncementRefused)
+                refusals = await self.store.release_announcement(charge.charge_id, refused=refused)
+                if not self._give_up(charge, refusals):
                     # Not dropped: the next pass tries again.
-                    logger.warning("Could not announce %s yet: %s", charge.charge_id, exc)
+                    logger.warning(
+                        "Could not announce %s yet: %s", charge.charge_id, exc or type(exc)
+                    )
                     continue
                 logger.error(
-                    "Gave up announcing %s of %s after %d attempts: %s",
+                    "Gave up announcing %s of %s (%d refusals): %s",
                     charge.charge_id,
                     charge.link_id,
-                    attempts,
-                    exc,
+                    refusals,
+                    exc or type(exc),
                 )
             else:
                 report.announced += 1
             await self.store.mark_announced(charge.charge_id, self._now())
+
+    def _give_up(self, charge: ChargeRecord, refusals: int) -> bool:
+        if refusals >= MAX_REFUSALS:
+            return True
+        happened = charge.paid_at or charge.created_at
+        return happened is not None and self._now() - happened > ANNOUNCE_WITHIN
+
+
+def _later(first: datetime | None, second: datetime | None) -> datetime | None:
+    if first is None or second is None:
+        return first or second
+    return max(first, second)
 
 
 def _seconds(delta: timedelta) -> int:

@@ -152,6 +152,7 @@ charges = Table(
     # Set by the one pass that is announcing it; expires so a crash does not lose it.
     Column("claimed_at", _UTCDateTime),
     Column("announced_at", _UTCDateTime, index=True),
+    # How often the chat service refused its notice (network trouble is not counted).
     Column("attempts", Integer, nullable=False, default=0),
 )
 
@@ -519,14 +520,14 @@ class Store:
             )
             return bool(result.rowcount)
 
-    async def release_announcement(self, charge_id: str) -> int:
-        """Give a claim back after a failed attempt; returns the attempts made so far."""
+    async def release_announcement(self, charge_id: str, *, refused: bool = False) -> int:
+        """Give a claim back after a failed attempt; returns how often it was refused so far."""
         c = charges.c
         async with self._write() as conn:
             await conn.execute(
                 update(charges)
                 .where(c.charge_id == charge_id)
-                .values(claimed_at=None, attempts=c.attempts + 1)
+                .values(claimed_at=None, attempts=c.attempts + (1 if refused else 0))
             )
             query = select(c.attempts).where(c.charge_id == charge_id)
             return int((await conn.execute(query)).scalar_one())
@@ -700,6 +701,9 @@ def _create_or_upgrade(conn: Connection) -> None:
             )
         )
         conn.execute(text("DROP TABLE charges_before_status"))
+        # The earlier watcher counted charges it never recorded (pending
+        # ones): have the first sweep look at every open link's charges again.
+        conn.execute(text("UPDATE links SET charges_seen = 0"))
 
 
 def _columns(existing: Any, table: str) -> set[str]:

@@ -37,7 +37,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from linkbot.omise import NotFoundError, OmiseError
-from linkbot.payments import Health
+from linkbot.payments import CHARGE_EVENTS, Health
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +51,6 @@ BODY_TIMEOUT = 10.0
 # Each connection may hold up to MAX_BODY in memory; this caps the sum.
 MAX_CONNECTIONS = 100
 
-# charge.create: a charge was made (a card charge is often successful at
-# once). charge.complete: a pending one (PromptPay, mobile banking, 3-D
-# Secure) settled. charge.update: anything else changed about it.
-CHARGE_EVENTS = frozenset({"charge.create", "charge.complete", "charge.update"})
 MAX_WAITING = 100
 CONFIRM_WORKERS = 2
 # Omise redelivers an event it thinks was missed; a signed replay is only

@@ -6,14 +6,18 @@ from typing import Any
 
 import pytest
 import respx
-from telegram import Update
+from telegram import Bot, Update
 from telegram.ext import Application
 
 from linkbot.bot import build_application
+from linkbot.bot.notices import TelegramAnnouncer
+from linkbot.commands import parse_link
 from linkbot.config import Settings
 from linkbot.links import LinkService
+from linkbot.money import CURRENCIES
 from linkbot.omise import OmiseClient
-from linkbot.store import Store
+from linkbot.payments import PaymentWatcher
+from linkbot.store import LinkRecord, Store
 from tests import fakes
 
 OMISE_URL = "https://api.omise.test"
@@ -90,6 +94,33 @@ async def omise(settings: Settings) -> AsyncIterator[OmiseClient]:
 @pytest.fixture
 def link_service(omise: OmiseClient, store: Store) -> LinkService:
     return LinkService(omise, store, reconcile_delays=(0, 0, 0), sleep=no_sleep)
+
+
+@pytest.fixture
+async def bot(mock_http: respx.MockRouter) -> AsyncIterator[Bot]:
+    async with Bot(fakes.BOT_TOKEN, base_url=f"{TELEGRAM_URL}/bot") as bot:
+        yield bot
+
+
+@pytest.fixture
+def watcher(omise: OmiseClient, store: Store, bot: Bot, settings: Settings) -> PaymentWatcher:
+    return PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
+
+
+async def make_link(
+    service: LinkService,
+    text: str = "74.40 Hot Latte",
+    *,
+    multiple: bool = False,
+    message_id: int = 77,
+) -> LinkRecord:
+    """A link made by the merchant's command in the group, its reply posted as ``message_id``."""
+    request = parse_link(text, default_currency=CURRENCIES["THB"], multiple=multiple)
+    created = await service.create(
+        request, chat_id=GROUP["id"], message_id=message_id, creator_id=MERCHANT
+    )
+    assert created is not None
+    return await service.record_reply(created.record, message_id)
 
 
 class Chat:

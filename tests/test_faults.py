@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -196,3 +196,78 @@ def test_sigterm_lets_commands_in_flight_finish(rig: Rig, tmp_path: Path) -> Non
         states = db.execute("SELECT state FROM commands").fetchall()
         message_ids = db.execute("SELECT message_id FROM links").fetchall()
     assert states == [("done",)] and message_ids[0][0] is not None
+
+
+# Payments that settle later, and chats that move on (webhooks off: polling alone)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> float:
+    """Wait for ``condition``; returns the monotonic time it became true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return time.monotonic()
+        time.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+def test_a_promptpay_payment_pending_then_paid(rig: Rig) -> None:
+    rig.command("/link 74.40 Hot Latte")
+    rig.replies(1)
+    link_id = next(iter(rig.omise.links))
+    charge = rig.omise.pay(link_id, status="pending")  # the customer scanned the QR code
+    time.sleep(1.5)  # three passes see it pending
+    assert [t for t in rig.delivered() if "was paid" in t] == []
+
+    rig.omise.settle(charge["id"])  # confirmed in the banking app
+    settled = time.monotonic()
+    announced = wait_until(lambda: any("was paid" in t for t in rig.delivered()))
+    # Two poll intervals (0.5 s each), and a little for the process to be scheduled.
+    assert announced - settled < 2 * 0.5 + 0.5
+    time.sleep(1.5)
+    assert len([t for t in rig.delivered() if "was paid" in t]) == 1
+    edits = rig.telegram.sent("editMessageText")
+    assert edits and "✅ Paid ฿74.40" in edits[-1]["text"]
+    assert rig.bot.running
+
+
+def test_a_promptpay_payment_that_expires(rig: Rig) -> None:
+    rig.command("/link 74.40 Hot Latte")
+    rig.replies(1)
+    charge = rig.omise.pay(next(iter(rig.omise.links)), status="pending")
+    time.sleep(1.0)
+    rig.omise.settle(charge["id"], "expired")
+    wait_until(lambda: len(rig.delivered()) == 2)
+    time.sleep(1.5)
+    [_, notice] = rig.delivered()
+    assert "expired before it was completed" in notice and "was paid" not in notice
+
+
+def test_a_link_reply_to_a_command_deleted_meanwhile(rig: Rig) -> None:
+    rig.omise.latency = 0.3
+    update = rig.command("/link 74.40 Hot Latte")
+    message = update["message"]
+    assert isinstance(message, dict)
+    rig.telegram.delete_message(GROUP["id"], message["message_id"])  # a clean-up bot
+    wait_until(lambda: len(rig.delivered()) == 1)
+    [reply] = rig.delivered()
+    assert next(iter(rig.omise.links)) in reply
+    assert len(rig.omise.links) == 1
+
+
+def test_a_group_that_removed_the_bot(rig: Rig) -> None:
+    rig.command("/multilink 150 Donation")
+    rig.replies(1)
+    rig.telegram.forbid(GROUP["id"])
+    link_id = next(iter(rig.omise.links))
+    rig.omise.pay(link_id)
+    wait_until(lambda: len(rig.delivered()) == 2)
+    rig.omise.pay(link_id)
+    wait_until(lambda: len(rig.delivered()) == 3)
+    time.sleep(2.0)  # four more passes
+    private = [m for m in rig.telegram.messages if m["chat"]["id"] == MERCHANT]
+    assert len(private) == 2 and "Payment 2" in private[1]["text"]
+    group_sends = [m for m in rig.telegram.sent("sendMessage") if m["chat_id"] == str(GROUP["id"])]
+    assert len(group_sends) == 2  # the link, and the one notice that met the 403
+    assert "removed or blocked there; telling its creator privately" in rig.bot.log()
+    assert rig.bot.running

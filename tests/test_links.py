@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import respx
@@ -10,7 +12,7 @@ import respx
 from linkbot.commands import parse_link
 from linkbot.links import LinkNotCreated, LinkService
 from linkbot.money import CURRENCIES
-from linkbot.store import Store
+from linkbot.store import CommandRecord, Store
 from tests import fakes
 from tests.conftest import GROUP, MERCHANT, Chat
 
@@ -102,3 +104,44 @@ async def test_private_links_counts_past_the_embedded_twenty(
     assert f"Raffle ticket</b> · ฿20.00 · active · {payments}× paid" in chat.last_text()
     fetched = fake_omise.count(f"GET /links/{busy['id']}/charges")
     assert fetched == (1 if payments > 20 else 0)
+
+
+async def test_a_create_whose_link_was_adopted_meanwhile_finds_its_twin(
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    store: Store,
+    mock_http: respx.MockRouter,
+) -> None:
+    # Chat B's create reaches Omise, but before its answer is recorded, chat
+    # A (whose identical create's answer was lost, and whose link shows up
+    # late) adopts B's link. B must then adopt A's late link, not fail.
+    create_link = link_service.omise.create_link
+
+    async def create_then_adopted(**fields: Any) -> Any:
+        made = await create_link(**fields)
+        await create_in_other_chat_adopting(made.id)
+        fake_omise.add_link(amount=7440, title="Hot Latte")  # A's own, late
+        return made
+
+    async def create_in_other_chat_adopting(link_id: str) -> None:
+        a_command = CommandRecord(
+            key=f"{OTHER_GROUP['id']}:30",
+            chat_id=OTHER_GROUP["id"],
+            message_id=30,
+            user_id=MERCHANT,
+            amount=7440,
+            currency="THB",
+            title="Hot Latte",
+            description="Hot Latte",
+            multiple=False,
+            received_at=datetime.now(UTC),
+        )
+        await store.claim_command(a_command)
+        await link_service._record(a_command, await link_service.omise.retrieve_link(link_id))
+
+    link_service.omise.create_link = create_then_adopted  # type: ignore[method-assign]
+    b_link = await create_in(link_service, GROUP["id"], 31)
+    assert len(fake_omise.links) == 2
+    owners = {link_id: (await store.get_link(link_id)).chat_id for link_id in fake_omise.links}  # type: ignore[union-attr]
+    assert sorted(owners.values()) == sorted([GROUP["id"], OTHER_GROUP["id"]])
+    assert owners[b_link] == GROUP["id"]

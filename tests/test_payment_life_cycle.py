@@ -6,23 +6,20 @@ payment. Omise and Telegram are the fakes, through respx.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import respx
 from telegram import Bot
 
 from linkbot.bot.notices import TelegramAnnouncer
-from linkbot.commands import parse_link
 from linkbot.config import Settings
 from linkbot.links import LinkService
-from linkbot.money import CURRENCIES
 from linkbot.omise import OmiseClient
 from linkbot.payments import CURSOR_KEY, PaymentWatcher
-from linkbot.store import LinkRecord, LinkStatus, Store
+from linkbot.store import LinkStatus, Store
 from tests import fakes
-from tests.conftest import GROUP, MERCHANT, TELEGRAM_URL
+from tests.conftest import make_link
 
 
 class Clock:
@@ -34,12 +31,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += timedelta(seconds=seconds)
-
-
-@pytest.fixture
-async def bot(mock_http: respx.MockRouter) -> AsyncIterator[Bot]:
-    async with Bot(fakes.BOT_TOKEN, base_url=f"{TELEGRAM_URL}/bot") as bot:
-        yield bot
 
 
 @pytest.fixture
@@ -58,15 +49,6 @@ def watcher(
         sweep_interval=600,
         now=clock,
     )
-
-
-async def make_link(
-    service: LinkService, text: str = "74.40 Hot Latte", *, multiple: bool = False
-) -> LinkRecord:
-    request = parse_link(text, default_currency=CURRENCIES["THB"], multiple=multiple)
-    created = await service.create(request, chat_id=GROUP["id"], message_id=77, creator_id=MERCHANT)
-    assert created is not None
-    return await service.record_reply(created.record, 78)
 
 
 def said(telegram: fakes.FakeTelegram) -> list[str]:
@@ -321,3 +303,124 @@ async def test_health(watcher: PaymentWatcher, clock: Clock, fake_omise: fakes.F
         await watcher.run_pass()
     health = watcher.health()
     assert not health.ok and health.reason == "Omise refused the secret key"
+
+
+async def test_a_host_clock_ahead_of_omises_skips_nothing(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    clock: Clock,
+) -> None:
+    clock.advance(5 * 60)  # this host's clock runs five minutes fast
+    record = await make_link(link_service, "150 Donation", multiple=True)
+    await watcher.run_pass()
+    for _ in range(3):
+        fake_omise.pay(record.link_id)
+        await watcher.run_pass()
+        clock.advance(20)
+    assert len(said(fake_telegram)) == 3
+
+
+async def test_a_telegram_outage_of_hours_still_ends_in_the_notice(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    clock: Clock,
+    store: Store,
+) -> None:
+    record = await make_link(link_service)
+    fake_omise.pay(record.link_id)
+    fake_telegram.fail("sendMessage", status=502, times=10_000)
+    for _ in range(60):  # 20 minutes of passes, then hours
+        await watcher.run_pass()
+        clock.advance(20)
+    clock.advance(5 * 3600)
+    await watcher.run_pass()
+    fake_telegram.faults = fakes._Faults()  # Telegram is back
+    report = await watcher.run_pass()
+    assert report.announced == 1
+    assert "was paid" in said(fake_telegram)[-1]
+
+
+async def test_refused_notices_are_given_up_after_thirty_tries(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    store: Store,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    record = await make_link(link_service)
+    fake_omise.pay(record.link_id)
+    refusal = {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}
+    fake_telegram.fail("sendMessage", status=400, body=refusal, times=10_000)
+    for _ in range(29):
+        await watcher.run_pass()
+    assert len(await store.unannounced_charges()) == 1
+    await watcher.run_pass()
+    assert await store.unannounced_charges() == []
+    assert "Gave up announcing" in caplog.text
+    tries = len(fake_telegram.sent("sendMessage"))
+    await watcher.run_pass()
+    assert len(fake_telegram.sent("sendMessage")) == tries
+
+
+async def test_a_slow_announcement_gives_its_claim_back_in_time(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    monkeypatch: pytest.MonkeyPatch,
+    store: Store,
+) -> None:
+    monkeypatch.setattr("linkbot.payments.ANNOUNCE_TIMEOUT", 0.05)
+    record = await make_link(link_service)
+    fake_omise.pay(record.link_id)
+
+    async def stuck(*args: object) -> None:
+        await asyncio.sleep(10)  # a chat that never answers, past the 429s and retries
+
+    monkeypatch.setattr(watcher.announcer, "payment", stuck)
+    report = await watcher.run_pass()
+    assert report.failed_announcements == 1
+    [charge] = await store.unannounced_charges()
+    assert charge.claimed_at is None  # free for the next pass, not held past its lease
+
+
+async def test_more_events_than_a_pass_reads_within_one_second(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("linkbot.payments.MAX_EVENT_PAGES", 2)
+    record = await make_link(link_service)
+    await watcher.run_pass()
+    for _ in range(450):  # more than two pages, all inside the overlap
+        fake_omise.other_charge()
+    fake_omise.pay(record.link_id)
+    passes = 0
+    while not said(fake_telegram):
+        passes += 1
+        assert passes <= 3, "the cursor is stuck"
+        await watcher.run_pass()
+    assert passes == 3
+
+
+async def test_a_failed_payment_of_a_link_paid_meanwhile(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+) -> None:
+    record = await make_link(link_service)
+    slow = fake_omise.pay(record.link_id, status="pending")
+    fake_omise.pay(record.link_id)  # someone paid by card meanwhile
+    await watcher.run_pass()
+    fake_omise.settle(slow["id"], "expired")
+    await watcher.run_pass()
+    [paid, expired] = said(fake_telegram)
+    assert "was paid" in paid
+    assert "expired before it was completed." in expired and "can still be paid" not in expired

@@ -3,49 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import respx
 from telegram import Bot
 
 from linkbot.bot.notices import TelegramAnnouncer
-from linkbot.commands import parse_link
 from linkbot.config import Settings
 from linkbot.links import LinkService
-from linkbot.money import CURRENCIES
 from linkbot.omise import OmiseClient, ServerError
 from linkbot.payments import CLAIM_LEASE, PassReport, PaymentWatcher
-from linkbot.store import LinkRecord, LinkStatus, Store
+from linkbot.store import LinkStatus, Store
 from tests import fakes
-from tests.conftest import GROUP, MERCHANT, TELEGRAM_URL, Chat
-
-
-@pytest.fixture
-async def bot(mock_http: respx.MockRouter) -> AsyncIterator[Bot]:
-    async with Bot(fakes.BOT_TOKEN, base_url=f"{TELEGRAM_URL}/bot") as bot:
-        yield bot
-
-
-@pytest.fixture
-def watcher(omise: OmiseClient, store: Store, bot: Bot, settings: Settings) -> PaymentWatcher:
-    return PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
-
-
-async def make_link(
-    service: LinkService,
-    text: str = "74.40 Hot Latte",
-    *,
-    multiple: bool = False,
-    message_id: int = 77,
-) -> LinkRecord:
-    request = parse_link(text, default_currency=CURRENCIES["THB"], multiple=multiple)
-    created = await service.create(
-        request, chat_id=GROUP["id"], message_id=message_id, creator_id=MERCHANT
-    )
-    assert created is not None
-    return await service.record_reply(created.record, message_id)
+from tests.conftest import GROUP, Chat, make_link
 
 
 def notices(telegram: fakes.FakeTelegram) -> list[str]:
@@ -162,12 +132,28 @@ async def test_omise_failing_during_a_pass(
 ) -> None:
     record = await make_link(link_service)
     fake_omise.pay(record.link_id)
-    fake_omise.fail("GET /links", status=503, times=4)
+    fake_omise.fail("GET /events", status=503, times=4)
     with pytest.raises(ServerError):
         await watcher.run_pass()
     assert fake_telegram.sent("sendMessage") == []
     await watcher.run_pass()
     assert len(fake_telegram.sent("sendMessage")) == 1
+
+
+async def test_a_failing_sweep_does_not_hold_up_payments(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+) -> None:
+    record = await make_link(link_service, "150 Donation", multiple=True)
+    fake_omise.pay(record.link_id)
+    fake_omise.fail("GET /links", status=429, times=8)  # two sweeps' worth of tries
+    for _ in range(2):
+        report = await watcher.run_pass()
+        assert not report.swept
+    assert len(fake_telegram.sent("sendMessage")) == 1  # the events told of it
+    assert (await watcher.run_pass()).swept
 
 
 async def test_the_loop_survives_failures(
@@ -178,7 +164,7 @@ async def test_the_loop_survives_failures(
 ) -> None:
     record = await make_link(link_service)
     fake_omise.pay(record.link_id)
-    fake_omise.fail("GET /links", status=500, times=8)  # two whole passes fail
+    fake_omise.fail("GET /events", status=500, times=8)  # two whole passes fail
     stop = asyncio.Event()
     loop = asyncio.create_task(watcher.run(0.01, stop))
     for _ in range(500):
@@ -188,7 +174,7 @@ async def test_the_loop_survives_failures(
     stop.set()
     await asyncio.wait_for(loop, 5)
     assert len(fake_telegram.sent("sendMessage")) == 1
-    assert fake_omise.count("GET /links") >= 9
+    assert fake_omise.count("GET /events") >= 9
 
 
 async def test_a_failed_telegram_send_is_retried_not_dropped(

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from linkbot.store import (
     ChargeRecord,
@@ -97,10 +97,10 @@ async def test_a_failure_in_the_second_step_writes_nothing(store: Store, tmp_pat
     assert stored is not None and (stored.paid_count, stored.paid_total) == (1, 7440)
 
 
-async def test_finishing_a_command_is_one_transaction(store: Store, tmp_path: Path) -> None:
-    command = CommandRecord(
-        key="-100:5",
-        chat_id=-100,
+def command(chat_id: int = -100) -> CommandRecord:
+    return CommandRecord(
+        key=f"{chat_id}:5",
+        chat_id=chat_id,
         message_id=5,
         user_id=1111,
         amount=7440,
@@ -110,10 +110,14 @@ async def test_finishing_a_command_is_one_transaction(store: Store, tmp_path: Pa
         multiple=False,
         received_at=NOW,
     )
-    assert await store.claim_command(command) is None
+
+
+async def test_finishing_a_command_is_one_transaction(store: Store, tmp_path: Path) -> None:
+    first = command()
+    assert await store.claim_command(first) is None
     seen = fail_on(store, "UPDATE COMMANDS")
     with pytest.raises(RuntimeError):
-        await store.finish_command(command.key, link())
+        await store.finish_command(first.key, link())
     assert any(statement.startswith("INSERT INTO LINKS") for statement in seen)
     with sqlite3.connect(tmp_path / "linkbot.db") as db:
         assert db.execute("SELECT count(*) FROM links").fetchone() == (0,)
@@ -156,23 +160,9 @@ async def test_a_settled_charge_never_goes_back(store: Store) -> None:
 
 
 async def test_a_link_is_recorded_for_one_command_only(store: Store) -> None:
-    commands = [
-        CommandRecord(
-            key=f"{chat}:5",
-            chat_id=chat,
-            message_id=5,
-            user_id=1111,
-            amount=7440,
-            currency="THB",
-            title="Hot Latte",
-            description="Hot Latte",
-            multiple=False,
-            received_at=NOW,
-        )
-        for chat in (-100, -200)
-    ]
-    for command in commands:
-        await store.claim_command(command)
+    commands = [command(-100), command(-200)]
+    for each in commands:
+        await store.claim_command(each)
     await store.finish_command(commands[0].key, link())
     with pytest.raises(LinkTaken):
         await store.finish_command(commands[1].key, link())
@@ -243,6 +233,8 @@ async def test_a_file_from_the_previous_release_is_upgraded_in_place(tmp_path: P
         assert record is not None
         assert (record.paid_count, record.paid_total, record.message_id) == (2, 30000, 501)
         assert record.editable_message_id == 501
+        # Looked at again by the first sweep: the old watcher counted pending charges.
+        assert record.charges_seen == 0
         charges = await store.link_charges("link_test_a")
         assert [(c.charge_id, c.status, c.position, c.running_total) for c in charges] == [
             ("chrg_test_a1", "successful", 1, 15000),
@@ -261,3 +253,33 @@ async def test_a_file_from_the_previous_release_is_upgraded_in_place(tmp_path: P
         assert commands == []
     finally:
         await store.close()
+
+
+async def test_a_savepoint_is_not_a_commit(store: Store, tmp_path: Path) -> None:
+    # The sqlite3 module, left to itself, commits when the outermost savepoint
+    # is released; the outer transaction's failure must still undo everything.
+    from linkbot.store import state
+
+    with pytest.raises(RuntimeError):
+        async with store._write() as conn:
+            async with conn.begin_nested():
+                await conn.execute(state.insert().values(key="k", value="v"))
+            raise RuntimeError("the second step failed")
+    with sqlite3.connect(tmp_path / "linkbot.db") as db:
+        assert db.execute("SELECT count(*) FROM state").fetchone() == (0,)
+
+
+async def test_a_write_transaction_takes_the_lock_at_once(store: Store, tmp_path: Path) -> None:
+    # A transaction that reads first and writes later must not fail with
+    # "database is locked" when another process wrote in between: it holds
+    # the write lock from its first statement.
+    other = sqlite3.connect(tmp_path / "linkbot.db", timeout=0)
+    try:
+        async with store._write() as conn:
+            await conn.execute(select(1))
+            with pytest.raises(sqlite3.OperationalError, match="locked"):
+                other.execute("BEGIN IMMEDIATE")
+        other.execute("BEGIN IMMEDIATE")  # free again once committed
+        other.rollback()
+    finally:
+        other.close()

@@ -22,13 +22,8 @@ import pytest
 import respx
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from telegram import Bot
 
-from linkbot.bot.notices import TelegramAnnouncer
-from linkbot.commands import parse_link
-from linkbot.config import Settings
 from linkbot.links import LinkService
-from linkbot.money import CURRENCIES
 from linkbot.omise import OmiseClient
 from linkbot.payments import Health, PaymentWatcher
 from linkbot.store import ChargeRecord, LinkRecord, Store
@@ -44,30 +39,12 @@ from linkbot.web import (
     verify_signature,
 )
 from tests import fakes
-from tests.conftest import GROUP, MERCHANT, OMISE_URL, TELEGRAM_URL
+from tests.conftest import OMISE_URL, make_link
 
 WEBHOOK_SECRET = base64.b64encode(b"webhook-signing-secret").decode()
 BASE_URL = "http://linkbot.local"
 
 _event_ids = itertools.count(1)
-
-
-@pytest.fixture
-async def bot(mock_http: respx.MockRouter) -> AsyncIterator[Bot]:
-    async with Bot(fakes.BOT_TOKEN, base_url=f"{TELEGRAM_URL}/bot") as bot:
-        yield bot
-
-
-@pytest.fixture
-def watcher(omise: OmiseClient, store: Store, bot: Bot, settings: Settings) -> PaymentWatcher:
-    return PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
-
-
-async def make_link(service: LinkService, text: str = "74.40 Hot Latte") -> LinkRecord:
-    request = parse_link(text, default_currency=CURRENCIES["THB"], multiple=False)
-    created = await service.create(request, chat_id=GROUP["id"], message_id=77, creator_id=MERCHANT)
-    assert created is not None
-    return await service.record_reply(created.record, 77)
 
 
 def sign(body: bytes, timestamp: int, secret: str = WEBHOOK_SECRET) -> str:

@@ -76,6 +76,11 @@ def for_managers(action: _Action) -> _Handler:
             if found.access.grant_reply(update):
                 await _answer(update, views.plain("not_authorized"))
             return
+        if update.effective_chat is not None:
+            # The merchant is using the bot there, so it can post there again.
+            await Delivery(update.get_bot(), found.links.store).chat_reachable(
+                update.effective_chat.id
+            )
         try:
             await action(update, found)
         except (CommandError, OmiseError, LinkNotCreated) as exc:
@@ -128,7 +133,6 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
     if created is None or created.answered:
         return  # a second delivery of a command already answered, or being answered
     delivery = Delivery(update.get_bot(), found.links.store)
-    await delivery.chat_reachable(chat.id)  # the command came from it
     sent = await delivery.to_link_chat(
         created.record,
         views.link_message(created.record, found.zone),

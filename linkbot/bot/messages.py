@@ -128,8 +128,9 @@ ENGLISH: dict[str, str] = {
     # Paid notifications
     "paid_once": "✅ <b>{title}</b> was paid: {amount} at {time}.",
     "paid_multiple": "✅ <b>{title}</b> was paid: {amount} at {time}. Payment {count}; {total} in all.",
-    "payment_failed": "⚠️ <b>{title}</b>: a payment of {amount} did not go through. The link can still be paid.",
-    "payment_expired": "⚠️ <b>{title}</b>: a payment of {amount} expired before it was completed. The link can still be paid.",
+    "payment_failed": "⚠️ <b>{title}</b>: a payment of {amount} did not go through.{payable}",
+    "payment_expired": "⚠️ <b>{title}</b>: a payment of {amount} expired before it was completed.{payable}",
+    "still_payable": " The link can still be paid.",
     # When the chat a link belongs to cannot be written to (the bot was removed or blocked)
     "chat_closed_link": (
         "⚠️ I could not post this link in the chat where you asked for it: I was removed from "

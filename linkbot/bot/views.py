@@ -214,7 +214,15 @@ def paid_notice(record: LinkRecord, charge: ChargeRecord, zone: ZoneInfo) -> Rep
 def failed_notice(record: LinkRecord, charge: ChargeRecord) -> Reply:
     """Told once when a pending payment ends without the money (declined, expired)."""
     key = "payment_expired" if charge.status == "expired" else "payment_failed"
-    return plain(key, title=record.title, amount=format_amount(charge.amount, charge.currency))
+    payable = record.status is LinkStatus.ACTIVE or (
+        record.multiple and record.status is not LinkStatus.CANCELLED
+    )
+    return plain(
+        key,
+        title=record.title,
+        amount=format_amount(charge.amount, charge.currency),
+        payable=Html(text("still_payable")) if payable else "",
+    )
 
 
 def omise_status(link: Link) -> str:

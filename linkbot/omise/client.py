@@ -146,8 +146,7 @@ class OmiseClient:
         limit: int = 20,
         order: Order = "chronological",
     ) -> OmiseList[Link]:
-        params = _list_params(from_, to, offset, limit, order)
-        return _parse(_LinkList, await self._request("GET", "/links", params=params))
+        return await self._list(_LinkList, "/links", from_, to, offset, limit, order)
 
     async def destroy_link(self, link_id: str) -> Link | DeletedLink:
         """``DELETE /links/{id}``: the full link on 2019-05-29, four fields on older versions."""
@@ -177,8 +176,7 @@ class OmiseClient:
         order: Order = "chronological",
     ) -> OmiseList[Charge]:
         """``GET /charges``: every charge on the account, by creation time."""
-        params = _list_params(from_, to, offset, limit, order)
-        return _parse(_ChargeList, await self._request("GET", "/charges", params=params))
+        return await self._list(_ChargeList, "/charges", from_, to, offset, limit, order)
 
     # Events
 
@@ -192,8 +190,20 @@ class OmiseClient:
         order: Order = "chronological",
     ) -> OmiseList[Event]:
         """``GET /events``: every event on the account, in the account's default API version."""
+        return await self._list(_EventList, "/events", from_, to, offset, limit, order)
+
+    async def _list(
+        self,
+        model: type[_M],
+        path: str,
+        from_: datetime | None,
+        to: datetime | None,
+        offset: int,
+        limit: int,
+        order: Order,
+    ) -> _M:
         params = _list_params(from_, to, offset, limit, order)
-        return _parse(_EventList, await self._request("GET", "/events", params=params))
+        return _parse(model, await self._request("GET", path, params=params))
 
     # Transport
 

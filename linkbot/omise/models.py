@@ -115,11 +115,12 @@ class Event(_OmiseObject):
     key: str
     livemode: bool = False
     created_at: datetime = Field(validation_alias=AliasChoices("created_at", "created"))
-    data: dict[str, Any] = Field(default_factory=dict)
+    # Any shape: one odd event must not make the whole page unreadable.
+    data: Any = None
 
     def charge(self) -> Charge | None:
         """The charge a ``charge.*`` event carries, or None when it carries none."""
-        if self.data.get("object") != "charge":
+        if not isinstance(self.data, dict) or self.data.get("object") != "charge":
             return None
         try:
             return Charge.model_validate(self.data)
