@@ -50,6 +50,8 @@ MAX_EVENT_PAGES = 20
 # once). charge.complete: a pending one (PromptPay, mobile banking, 3-D
 # Secure) settled. charge.update: anything else changed about it.
 CHARGE_EVENTS = frozenset({"charge.create", "charge.complete", "charge.update"})
+# A refund's event carries the refund, not the charge: the charge is fetched.
+REFUND_EVENT = "refund.create"
 CURSOR_KEY = "events_cursor"
 # The cursor moves every pass, but is written to the store only this often
 # (and whenever an event was handled): a restart re-reads at most this much.
@@ -277,24 +279,43 @@ class PaymentWatcher:
         self._cursor_saved = (self._cursor, now)
 
     async def _handle_events(self, events: Iterable[Event], report: PassReport) -> bool:
+        """Record what new events tell; returns whether any was about a charge of ours."""
+        events = [event for event in events if event.id not in self._seen]
+        handled = await self._refunds(events, report)
         fresh = [
-            (event.id, charge)
+            charge
             for event in events
-            if event.key in CHARGE_EVENTS
-            and event.id not in self._seen
-            and (charge := event.charge()) is not None
+            if event.key in CHARGE_EVENTS and (charge := event.charge()) is not None
         ]
-        if not fresh:
-            return False
-        ours = await self._links_of([charge for _, charge in fresh])
-        for event_id, charge in fresh:
+        ours = await self._links_of(fresh) if fresh else {}
+        for charge in fresh:
             link_id = ours.get(charge.id)
             if link_id is not None:
                 await self._record(link_id, charge, report)
-            self._seen[event_id] = None
+                handled = True
+        # Only once all of it is recorded: a failure above reads them again.
+        for event in events:
+            self._seen[event.id] = None
         while len(self._seen) > SEEN_EVENTS:
             self._seen.popitem(last=False)
-        return True
+        return handled
+
+    async def _refunds(self, events: list[Event], report: PassReport) -> bool:
+        """Refresh the charges of ours that a refund event names (refunds, fees, net)."""
+        named = {
+            event.data["charge"]
+            for event in events
+            if event.key == REFUND_EVENT
+            and isinstance(event.data, dict)
+            and isinstance(event.data.get("charge"), str)
+        }
+        ours = await self.store.known_charge_ids(sorted(named))
+        for charge_id in sorted(ours):
+            charge = await self.omise.retrieve_charge(charge_id)
+            report.omise_requests += 1
+            if charge.link:
+                await self._record(charge.link, charge, report)
+        return bool(ours)
 
     async def _links_of(self, charges: list[Charge]) -> dict[str, str]:
         """The link of ours each charge was paid through, by charge id; others are left out."""
@@ -395,6 +416,10 @@ class PaymentWatcher:
                 status=charge.status,
                 created_at=charge.created_at,
                 paid_at=charge.paid_at,
+                fee=charge.fee,
+                fee_vat=charge.fee_vat,
+                net=charge.net,
+                refunded=charge.refunded_amount or 0,
             )
         )
         if recorded is Recorded.PAID:

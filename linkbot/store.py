@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    case,
     event,
     func,
     inspect,
@@ -144,7 +145,12 @@ charges = Table(
     Column("currency", String(3), nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("created_at", _UTCDateTime),
-    Column("paid_at", _UTCDateTime),
+    Column("paid_at", _UTCDateTime, index=True),
+    # Omise's fee and its VAT, what the merchant receives, and what was refunded.
+    Column("fee", BigInteger),
+    Column("fee_vat", BigInteger),
+    Column("net", BigInteger),
+    Column("refunded", BigInteger, nullable=False, default=0),
     # Its place among its link's payments, and the link's total with it.
     Column("position", Integer, nullable=False, default=0),
     Column("running_total", BigInteger, nullable=False, default=0),
@@ -164,6 +170,8 @@ chats = Table(
     Column("chat_id", BigInteger, primary_key=True),
     Column("forbidden_at", _UTCDateTime),
     Column("migrated_to", BigInteger),
+    # As the bot last saw it: a group's title, or a private chat's person.
+    Column("title", Text),
 )
 
 # Small named values that must survive a restart (the event cursor).
@@ -237,12 +245,36 @@ class ChargeRecord:
     paid_at: datetime | None = None
     status: str = "successful"
     created_at: datetime | None = None
+    fee: int | None = None
+    fee_vat: int | None = None
+    net: int | None = None
+    refunded: int = 0
     position: int = 0
     running_total: int = 0
     notice: Notice | None = None
     claimed_at: datetime | None = None
     announced_at: datetime | None = None
     attempts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentRow:
+    """One successful charge of a link of ours, with its link and chat, for reports."""
+
+    charge_id: str
+    link_id: str
+    title: str
+    description: str
+    amount: int
+    currency: str
+    status: str
+    paid_at: datetime
+    fee: int | None
+    fee_vat: int | None
+    net: int | None
+    refunded: int
+    chat_id: int
+    chat_title: str | None
 
 
 class LinkTaken(Exception):
@@ -577,11 +609,67 @@ class Store:
         async with self._write() as conn:
             await _upsert_chat(conn, chat_id, forbidden_at=at)
 
+    async def note_chat(self, chat_id: int, title: str | None) -> None:
+        """Someone used the bot in this chat: it can be written to, and this is its title."""
+        query = select(chats.c.forbidden_at, chats.c.title).where(chats.c.chat_id == chat_id)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is not None and row.forbidden_at is None and row.title == title:
+            return  # the usual case: nothing to write
+        async with self._write() as conn:
+            await _upsert_chat(conn, chat_id, forbidden_at=None, title=title)
+
     async def forbidden_since(self, chat_id: int) -> datetime | None:
         query = select(chats.c.forbidden_at).where(chats.c.chat_id == chat_id)
         async with self._engine.connect() as conn:
             value: datetime | None = (await conn.execute(query)).scalar_one_or_none()
         return value
+
+    async def known_charge_ids(self, charge_ids: Sequence[str]) -> set[str]:
+        if not charge_ids:
+            return set()
+        query = select(charges.c.charge_id).where(charges.c.charge_id.in_(set(charge_ids)))
+        async with self._engine.connect() as conn:
+            return set((await conn.execute(query)).scalars())
+
+    # Bookkeeping
+
+    async def payments(
+        self, start: datetime, end: datetime, *, chat_id: int | None = None
+    ) -> AsyncIterator[PaymentRow]:
+        """Successful charges paid in ``[start, end)``, oldest first, streamed from the store.
+
+        Only the links of one chat when ``chat_id`` is given.
+        """
+        c, link = charges.c, links.c
+        query = (
+            select(
+                c.charge_id,
+                c.link_id,
+                link.title,
+                link.description,
+                c.amount,
+                c.currency,
+                c.status,
+                c.paid_at,
+                c.fee,
+                c.fee_vat,
+                c.net,
+                c.refunded,
+                link.chat_id,
+                chats.c.title.label("chat_title"),
+            )
+            .join(links, link.link_id == c.link_id)
+            .outerjoin(chats, chats.c.chat_id == link.chat_id)
+            .where(c.status == "successful", c.paid_at >= start, c.paid_at < end)
+            .order_by(c.paid_at, c.charge_id)
+        )
+        if chat_id is not None:
+            query = query.where(link.chat_id == chat_id)
+        async with self._engine.connect() as conn:
+            result = await conn.stream(query.execution_options(yield_per=500))
+            async for row in result:
+                yield PaymentRow(**row._mapping)
 
     # Small values kept across restarts
 
@@ -619,12 +707,14 @@ async def _record_charge(conn: AsyncConnection, charge: ChargeRecord) -> Recorde
         # Settled before we ever saw it pending: the customer saw the failure at once.
         return Recorded.FAILED if charge.status in _SETTLED_WITHOUT_PAYMENT else Recorded.UNCHANGED
     if row.status != "pending" or charge.status == "pending":
+        await _update_amounts(conn, charge)
         return Recorded.UNCHANGED
     await conn.execute(
         update(charges)
         .where(c.charge_id == charge.charge_id)
         .values(status=charge.status, paid_at=charge.paid_at)
     )
+    await _update_amounts(conn, charge)
     if charge.status == "successful":
         await _count_payment(conn, charge)
         return Recorded.PAID
@@ -636,6 +726,27 @@ async def _record_charge(conn: AsyncConnection, charge: ChargeRecord) -> Recorde
         )
         return Recorded.FAILED
     return Recorded.UNCHANGED
+
+
+async def _update_amounts(conn: AsyncConnection, charge: ChargeRecord) -> None:
+    """Keep fees and refunds current; an older snapshot read late never lowers a refund."""
+    c = charges.c
+    values: dict[str, Any] = {
+        "refunded": case((c.refunded > charge.refunded, c.refunded), else_=charge.refunded)
+    }
+    if charge.status == "successful":
+        values.update(
+            {
+                name: value
+                for name, value in (
+                    ("fee", charge.fee),
+                    ("fee_vat", charge.fee_vat),
+                    ("net", charge.net),
+                )
+                if value is not None
+            }
+        )
+    await conn.execute(update(charges).where(c.charge_id == charge.charge_id).values(**values))
 
 
 async def _count_payment(conn: AsyncConnection, charge: ChargeRecord) -> None:
@@ -682,21 +793,41 @@ def _create_or_upgrade(conn: Connection) -> None:
     existing = inspect(conn)
     tables = set(existing.get_table_names())
     old_charges = False
-    if "links" in tables and "message_chat_id" not in _columns(existing, "links"):
-        conn.execute(text("ALTER TABLE links ADD COLUMN message_chat_id BIGINT"))
+    added = {
+        "links": {"message_chat_id": "BIGINT"},
+        "chats": {"title": "TEXT"},
+        "charges": {
+            "fee": "BIGINT",
+            "fee_vat": "BIGINT",
+            "net": "BIGINT",
+            "refunded": "BIGINT NOT NULL DEFAULT 0",
+        },
+    }
+    for table, columns in added.items():
+        if table not in tables or (
+            table == "charges" and "status" not in _columns(existing, table)
+        ):
+            continue  # made below, whole
+        have = _columns(existing, table)
+        for name, kind in columns.items():
+            if name not in have:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
     if "charges" in tables and "status" not in _columns(existing, "charges"):
-        for index in existing.get_indexes("charges"):
-            conn.execute(text(f'DROP INDEX "{index["name"]}"'))
+        for reflected in existing.get_indexes("charges"):
+            conn.execute(text(f'DROP INDEX "{reflected["name"]}"'))
         conn.execute(text("ALTER TABLE charges RENAME TO charges_before_status"))
         old_charges = True
     metadata.create_all(conn)
+    for made in metadata.sorted_tables:  # indexes added to tables that already existed
+        for index in made.indexes:
+            index.create(conn, checkfirst=True)
     if old_charges:
         conn.execute(
             text(
                 "INSERT INTO charges (charge_id, link_id, amount, currency, status, created_at,"
-                " paid_at, position, running_total, notice, claimed_at, announced_at, attempts)"
-                " SELECT charge_id, link_id, amount, currency, 'successful', paid_at, paid_at,"
-                " position, running_total, 'paid', claimed_at, announced_at, 0"
+                " paid_at, refunded, position, running_total, notice, claimed_at, announced_at,"
+                " attempts) SELECT charge_id, link_id, amount, currency, 'successful', paid_at,"
+                " paid_at, 0, position, running_total, 'paid', claimed_at, announced_at, 0"
                 " FROM charges_before_status"
             )
         )

@@ -236,6 +236,35 @@ class FakeOmise(_Concurrency):
         self.events.append(event)
         return event
 
+    def refund(self, charge_id: str, amount: int | None = None) -> dict[str, Any]:
+        """The merchant refunds (part of) a charge in the dashboard: a ``refund.create`` event."""
+        with self._lock:
+            charge = self.charges[charge_id]
+            amount = charge["amount"] - charge["refunded_amount"] if amount is None else amount
+            charge["refunded_amount"] += amount
+            refund = {
+                "object": "refund",
+                "id": _id("rfnd_test_"),
+                "location": f"/charges/{charge_id}/refunds",
+                "amount": amount,
+                "currency": charge["currency"],
+                "charge": charge_id,
+                "created_at": _now(),
+            }
+            event_id = _id("evnt_test_")
+            self.events.append(
+                {
+                    "object": "event",
+                    "id": event_id,
+                    "livemode": False,
+                    "location": f"/events/{event_id}",
+                    "key": "refund.create",
+                    "created_at": _now(),
+                    "data": refund,
+                }
+            )
+            return refund
+
     def other_charge(self, amount: int = 10000) -> dict[str, Any]:
         """A charge made outside the bot's links (the merchant's web shop), with its event."""
         with self._lock:
@@ -252,6 +281,7 @@ class FakeOmise(_Concurrency):
                 "description": "Order-123",
                 "created_at": _now(),
                 "paid_at": _now(),
+                "refunded_amount": 0,
             }
             self.charges[charge["id"]] = charge
             self._event("charge.create", charge)

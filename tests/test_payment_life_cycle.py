@@ -424,3 +424,29 @@ async def test_a_failed_payment_of_a_link_paid_meanwhile(
     [paid, expired] = said(fake_telegram)
     assert "was paid" in paid
     assert "expired before it was completed." in expired and "can still be paid" not in expired
+
+
+async def test_fees_and_refunds_are_kept_current(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    store: Store,
+) -> None:
+    record = await make_link(link_service, "1000 Cake", multiple=True)
+    await watcher.run_pass()
+    paid = fake_omise.pay(record.link_id)
+    other = fake_omise.pay(record.link_id)
+    await watcher.run_pass()
+    fake_omise.refund(paid["id"], 40000)  # part of it, in the dashboard
+    fake_omise.refund(other["id"])  # all of it
+    fake_omise.refund(fake_omise.other_charge()["id"])  # not the bot's: costs nothing
+    report = await watcher.run_pass()
+    assert report.omise_requests == 3  # the events, and the two charges of ours
+    stored = {c.charge_id: c for c in await store.link_charges(record.link_id)}
+    assert (stored[paid["id"]].fee, stored[paid["id"]].fee_vat) == (paid["fee"], paid["fee_vat"])
+    assert stored[paid["id"]].net == 100000 - paid["fee"] - paid["fee_vat"]
+    assert (stored[paid["id"]].refunded, stored[other["id"]].refunded) == (40000, 100000)
+    for _ in range(2):  # the overlap reads the refund events again: no more requests
+        assert (await watcher.run_pass()).omise_requests == 1
+    assert len(said(fake_telegram)) == 2  # a refund is no new payment

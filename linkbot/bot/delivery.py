@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from telegram import Bot, Chat, LinkPreviewOptions, Message, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
 
 from linkbot.bot import views
@@ -133,10 +133,9 @@ class Delivery:
             "Group %s is now supergroup %s; moved %d link(s)", old_chat_id, new_chat_id, count
         )
 
-    async def chat_reachable(self, chat_id: int) -> None:
-        """Someone used the bot in this chat, so it can be written to again."""
-        if await self.store.forbidden_since(chat_id) is not None:
-            await self.store.set_forbidden(chat_id, None)
+    async def chat_seen(self, chat: Chat) -> None:
+        """Someone used the bot in this chat, so it can be written to again; note its name."""
+        await self.store.note_chat(chat.id, chat.effective_name)
 
 
 async def refresh_link_message(bot: Bot, record: LinkRecord, zone: ZoneInfo) -> None:

@@ -78,9 +78,7 @@ def for_managers(action: _Action) -> _Handler:
             return
         if update.effective_chat is not None:
             # The merchant is using the bot there, so it can post there again.
-            await Delivery(update.get_bot(), found.links.store).chat_reachable(
-                update.effective_chat.id
-            )
+            await Delivery(update.get_bot(), found.links.store).chat_seen(update.effective_chat)
         try:
             await action(update, found)
         except (CommandError, OmiseError, LinkNotCreated) as exc:

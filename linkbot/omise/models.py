@@ -57,6 +57,13 @@ class Charge(_OmiseObject):
     failure_code: str | None = None
     created_at: datetime = Field(validation_alias=AliasChoices("created_at", "created"))
     paid_at: datetime | None = None
+    # What Omise keeps and the merchant receives, in smallest units; None when not told.
+    fee: int | None = None
+    fee_vat: int | None = None
+    net: int | None = None
+    refunded_amount: int | None = Field(
+        default=None, validation_alias=AliasChoices("refunded_amount", "refunded")
+    )
 
     @field_validator("currency")
     @classmethod
