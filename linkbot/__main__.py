@@ -12,12 +12,13 @@ from datetime import timedelta
 
 import httpx
 from pydantic import ValidationError as SettingsError
-from telegram import Bot, Update
+from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from linkbot import __version__, logs
 from linkbot.bot import build_application
-from linkbot.bot.app import register_commands
+from linkbot.bot.app import ALLOWED_UPDATES, register_commands
+from linkbot.bot.daily import DailySummary
 from linkbot.bot.handlers import resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
@@ -112,9 +113,21 @@ async def run(settings: Settings) -> int:
 
         updater = application.updater
         assert updater is not None
-        await updater.start_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+        await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
         await application.start()
         watching = asyncio.create_task(watcher.run(settings.linkbot_poll_interval, stop))
+        summaries = None
+        if settings.daily_report is not None:
+            daily = DailySummary(
+                application.bot,
+                services(application).reports,
+                store,
+                at=settings.daily_report,
+                zone=settings.timezone,
+                allowed_users=settings.linkbot_allowed_users,
+            )
+            summaries = asyncio.create_task(daily.run(stop))
+            logger.info("Daily summary at %s", settings.linkbot_daily_report)
         logger.info(
             "linkbot %s running as @%s (Omise %s mode)",
             __version__,
@@ -133,6 +146,9 @@ async def run(settings: Settings) -> int:
             logger.warning("Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(watching, SHUTDOWN_GRACE)
+        if summaries is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(summaries, SHUTDOWN_GRACE)
     logger.info("Stopped")
     return 0
 

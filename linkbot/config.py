@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,6 +34,7 @@ class Settings(BaseSettings):
     linkbot_timezone: str = "Asia/Bangkok"
     linkbot_http_listen: str | None = None
     omise_webhook_secret: SecretStr | None = None
+    linkbot_daily_report: str | None = None
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -101,6 +104,16 @@ class Settings(BaseSettings):
             raise ValueError("must be host:port, such as 0.0.0.0:8080")
         return value
 
+    @field_validator("linkbot_daily_report")
+    @classmethod
+    def _daily_report(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if found is None:
+            raise ValueError("must be a local time of day as HH:MM, such as 21:00")
+        return f"{int(found[1]):02d}:{found[2]}"
+
     @field_validator("telegram_api_url", "omise_api_url")
     @classmethod
     def _url(cls, value: str) -> str:
@@ -115,6 +128,15 @@ class Settings(BaseSettings):
     @property
     def timezone(self) -> ZoneInfo:
         return ZoneInfo(self.linkbot_timezone)
+
+    @property
+    def daily_report(self) -> time | None:
+        """When the daily summary goes out, in LINKBOT_TIMEZONE; None when it is off."""
+        return (
+            None
+            if self.linkbot_daily_report is None
+            else time.fromisoformat(self.linkbot_daily_report)
+        )
 
     @property
     def omise_test_mode(self) -> bool:

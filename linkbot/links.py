@@ -21,9 +21,8 @@ from linkbot.omise import (
     OmiseError,
     OmiseList,
 )
-from linkbot.omise.client import MAX_LIST_LIMIT as MAX_PAGE
 from linkbot.omise.client import Order
-from linkbot.store import CommandRecord, CommandState, LinkRecord, LinkStatus, LinkTaken, Store
+from linkbot.store import CommandRecord, CommandState, LinkRecord, LinkTaken, Store
 
 logger = logging.getLogger(__name__)
 
@@ -280,12 +279,12 @@ class LinkService:
         """Deactivate a link. Raises AlreadyCancelled or AlreadyPaid when there is nothing to do."""
         link = await self.omise.retrieve_link(link_id)
         if link.deleted:
-            await self.store.set_status(link_id, LinkStatus.CANCELLED)
+            await self.store.mark_cancelled(link_id)
             raise AlreadyCancelled(link)
         if link.paid:
             raise AlreadyPaid(link)
         destroyed = await self.omise.destroy_link(link_id)
-        await self.store.set_status(link_id, LinkStatus.CANCELLED)
+        await self.store.mark_cancelled(link_id)
         if isinstance(destroyed, Link):
             return destroyed
         return link.model_copy(update={"deleted": True, "deleted_at": self._now()})
@@ -295,15 +294,12 @@ class LinkService:
         return LinkDetails(link, await self.all_charges(link_id, order="reverse_chronological"))
 
     async def all_charges(self, link_id: str, *, order: Order = "chronological") -> list[Charge]:
-        """Every charge of a link: Omise lists at most 100 a page."""
-        found: list[Charge] = []
-        while True:
-            page = await self.omise.list_link_charges(
-                link_id, offset=len(found), limit=MAX_PAGE, order=order
-            )
-            found.extend(page.data)
-            if not page.data or len(found) >= page.total:
-                return found
+        """Every charge of a link, however many pages Omise needs."""
+        return [
+            c
+            async for page in self.omise.link_charge_pages(link_id, order=order)
+            for c in page.data
+        ]
 
     async def account_links(self, page: int) -> AccountLinks:
         links = await self.omise.list_links(

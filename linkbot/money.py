@@ -245,6 +245,8 @@ def format_amount(amount: int, currency: Currency | str) -> str:
     A currency linkbot does not support (a link made in the Omise dashboard)
     is shown with its ISO 4217 decimals and its code after the number.
     """
+    if amount < 0:  # a net after a refund: "-฿25.00", as accounts write it
+        return "-" + format_amount(-amount, currency)
     if isinstance(currency, str):
         known = get_currency(currency)
         if known is None:

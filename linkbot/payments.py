@@ -58,12 +58,15 @@ CURSOR_KEY = "events_cursor"
 CURSOR_SAVE_INTERVAL = timedelta(minutes=5)
 # A notice Telegram refused this many times is given up, with an error in
 # the log; one that failed for any other reason (network, 5xx, 429) is tried
-# until its payment is this old, so an outage of hours still ends in a notice.
+# for this long after its first failure, so an outage of hours still ends in it.
 MAX_REFUSALS = 30
 ANNOUNCE_WITHIN = timedelta(hours=24)
 # One announcement may take no longer than this, well inside CLAIM_LEASE, so
 # a claim never expires while its announcement is still being sent.
 ANNOUNCE_TIMEOUT = 60.0
+# A pass stops announcing after this long (or a poll interval, if longer) and
+# leaves the rest to the next pass, so a slow Telegram never delays reading Omise.
+MIN_ANNOUNCE_BUDGET = 30.0
 # Event ids handled by this process, so the overlap costs no store work.
 SEEN_EVENTS = 5_000
 
@@ -183,6 +186,9 @@ class PaymentWatcher:
         report = PassReport()
         try:
             await self.read_events(report)
+            # Healthy means Omise is being read; a slow Telegram is a different trouble.
+            self._key_refused = False
+            self.last_pass_at = self._now()
             if self._sweep_due():
                 await self._sweep_or_log(report)
         except AuthenticationError:
@@ -190,9 +196,7 @@ class PaymentWatcher:
             raise
         finally:
             # Payments already recorded are announced even when Omise is down.
-            await self.announce_pending(report)
-        self._key_refused = False
-        self.last_pass_at = self._now()
+            await self.announce_pending(report, budget=max(self.interval, MIN_ANNOUNCE_BUDGET))
         return report
 
     async def _sweep_or_log(self, report: PassReport) -> None:
@@ -388,8 +392,12 @@ class PaymentWatcher:
             for charge in charges:
                 await self._record(link.id, charge, report)
             await self.store.set_charges_seen(link.id, link.charges.total)
-        if link.deleted and known.status is not LinkStatus.CANCELLED:
-            await self.store.set_status(link.id, LinkStatus.CANCELLED)
+        # A one-time link paid, then deleted in the dashboard, stays paid.
+        if (
+            link.deleted
+            and known.status is not LinkStatus.CANCELLED
+            and await self.store.mark_cancelled(link.id)
+        ):
             report.cancelled += 1
             refreshed = await self.store.get_link(link.id)
             if refreshed is not None:
@@ -397,14 +405,10 @@ class PaymentWatcher:
 
     async def _all_charges(self, link_id: str, report: PassReport) -> list[Charge]:
         found: list[Charge] = []
-        while True:
-            page = await self.omise.list_link_charges(
-                link_id, offset=len(found), limit=PAGE_LIMIT, order="chronological"
-            )
+        async for page in self.omise.link_charge_pages(link_id):
             report.omise_requests += 1
             found.extend(page.data)
-            if not page.data or len(found) >= page.total:
-                return found
+        return found
 
     async def _record(self, link_id: str, charge: Charge, report: PassReport) -> Recorded:
         recorded = await self.store.record_charge(
@@ -449,14 +453,28 @@ class PaymentWatcher:
         if not charge.link or await self.store.get_link(charge.link) is None:
             return False
         recorded = await self._record(charge.link, charge, PassReport())
-        await self.announce_pending(PassReport())
+        # Only this charge: the passes announce the rest, and a webhook worker
+        # must not be held up by other notices.
+        await self.announce_pending(PassReport(), only=charge.id)
         return recorded is Recorded.PAID
 
     # Announcing
 
-    async def announce_pending(self, report: PassReport) -> None:
-        """Announce every recorded charge not yet announced, each by one claimant only."""
+    async def announce_pending(
+        self, report: PassReport, *, only: str | None = None, budget: float | None = None
+    ) -> None:
+        """Announce every recorded charge not yet announced, each by one claimant only.
+
+        ``only`` limits it to one charge; ``budget`` to that many seconds.
+        """
+        started, tried = time.monotonic(), 0
         for charge in await self.store.unannounced_charges():
+            if only is not None and charge.charge_id != only:
+                continue
+            if tried and budget is not None and time.monotonic() - started > budget:
+                logger.info("Announcing takes long; the rest waits for the next pass")
+                return
+            tried += 1
             if not await self.store.claim_announcement(charge.charge_id, self._now(), CLAIM_LEASE):
                 continue  # another pass has it
             record = await self.store.get_link(charge.link_id)
@@ -471,8 +489,10 @@ class PaymentWatcher:
             except Exception as exc:
                 report.failed_announcements += 1
                 refused = isinstance(exc, AnnouncementRefused)
-                refusals = await self.store.release_announcement(charge.charge_id, refused=refused)
-                if not self._give_up(charge, refusals):
+                refusals, failing_since = await self.store.release_announcement(
+                    charge.charge_id, self._now(), refused=refused
+                )
+                if not self._give_up(refusals, failing_since):
                     # Not dropped: the next pass tries again.
                     logger.warning(
                         "Could not announce %s yet: %s", charge.charge_id, exc or type(exc)
@@ -489,11 +509,8 @@ class PaymentWatcher:
                 report.announced += 1
             await self.store.mark_announced(charge.charge_id, self._now())
 
-    def _give_up(self, charge: ChargeRecord, refusals: int) -> bool:
-        if refusals >= MAX_REFUSALS:
-            return True
-        happened = charge.paid_at or charge.created_at
-        return happened is not None and self._now() - happened > ANNOUNCE_WITHIN
+    def _give_up(self, refusals: int, failing_since: datetime) -> bool:
+        return refusals >= MAX_REFUSALS or self._now() - failing_since > ANNOUNCE_WITHIN
 
 
 def _later(first: datetime | None, second: datetime | None) -> datetime | None:

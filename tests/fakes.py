@@ -9,6 +9,7 @@ benchmarks (:func:`serve`). Faults can be queued on either.
 from __future__ import annotations
 
 import base64
+import email.policy
 import json
 import math
 import re
@@ -20,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.parser import BytesParser
 from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -268,7 +270,7 @@ class FakeOmise(_Concurrency):
     def other_charge(self, amount: int = 10000) -> dict[str, Any]:
         """A charge made outside the bot's links (the merchant's web shop), with its event."""
         with self._lock:
-            charge = {
+            charge: dict[str, Any] = {
                 "object": "charge",
                 "id": _id("chrg_test_"),
                 "livemode": False,
@@ -543,6 +545,11 @@ class FakeTelegram(_Concurrency):
             if name != "getUpdates":
                 self.calls.append((name, params))
             fault = self.faults.take(name)
+        if fault is not None and fault.apply:
+            # Telegram does it, but the answer is late or lost.
+            answer = self._answer(name, params)
+            answer.delay, answer.drop = fault.delay, fault.drop
+            return answer
         if fault is not None:
             body_ = fault.body or {
                 "ok": False,
@@ -552,6 +559,9 @@ class FakeTelegram(_Concurrency):
             return Answer(fault.status, body_, fault.headers, fault.drop, fault.delay)
         if name == "getUpdates":
             return Answer(200, {"ok": True, "result": self._get_updates(params)})
+        return self._answer(name, params)
+
+    def _answer(self, name: str, params: dict[str, Any]) -> Answer:
         refusal = self._refuse(name, params)
         if refusal is not None:
             return refusal
@@ -662,6 +672,18 @@ class FakeTelegram(_Concurrency):
             if params.get("reply_markup"):
                 message["reply_markup"] = params["reply_markup"]
             return message
+        if name == "sendDocument":
+            with self._lock:
+                self._next_message_id += 1
+                message_id = self._next_message_id
+            chat_id = int(params["chat_id"])
+            return {
+                "message_id": message_id,
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
+                "document": {"file_id": f"doc{message_id}", "file_unique_id": f"u{message_id}"},
+                "caption": params.get("caption", ""),
+            }
         return True
 
 
@@ -751,6 +773,8 @@ def _telegram_params(content_type: str, body: bytes) -> dict[str, Any]:
         return {}
     if content_type.startswith("application/json"):
         raw: dict[str, Any] = json.loads(body)
+    elif content_type.startswith("multipart/form-data"):
+        raw = _multipart_params(content_type, body)
     else:
         raw = dict(urllib.parse.parse_qsl(body.decode()))
     params: dict[str, Any] = {}
@@ -762,6 +786,22 @@ def _telegram_params(content_type: str, body: bytes) -> dict[str, Any]:
                 value = json.loads(value)
         params[key] = value
     return params
+
+
+def _multipart_params(content_type: str, body: bytes) -> dict[str, Any]:
+    """An upload's form fields as text, and each file as {"filename": ..., "content": bytes}."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    form = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    fields: dict[str, Any] = {}
+    for part in form.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        content = part.get_payload(decode=True)
+        assert isinstance(name, str) and isinstance(content, bytes)
+        filename = part.get_filename()
+        fields[name] = (
+            {"filename": filename, "content": content} if filename is not None else content.decode()
+        )
+    return fields
 
 
 # As a respx side effect
@@ -910,5 +950,22 @@ def migrate_from_update(old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
             "chat": {"id": new_chat_id, "type": "supergroup", "title": "Café Nok"},
             "date": int(time.time()),
             "migrate_from_chat_id": old_chat_id,
+        },
+    }
+
+
+def bot_membership_update(chat: dict[str, Any], status: str) -> dict[str, Any]:
+    """The bot's own membership changed: added ("member"), removed ("kicked", "left")."""
+    bot = {"id": BOT_ID, "is_bot": True, "first_name": "Linkbot", "username": BOT_USERNAME}
+    old, new = ("member", status) if status != "member" else ("left", status)
+    member = {"kicked": {"until_date": 0}}.get(status, {})
+    return {
+        "update_id": next(_message_ids),
+        "my_chat_member": {
+            "chat": chat,
+            "from": user(1111),
+            "date": int(time.time()),
+            "old_chat_member": {"status": old, "user": bot},
+            "new_chat_member": {"status": new, "user": bot, **member},
         },
     }

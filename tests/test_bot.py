@@ -52,6 +52,8 @@ async def test_command_menu_is_registered(chat: Chat) -> None:
         "links",
         "status",
         "cancel",
+        "report",
+        "export",
         "help",
     ]
 

@@ -209,3 +209,46 @@ async def test_a_migration_learned_from_a_refused_send(
     assert await store.migrated_to(OLD_GROUP["id"]) == SUPERGROUP["id"]
     record = await store.get_link(link_id)
     assert record is not None and record.chat_id == SUPERGROUP["id"]
+
+
+async def test_a_private_chat_blocked_then_unblocked_gets_its_notices_again(
+    chat: Chat,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    omise: OmiseClient,
+    store: Store,
+    settings: Settings,
+) -> None:
+    await chat.send("/multilink 150 Donation")
+    watcher = watcher_for(chat, omise, store, settings)
+    await watcher.run_pass()
+    link_id = link_id_of(fake_omise)
+    fake_telegram.forbid(MERCHANT)
+    fake_omise.pay(link_id)
+    await watcher.run_pass()
+    fake_telegram.forbidden.clear()  # unblocked; the bot is told nothing
+    fake_omise.pay(link_id)
+    await watcher.run_pass()
+    assert "Payment 2; ฿300.00 in all" in fake_telegram.messages[-1]["text"]
+
+
+async def test_a_group_that_adds_the_bot_back_gets_its_notices_again(
+    chat: Chat,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    omise: OmiseClient,
+    store: Store,
+    settings: Settings,
+) -> None:
+    await chat.send("/multilink 150 Donation", chat=GROUP)
+    watcher = watcher_for(chat, omise, store, settings)
+    await watcher.run_pass()
+    await chat.feed(fakes.bot_membership_update(GROUP, "kicked"))
+    assert await store.forbidden_since(GROUP["id"]) is not None
+    fake_omise.pay(link_id_of(fake_omise))
+    await watcher.run_pass()
+    assert fake_telegram.messages[-1]["chat"]["id"] == MERCHANT  # told privately
+    await chat.feed(fakes.bot_membership_update(GROUP, "member"))  # added back
+    fake_omise.pay(link_id_of(fake_omise))
+    await watcher.run_pass()
+    assert fake_telegram.messages[-1]["chat"]["id"] == GROUP["id"]

@@ -298,3 +298,8 @@ def test_parse_display_round_trip(code: str, amount: int) -> None:
     _, number = split_symbol(shown)
     assert parse_amount(number.strip(), currency) == amount
     assert to_decimal(amount, currency) == Decimal(number.strip().replace(",", ""))
+
+
+def test_a_negative_amount_is_shown_with_the_sign_first() -> None:
+    assert format_amount(-2500, "THB") == "-฿25.00"
+    assert format_amount(-78, "JPY") == "-¥78"

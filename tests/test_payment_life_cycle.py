@@ -450,3 +450,92 @@ async def test_fees_and_refunds_are_kept_current(
     for _ in range(2):  # the overlap reads the refund events again: no more requests
         assert (await watcher.run_pass()).omise_requests == 1
     assert len(said(fake_telegram)) == 2  # a refund is no new payment
+
+
+async def test_a_payment_found_late_is_not_given_up_at_the_first_failure(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    clock: Clock,
+) -> None:
+    record = await make_link(link_service)
+    fake_omise.pay(record.link_id)
+    clock.advance(25 * 3600)  # the bot was stopped for a day
+    watcher.last_sweep_at = None
+    fake_telegram.fail("sendMessage", status=502, times=3)
+    assert (await watcher.run_pass()).failed_announcements == 1
+    assert (await watcher.run_pass()).announced == 1
+
+
+async def test_a_notice_telegram_took_but_did_not_confirm_is_not_sent_twice(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+) -> None:
+    record = await make_link(link_service)
+    fake_omise.pay(record.link_id)
+    fake_telegram.fail("sendMessage", apply=True, delay=1.0)  # shown, but the answer is late
+    await watcher.run_pass()
+    await watcher.run_pass()
+    assert len(said(fake_telegram)) == 1 and len(fake_telegram.messages) == 1
+
+
+async def test_a_slow_telegram_does_not_make_the_watcher_unhealthy(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: Clock,
+) -> None:
+    monkeypatch.setattr("linkbot.payments.MIN_ANNOUNCE_BUDGET", 0.0)
+    watcher.interval = 0.0
+    for text in ("74.40 Latte", "30 Tea", "50 Cake"):
+        fake_omise.pay((await make_link(link_service, text)).link_id)
+    calls = 0
+
+    async def slow(*args: object) -> None:
+        nonlocal calls
+        calls += 1
+        raise TimeoutError("Telegram is slow")
+
+    monkeypatch.setattr(watcher.announcer, "payment", slow)
+    await watcher.run_pass()
+    assert calls == 1  # the rest wait for the next pass
+    assert watcher.health().ok and watcher.last_pass_at == clock.now
+
+
+async def test_a_paid_link_deleted_later_stays_paid(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    store: Store,
+    clock: Clock,
+) -> None:
+    record = await make_link(link_service)
+    await watcher.run_pass()
+    fake_omise.pay(record.link_id)
+    fake_omise.events.clear()  # the event was missed
+    fake_omise.delete(record.link_id)
+    clock.advance(600)
+    report = await watcher.run_pass()
+    assert report.new_charges == 1 and report.cancelled == 0
+    stored = await store.get_link(record.link_id)
+    assert stored is not None and stored.status is LinkStatus.PAID
+    assert all("Cancelled" not in edit["text"] for edit in fake_telegram.sent("editMessageText"))
+
+
+async def test_an_expiry_first_seen_through_a_webhook_is_told(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+) -> None:
+    record = await make_link(link_service)
+    charge = fake_omise.pay(record.link_id, status="pending")
+    fake_omise.settle(charge["id"], "expired")
+    await watcher.confirm_charge(charge["id"])
+    [notice] = said(fake_telegram)
+    assert "expired before it was completed" in notice

@@ -283,3 +283,10 @@ async def test_a_write_transaction_takes_the_lock_at_once(store: Store, tmp_path
         other.rollback()
     finally:
         other.close()
+
+
+async def test_a_charge_in_an_unknown_state_is_followed(store: Store) -> None:
+    await store.add_link(link())
+    assert await store.record_charge(charge(status="unknown")) is Recorded.PENDING
+    assert await store.pending_charge_links() == {"link_test_1"}
+    assert await store.record_charge(charge(status="successful")) is Recorded.PAID

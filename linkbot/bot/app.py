@@ -16,23 +16,27 @@ from telegram.ext import (
     BaseRateLimiter,
     BaseUpdateProcessor,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     Defaults,
     MessageHandler,
     filters,
 )
 
-from linkbot.bot import handlers
+from linkbot.bot import bookkeeping, handlers
 from linkbot.bot.access import Access
 from linkbot.bot.handlers import SERVICES, Services
 from linkbot.bot.messages import text
 from linkbot.config import Settings
 from linkbot.links import LinkService
+from linkbot.reports import Reports
 
 logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256
-MENU = ("link", "multilink", "links", "status", "cancel", "help")
+# Every update type a handler below takes; the only ones asked of Telegram.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+MENU = ("link", "multilink", "links", "status", "cancel", "report", "export", "help")
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -127,6 +131,8 @@ def build_application(
         zone=settings.timezone,
         default_currency=settings.default_currency,
         test_mode=settings.omise_test_mode,
+        reports=Reports(links.store, links.omise),
+        daily_report=settings.daily_report,
     )
     application.add_handlers(
         [
@@ -136,9 +142,12 @@ def build_application(
             CommandHandler("links", handlers.links),
             CommandHandler("cancel", handlers.cancel),
             CommandHandler("status", handlers.status),
+            CommandHandler("report", bookkeeping.report),
+            CommandHandler("export", bookkeeping.export),
             CallbackQueryHandler(handlers.cancel_button, pattern=r"^cancel:"),
             CallbackQueryHandler(handlers.links_page, pattern=r"^links:"),
             MessageHandler(filters.StatusUpdate.MIGRATE, handlers.chat_migrated),
+            ChatMemberHandler(handlers.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
         ]
     )
     application.add_error_handler(handlers.on_error)

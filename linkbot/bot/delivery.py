@@ -16,7 +16,14 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, Chat, LinkPreviewOptions, Message, ReplyParameters
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
 
 from linkbot.bot import views
 from linkbot.bot.messages import Html, text
@@ -30,24 +37,39 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 RETRY_DELAYS: tuple[float, ...] = (0.5, 2.0)
 
 
-async def send_persistently(send: Callable[[], Awaitable[Message]]) -> Message:
+async def send_persistently(
+    send: Callable[[], Awaitable[Message]], *, resend_after_timeout: bool = True
+) -> Message:
     """Send a message that must arrive, trying again on network trouble and 5xx.
 
     A refusal (BadRequest, Forbidden) is final. A retry after a timeout may
-    show the message twice; a lost one would hide a link that exists.
+    show the message twice: right for a new link (a lost one would hide a
+    link that exists), wrong for a notice (``resend_after_timeout=False``).
     """
     for delay in RETRY_DELAYS:
         try:
             return await send()
         except (BadRequest, Forbidden):
             raise
+        except TimedOut:
+            if not resend_after_timeout:
+                raise
+            logger.warning("Telegram did not answer in time; trying again in %.1fs", delay)
+            await asyncio.sleep(delay)
         except NetworkError as exc:
             logger.warning("Sending failed (%s); trying again in %.1fs", exc, delay)
             await asyncio.sleep(delay)
     return await send()
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: Reply, *, quote: int | None = None) -> Message:
+async def send_reply(
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    *,
+    quote: int | None = None,
+    resend_after_timeout: bool = True,
+) -> Message:
     """Send ``reply`` to a chat, quoting a message if it is still there."""
     return await send_persistently(
         lambda: bot.send_message(
@@ -61,16 +83,18 @@ async def send_reply(bot: Bot, chat_id: int, reply: Reply, *, quote: int | None 
                 if quote is not None
                 else None
             ),
-        )
+        ),
+        resend_after_timeout=resend_after_timeout,
     )
 
 
 class Delivery:
     """Sends what concerns a link to the chat it belongs to, or failing that, to its creator."""
 
-    def __init__(self, bot: Bot, store: Store) -> None:
+    def __init__(self, bot: Bot, store: Store, *, resend_after_timeout: bool = True) -> None:
         self.bot = bot
         self.store = store
+        self._resend = resend_after_timeout
 
     async def to_link_chat(
         self, record: LinkRecord, reply: Reply, *, quote: int | None, fallback: str
@@ -83,7 +107,9 @@ class Delivery:
         trouble and other refusals raise.
         """
         chat_id = record.chat_id
-        if await self.store.forbidden_since(chat_id) is None:
+        # A private chat is always tried: there is nowhere else to go, and a
+        # user who unblocked the bot says nothing the bot would see.
+        if chat_id == record.creator_id or await self.store.forbidden_since(chat_id) is None:
             try:
                 return await self._send_following_migration(chat_id, reply, quote)
             except Forbidden as exc:
@@ -107,7 +133,9 @@ class Delivery:
             return None
         private = Reply(text(fallback, body=Html(reply.text)), reply.markup)
         try:
-            return await send_reply(self.bot, record.creator_id, private)
+            return await send_reply(
+                self.bot, record.creator_id, private, resend_after_timeout=self._resend
+            )
         except Forbidden:
             logger.warning(
                 "Could not tell user %s about %s privately either: they have no private chat "
@@ -121,11 +149,15 @@ class Delivery:
         self, chat_id: int, reply: Reply, quote: int | None
     ) -> Message:
         try:
-            return await send_reply(self.bot, chat_id, reply, quote=quote)
+            return await send_reply(
+                self.bot, chat_id, reply, quote=quote, resend_after_timeout=self._resend
+            )
         except ChatMigrated as exc:
             await self.moved(chat_id, exc.new_chat_id)
             # Message ids of the old group mean nothing in the new one.
-            return await send_reply(self.bot, exc.new_chat_id, reply)
+            return await send_reply(
+                self.bot, exc.new_chat_id, reply, resend_after_timeout=self._resend
+            )
 
     async def moved(self, old_chat_id: int, new_chat_id: int) -> None:
         count = await self.store.move_chat(old_chat_id, new_chat_id)

@@ -9,10 +9,11 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from datetime import time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Chat, Message, Update
+from telegram import Bot, Chat, ChatMember, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
@@ -35,6 +36,7 @@ from linkbot.omise import (
     ServerError,
     ValidationError,
 )
+from linkbot.reports import Reports
 from linkbot.store import LinkRecord
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,9 @@ class Services:
     zone: ZoneInfo
     default_currency: Currency
     test_mode: bool
+    reports: Reports
+    # When the daily summary goes out (local time), or None when it is off.
+    daily_report: time | None = None
 
 
 class _HasBotData(Protocol):
@@ -257,6 +262,18 @@ async def resume_unfinished(bot: Bot, found: Services) -> None:
                 await send_reply(bot, command.chat_id, failure(outcome), quote=command.message_id)
         except TelegramError as exc:
             logger.warning("Could not answer command %s after a restart: %s", command.key, exc)
+
+
+async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The bot was added to a chat or removed from it (or a user blocked or unblocked it)."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    store = services(context).links.store
+    if change.new_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED):
+        await store.set_forbidden(change.chat.id, change.date)
+    else:
+        await store.note_chat(change.chat.id, change.chat.effective_name)
 
 
 async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

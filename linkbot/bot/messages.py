@@ -28,7 +28,11 @@ ENGLISH: dict[str, str] = {
         "/multilink <code>150 Donation</code> – a link that can be paid many times\n"
         "/links – recent links\n"
         "/status <code>link_…</code> – a link's details and payments (or reply to a link)\n"
-        "/cancel <code>link_…</code> – deactivate a link (or reply to a link)\n\n"
+        "/cancel <code>link_…</code> – deactivate a link (or reply to a link)\n"
+        "/report <code>week</code> – sales: today, yesterday, week, month, a date or a range "
+        "(in a group, that group's; in private, all chats)\n"
+        "/export <code>month</code> – the payments as a spreadsheet (CSV)\n"
+        "/report <code>daily on</code> – a summary every day, here in private\n\n"
         "Amounts: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
         "<code>500 jpy</code>. The currency is optional (default {default_currency}).\n\n"
         "Your Telegram id: <code>{user_id}</code>\n"
@@ -140,12 +144,59 @@ ENGLISH: dict[str, str] = {
         "⚠️ I can no longer post in the chat where this link was made (I was removed or "
         "blocked there), so I am telling you here:\n\n{body}"
     ),
+    # /report and /export
+    "period_invalid": (
+        "“{text}” is not a period I can report on.\n"
+        "Usage: /{command} [period], for example /{command} <code>today</code>, "
+        "<code>yesterday</code>, <code>week</code>, <code>month</code>, "
+        "<code>2026-11-27</code> or <code>2026-11-01..2026-11-27</code>"
+    ),
+    "report_title_chat": "📊 <b>Sales in this chat</b> · {period}",
+    "report_title_all": "📊 <b>Sales, all chats</b> · {period}",
+    "report_title_daily_chat": "🗓 <b>Today in this chat</b> · {period}",
+    "report_title_daily_all": "🗓 <b>Today, all chats</b> · {period}",
+    "report_period_day": "{day}",
+    "report_period_range": "{first} – {last}",
+    "report_currency": (
+        "<b>{currency}</b> · {payments} paid\n"
+        "Gross: {gross}\n"
+        "Fees: {fee}\n"
+        "VAT on fees: {fee_vat}\n"
+        "Refunded: {refunded}\n"
+        "Net: <b>{net}</b>"
+    ),
+    "report_fees_unknown": "\n<i>Fees not on record for {count} of them: their net is counted as paid.</i>",
+    "report_no_payments": "No payments.",
+    "report_links": "Links: {created} created · {paid} paid · {open} open · {cancelled} cancelled",
+    "report_best_sellers": "<b>Best sellers</b>",
+    "report_best_seller": "{number}. {title} · {count}×",
+    "report_other_payment": "1 other payment on the Omise account did not come through this bot's links.",
+    "report_other_payments": "{count} other payments on the Omise account did not come through this bot's links.",
+    "report_empty": "Nothing yet: no payments and no new links.",
+    "report_daily_on": "🗓 You will get a summary of all chats here every day at {time}. Stop it with /report <code>daily off</code>.",
+    "report_daily_on_unset": (
+        "🗓 Noted. The daily summary is switched off on this bot for now "
+        "(LINKBOT_DAILY_REPORT is not set); it starts once the bot's owner sets a time."
+    ),
+    "report_daily_off": "You will no longer get the daily summary.",
+    "report_daily_private": (
+        "Ask for the daily summary in a private chat with me: /report <code>daily on</code>. "
+        "A group that had payments gets its own summary every day."
+    ),
+    "report_daily_usage": "Usage: /report <code>daily on</code> or /report <code>daily off</code>",
+    "export_empty": "No payments to export for {period}.",
+    "export_caption": "{count} payment(s) · {period}",
+    "export_too_large": (
+        "That export is {size} MB, more than Telegram lets a bot send. Choose a shorter period."
+    ),
     # The command menu
     "menu_link": "Create a one-time payment link: /link 74.40 thb Hot Latte",
     "menu_multilink": "Create a reusable payment link",
     "menu_links": "List recent links",
     "menu_status": "Show a link's details and payments",
     "menu_cancel": "Cancel a link",
+    "menu_report": "Sales report: /report today, week, month or a date",
+    "menu_export": "Payments as a spreadsheet (CSV)",
     "menu_help": "How to use this bot, and your Telegram id",
     # Failures
     "create_unknown": (

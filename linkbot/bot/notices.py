@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from telegram import Bot
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TimedOut
 
 from linkbot.bot import views
 from linkbot.bot.delivery import Delivery, refresh_link_message
 from linkbot.payments import AnnouncementRefused
 from linkbot.store import ChargeRecord, LinkRecord, Store
 
+logger = logging.getLogger(__name__)
+
 
 class TelegramAnnouncer:
     def __init__(self, bot: Bot, store: Store, zone: ZoneInfo) -> None:
         self.bot = bot
         self.zone = zone
-        self.delivery = Delivery(bot, store)
+        # A notice Telegram may or may not have shown is not sent again.
+        self.delivery = Delivery(bot, store, resend_after_timeout=False)
 
     async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None:
         await refresh_link_message(self.bot, record, self.zone)
@@ -51,3 +55,7 @@ def _refusals() -> Iterator[None]:
         yield
     except BadRequest as exc:
         raise AnnouncementRefused(exc.message) from exc
+    except TimedOut as exc:
+        # It may have been shown, and the link message already says ✅ Paid:
+        # counted as told, so no chat sees it twice.
+        logger.warning("Telegram did not confirm a notice in time; not sending it again: %s", exc)

@@ -8,7 +8,7 @@ import logging
 import random
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
 
@@ -162,6 +162,20 @@ class OmiseClient:
         params = _list_params(None, None, offset, limit, order)
         path = f"/links/{_path_id(link_id)}/charges"
         return _parse(_ChargeList, await self._request("GET", path, params=params))
+
+    async def link_charge_pages(
+        self, link_id: str, *, order: Order = "chronological"
+    ) -> AsyncIterator[OmiseList[Charge]]:
+        """Every charge of a link, a page (Omise's largest, 100) at a time."""
+        seen = 0
+        while True:
+            page = await self.list_link_charges(
+                link_id, offset=seen, limit=MAX_LIST_LIMIT, order=order
+            )
+            yield page
+            seen += len(page.data)
+            if not page.data or seen >= page.total:
+                return
 
     async def retrieve_charge(self, charge_id: str) -> Charge:
         return _parse(Charge, await self._request("GET", f"/charges/{_path_id(charge_id)}"))
