@@ -113,11 +113,12 @@ async def make_link(
     *,
     multiple: bool = False,
     message_id: int = 77,
+    chat_id: int = GROUP["id"],
 ) -> LinkRecord:
-    """A link made by the merchant's command in the group, its reply posted as ``message_id``."""
+    """A link made by the merchant's command in a chat, its reply posted as ``message_id``."""
     request = parse_link(text, default_currency=CURRENCIES["THB"], multiple=multiple)
     created = await service.create(
-        request, chat_id=GROUP["id"], message_id=message_id, creator_id=MERCHANT
+        request, chat_id=chat_id, message_id=message_id, creator_id=MERCHANT
     )
     assert created is not None
     return await service.record_reply(created.record, message_id)

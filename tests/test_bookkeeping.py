@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from linkbot.bot.daily import DailySummary
-from linkbot.commands import parse_link
 from linkbot.config import Settings
 from linkbot.exports import HEADER
 from linkbot.links import LinkService
@@ -58,15 +57,6 @@ class Sales:
     cake: LinkRecord
 
 
-async def private_link(service: LinkService, text: str, message_id: int) -> LinkRecord:
-    request = parse_link(text, default_currency=CURRENCIES["THB"], multiple=False)
-    created = await service.create(
-        request, chat_id=MERCHANT, message_id=message_id, creator_id=MERCHANT
-    )
-    assert created is not None
-    return await service.record_reply(created.record, message_id)
-
-
 @pytest.fixture
 async def sales(
     chat: Chat,
@@ -81,7 +71,9 @@ async def sales(
     croissant = await make_link(link_service, "150 Croissant & <Jam>", multiple=True, message_id=12)
     matcha = await make_link(link_service, "500 jpy 抹茶ラテ ชาเขียว", message_id=13)
     cookie = await make_link(link_service, "99 Cookie", message_id=14)
-    cake = await private_link(link_service, '1,250.50 thb Cake, "Birthday"', 15)
+    cake = await make_link(
+        link_service, '1,250.50 thb Cake, "Birthday"', chat_id=MERCHANT, message_id=15
+    )
     latte_charge = fake_omise.pay(latte.link_id)
     fake_omise.pay(croissant.link_id)
     fake_omise.pay(croissant.link_id)

@@ -84,7 +84,8 @@ async def test_telegram_429_is_waited_out(
 
 @pytest.fixture
 def served() -> Iterator[tuple[fakes.FakeTelegram, fakes.FakeOmise, str, str]]:
-    telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise(latency=0.3)
+    # Slow enough that eleven creates overlap even on a busy two-core machine.
+    telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise(latency=0.8)
     with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
         yield telegram, omise, telegram_url, omise_url
 

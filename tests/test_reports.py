@@ -11,9 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from linkbot.commands import parse_link
 from linkbot.links import LinkService
-from linkbot.money import CURRENCIES
 from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.periods import Period, day_period, parse_period
@@ -32,17 +30,6 @@ def bangkok_today() -> date:
 
 def local(day: date, hour: int, minute: int) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=BANGKOK)
-
-
-async def link_in(
-    service: LinkService, text: str, chat_id: int, message_id: int, *, multiple: bool = False
-) -> LinkRecord:
-    request = parse_link(text, default_currency=CURRENCIES["THB"], multiple=multiple)
-    created = await service.create(
-        request, chat_id=chat_id, message_id=message_id, creator_id=MERCHANT
-    )
-    assert created is not None
-    return await service.record_reply(created.record, message_id)
 
 
 @pytest.fixture
@@ -74,10 +61,10 @@ async def data(
     juice = await make_link(link_service, "90 Juice", message_id=6)
     pie = await make_link(link_service, "300 Pie", multiple=True, message_id=7)
     # Another group: ramen (JPY) paid and refunded in full, a cake paid once.
-    ramen = await link_in(link_service, "2000 jpy Ramen", OTHER_GROUP, 1)
-    other_cake = await link_in(link_service, "1000 Cake", OTHER_GROUP, 2)
+    ramen = await make_link(link_service, "2000 jpy Ramen", chat_id=OTHER_GROUP, message_id=1)
+    other_cake = await make_link(link_service, "1000 Cake", chat_id=OTHER_GROUP, message_id=2)
     # The merchant's private chat with the bot: a donut.
-    donut = await link_in(link_service, "50 Donut", MERCHANT, 1)
+    donut = await make_link(link_service, "50 Donut", chat_id=MERCHANT, message_id=1)
     await watcher.run_pass()
 
     cake_charges = [fake_omise.pay(cake.link_id) for _ in range(3)]
