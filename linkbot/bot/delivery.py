@@ -97,19 +97,30 @@ class Delivery:
         self._resend = resend_after_timeout
 
     async def to_link_chat(
-        self, record: LinkRecord, reply: Reply, *, quote: int | None, fallback: str
+        self,
+        record: LinkRecord,
+        reply: Reply,
+        *,
+        quote: int | None,
+        fallback: str,
+        chat_open: bool = False,
     ) -> Message | None:
         """Post ``reply`` in the link's chat; returns the message, or None if none was sent.
 
         When the chat cannot be written to, the creator gets ``reply`` in a
         private chat after the catalog text ``fallback`` (that message is
-        returned); a chat known to be closed is not tried again. Network
-        trouble and other refusals raise.
+        returned); a chat known to be closed is not tried again, unless
+        ``chat_open`` says it was just heard from. Network trouble and other
+        refusals raise.
         """
         chat_id = record.chat_id
         # A private chat is always tried: there is nowhere else to go, and a
         # user who unblocked the bot says nothing the bot would see.
-        if chat_id == record.creator_id or await self.store.forbidden_since(chat_id) is None:
+        if (
+            chat_open
+            or chat_id == record.creator_id
+            or await self.store.forbidden_since(chat_id) is None
+        ):
             try:
                 return await self._send_following_migration(chat_id, reply, quote)
             except Forbidden as exc:

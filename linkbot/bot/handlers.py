@@ -141,6 +141,7 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
         views.link_message(created.record, found.zone),
         quote=None if found.access.is_private(chat) else message.message_id,
         fallback="chat_closed_link",
+        chat_open=True,  # the command came from it
     )
     if sent is not None:
         await found.links.record_reply(created.record, sent.message_id, chat_id=sent.chat_id)
