@@ -90,8 +90,6 @@ async def run(settings: Settings) -> int:
             logger.error("Could not reach Telegram: %s", exc)
             return EXIT_FAILURE
         resources.push_async_callback(application.shutdown)
-        await register_commands(application)
-        await resume_unfinished(application.bot, services(application))
 
         watcher = PaymentWatcher(
             omise,
@@ -106,10 +104,17 @@ async def run(settings: Settings) -> int:
             web = WebServer(
                 create_app(watcher, settings.omise_webhook_secret), settings.linkbot_http_listen
             )
-            await web.start()
+            try:
+                await web.start()
+            except OSError as exc:
+                logger.error("LINKBOT_HTTP_LISTEN: %s (is another process using it?)", exc)
+                return EXIT_CONFIG
             # Also on the way out after an error: confirmations must end before the store closes.
             resources.push_async_callback(web.stop)
             logger.info("Serving Omise webhooks on %s", settings.linkbot_http_listen)
+
+        await register_commands(application)
+        await resume_unfinished(application.bot, services(application))
 
         updater = application.updater
         assert updater is not None
@@ -126,7 +131,7 @@ async def run(settings: Settings) -> int:
                 zone=settings.timezone,
                 allowed_users=settings.linkbot_allowed_users,
             )
-            summaries = asyncio.create_task(daily.run(stop))
+            summaries = asyncio.create_task(daily.run(stop, caught_up=watcher.caught_up))
             logger.info("Daily summary at %s", settings.linkbot_daily_report)
         logger.info(
             "linkbot %s running as @%s (Omise %s mode)",

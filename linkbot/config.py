@@ -94,6 +94,15 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as Asia/Bangkok") from None
         return value
 
+    @field_validator("omise_webhook_secret", mode="before")
+    @classmethod
+    def _secret_or_none(cls, value: object) -> object:
+        # An empty value (a line uncommented in .env) must not become an empty
+        # HMAC key that anyone can sign with.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("linkbot_http_listen")
     @classmethod
     def _listen(cls, value: str | None) -> str | None:

@@ -159,6 +159,8 @@ class PaymentWatcher:
         self._cursor: datetime | None = None
         self._cursor_saved: tuple[datetime, datetime] | None = None  # (cursor, when)
         self._reading_on: tuple[datetime, int] | None = None  # (from, offset)
+        # Set once a pass has read Omise: what happened while the bot was down is recorded.
+        self.caught_up = asyncio.Event()
         self._seen: OrderedDict[str, None] = OrderedDict()
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
@@ -189,6 +191,7 @@ class PaymentWatcher:
             # Healthy means Omise is being read; a slow Telegram is a different trouble.
             self._key_refused = False
             self.last_pass_at = self._now()
+            self.caught_up.set()
             if self._sweep_due():
                 await self._sweep_or_log(report)
         except AuthenticationError:

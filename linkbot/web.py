@@ -23,6 +23,7 @@ import json
 import logging
 import math
 import re
+import socket
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -367,11 +368,13 @@ class _Server(uvicorn.Server):
 
 class WebServer:
     def __init__(self, app: Starlette, listen: str) -> None:
+        self._listen = listen
         host, _, port = listen.rpartition(":")
+        self._address = (host.strip("[]"), int(port))
         config = uvicorn.Config(
             app,
-            host=host.strip("[]"),
-            port=int(port),
+            host=self._address[0],
+            port=self._address[1],
             log_level="warning",
             lifespan="off",
             access_log=False,
@@ -384,7 +387,15 @@ class WebServer:
         self._confirmations = confirmations if isinstance(confirmations, Confirmations) else None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve())
+        """Start serving; raises :class:`OSError` when the address cannot be listened on."""
+        # Bound here, not by uvicorn, which would exit the whole process on a taken port.
+        try:
+            listening = socket.create_server(
+                self._address, family=socket.AF_INET6 if ":" in self._address[0] else socket.AF_INET
+            )
+        except OSError as exc:
+            raise OSError(f"could not listen on {self._listen}: {exc.strerror}") from None
+        self._task = asyncio.create_task(self._server.serve(sockets=[listening]))
         while not self._server.started:
             if self._task.done():
                 self._task.result()  # raises why it could not start

@@ -7,6 +7,7 @@ are checked against the store's own rows, not against the code under test.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from dataclasses import dataclass
@@ -400,3 +401,29 @@ async def test_no_daily_summary_for_a_user_no_longer_authorized(
     await loop.check()
     assert summaries_to(fake_telegram, MERCHANT) == []
     assert len(summaries_to(fake_telegram, GROUP["id"])) == 1
+
+
+async def test_the_daily_summary_waits_for_the_watcher_to_catch_up(
+    chat: Chat, sales: Sales, store: Store, omise: OmiseClient, fake_telegram: fakes.FakeTelegram
+) -> None:
+    loop = summary(chat, store, omise, [at(today(), 21, 0)])
+    stop, caught_up = asyncio.Event(), asyncio.Event()
+    running = asyncio.create_task(loop.run(stop, interval=0.01, caught_up=caught_up))
+    await asyncio.sleep(0.1)
+    assert summaries_to(fake_telegram, GROUP["id"]) == []  # nothing before the first pass
+    caught_up.set()
+    for _ in range(100):
+        if summaries_to(fake_telegram, GROUP["id"]):
+            break
+        await asyncio.sleep(0.01)
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    assert len(summaries_to(fake_telegram, GROUP["id"])) == 1
+
+
+async def test_a_private_chat_once_blocked_still_gets_its_summary(
+    chat: Chat, sales: Sales, store: Store, omise: OmiseClient, fake_telegram: fakes.FakeTelegram
+) -> None:
+    await store.set_forbidden(MERCHANT, datetime.now(UTC))  # blocked once, unblocked since
+    await summary(chat, store, omise, [at(today(), 21, 0)]).check()
+    assert len(summaries_to(fake_telegram, MERCHANT)) == 1

@@ -149,3 +149,34 @@ def test_main_version(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["--version"])
     assert caught.value.code == 0 and "linkbot 0." in capsys.readouterr().out
+
+
+def test_a_listen_address_in_use_exits_clearly(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_against(
+            tmp_path,
+            fakes.FakeTelegram(),
+            fakes.FakeOmise(),
+            LINKBOT_HTTP_LISTEN=f"127.0.0.1:{port}",
+            LINKBOT_ALLOWED_USERS="1111",
+        )
+    assert result.returncode == 2
+    assert f"could not listen on 127.0.0.1:{port}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_empty_webhook_secret_is_no_secret(tmp_path: Path) -> None:
+    from linkbot.config import Settings
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_bot_token=fakes.BOT_TOKEN,
+        omise_secret_key=fakes.OMISE_KEY,
+        omise_webhook_secret="  ",
+    )
+    assert settings.omise_webhook_secret is None

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from telegram import BotCommand, Chat, Update, User
+from telegram import BotCommand, Chat, Message, Update, User
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -82,7 +82,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update) or update.effective_chat is None:
             return None
         chat = update.effective_chat
-        if chat.type != Chat.PRIVATE and not self._may_manage(update.effective_user):
+        if (
+            chat.type != Chat.PRIVATE
+            and (update.callback_query is not None or _is_command(update.message))
+            and not self._may_manage(update.effective_user)
+        ):
             return None
         return chat.id
 
@@ -91,6 +95,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         pass
+
+
+def _is_command(message: Message | None) -> bool:
+    # Service messages (a migration) and membership changes keep their place in line.
+    return message is not None and (message.text or "").startswith("/")
 
 
 def default_rate_limiter() -> AIORateLimiter:

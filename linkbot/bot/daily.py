@@ -20,7 +20,7 @@ from telegram import Bot
 from telegram.error import Forbidden, TelegramError
 
 from linkbot.bot.bookkeeping import report_reply
-from linkbot.bot.delivery import send_reply
+from linkbot.bot.delivery import Delivery
 from linkbot.omise import OmiseError
 from linkbot.periods import day_period
 from linkbot.reports import Report, Reports
@@ -55,9 +55,28 @@ class DailySummary:
         self.allowed_users = allowed_users
         self._now = now
         self._done: date | None = None
+        # Claimed once: a summary Telegram may have shown is not sent again.
+        self.delivery = Delivery(bot, store, resend_after_timeout=False)
 
-    async def run(self, stop: asyncio.Event, interval: float = CHECK_INTERVAL) -> None:
-        """Check every ``interval`` seconds until ``stop`` is set. Never raises."""
+    async def run(
+        self,
+        stop: asyncio.Event,
+        interval: float = CHECK_INTERVAL,
+        *,
+        caught_up: asyncio.Event | None = None,
+    ) -> None:
+        """Check every ``interval`` seconds until ``stop`` is set. Never raises.
+
+        With ``caught_up``, the first check waits for it: a summary made
+        before the payment watcher has read what happened while the bot was
+        down would leave those payments out, and a day is summed up once.
+        """
+        if caught_up is not None:
+            stopping = asyncio.ensure_future(stop.wait())
+            ready = asyncio.ensure_future(caught_up.wait())
+            await asyncio.wait({stopping, ready}, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in (stopping, ready):
+                waiter.cancel()
         while not stop.is_set():
             try:
                 await self.check()
@@ -106,7 +125,9 @@ class DailySummary:
         sent, complete = 0, True
         for chat_id, scope in targets.items():
             try:
-                if await self.store.forbidden_since(chat_id) is not None:
+                # A group the bot was removed from is skipped; a private chat is
+                # always tried, as its user may have unblocked the bot.
+                if chat_id < 0 and await self.store.forbidden_since(chat_id) is not None:
                     continue
                 if scope is None:
                     whole = whole or await self.reports.report(period, chat_id=None)
@@ -117,16 +138,14 @@ class DailySummary:
                     continue
                 if not await self.store.claim_daily_report(chat_id, day, self._now()):
                     continue
-                # Claimed once: a summary Telegram may have shown is not sent again.
-                await send_reply(
-                    self.bot, chat_id, report_reply(found, daily=True), resend_after_timeout=False
-                )
+                await self.delivery.to_chat(chat_id, report_reply(found, daily=True))
                 sent += 1
             except OmiseError as exc:
                 complete = False
                 logger.warning("Daily summary for %s waits: Omise failed: %s", chat_id, exc)
             except Forbidden as exc:
-                await self.store.set_forbidden(chat_id, self._now())
+                if chat_id < 0:
+                    await self.store.set_forbidden(chat_id, self._now())
                 logger.warning("Daily summary for %s refused: %s", chat_id, exc.message)
             except TelegramError as exc:
                 logger.warning("Daily summary for %s not sent: %s", chat_id, exc)

@@ -156,6 +156,10 @@ class Delivery:
             )
             return None
 
+    async def to_chat(self, chat_id: int, reply: Reply) -> Message:
+        """Send to a chat, following it if it became a supergroup; refusals raise."""
+        return await self._send_following_migration(chat_id, reply, None)
+
     async def _send_following_migration(
         self, chat_id: int, reply: Reply, quote: int | None
     ) -> Message:
