@@ -21,7 +21,11 @@ from linkbot.money import (
 TITLE_MAX_LENGTH = 200
 DESCRIPTION_MAX_LENGTH = 1000
 
-_LINK_ID = re.compile(r"link_(?:test_)?[0-9a-z]{1,64}")
+# Omise's ids carry 19 characters after the prefix. The cap leaves room for any
+# id, test or live, in a button's callback data ("cancel:<id>", "qr:<id>"),
+# which Telegram limits to 64 bytes.
+LINK_ID_MAX_SUFFIX = 47
+_LINK_ID = re.compile(rf"link_(?:test_)?[0-9a-z]{{1,{LINK_ID_MAX_SUFFIX}}}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 

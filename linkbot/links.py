@@ -289,6 +289,10 @@ class LinkService:
             return destroyed
         return link.model_copy(update={"deleted": True, "deleted_at": self._now()})
 
+    async def current(self, link_id: str) -> Link:
+        """The link as Omise has it now: paid or cancelled even if no watcher has seen it yet."""
+        return await self.omise.retrieve_link(link_id)
+
     async def details(self, link_id: str) -> LinkDetails:
         link = await self.omise.retrieve_link(link_id)
         return LinkDetails(link, await self.all_charges(link_id, order="reverse_chronological"))

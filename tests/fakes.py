@@ -672,16 +672,21 @@ class FakeTelegram(_Concurrency):
             if params.get("reply_markup"):
                 message["reply_markup"] = params["reply_markup"]
             return message
-        if name == "sendDocument":
+        if name in ("sendDocument", "sendPhoto"):
             with self._lock:
                 self._next_message_id += 1
                 message_id = self._next_message_id
             chat_id = int(params["chat_id"])
+            file = {"file_id": f"file{message_id}", "file_unique_id": f"u{message_id}"}
             return {
                 "message_id": message_id,
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
-                "document": {"file_id": f"doc{message_id}", "file_unique_id": f"u{message_id}"},
+                **(
+                    {"document": file}
+                    if name == "sendDocument"
+                    else {"photo": [{**file, "width": 320, "height": 320}]}
+                ),
                 "caption": params.get("caption", ""),
             }
         return True

@@ -20,9 +20,9 @@ OTHER_GROUP = fakes.group_chat(-1009999999999)
 def link_id_of(reply: dict[str, object]) -> str:
     markup = reply["reply_markup"]
     assert isinstance(markup, dict)
-    data = markup["inline_keyboard"][0][1]["callback_data"]
+    data = markup["inline_keyboard"][1][0]["callback_data"]
     assert isinstance(data, str)
-    return data.removeprefix("cancel:")
+    return data.removeprefix("qr:")
 
 
 # /start and /help
@@ -51,6 +51,7 @@ async def test_command_menu_is_registered(chat: Chat) -> None:
         "multilink",
         "links",
         "status",
+        "qr",
         "cancel",
         "report",
         "export",
@@ -85,10 +86,12 @@ async def test_link_in_a_group(chat: Chat, fake_omise: fakes.FakeOmise, store: S
     )
     assert reply["reply_markup"] == {
         "inline_keyboard": [
+            [{"text": "Pay ฿74.40", "url": link["payment_uri"]}],
             [
-                {"text": "Pay ฿74.40", "url": link["payment_uri"]},
+                {"text": "QR", "callback_data": f"qr:{link['id']}"},
+                {"text": "Copy link", "copy_text": {"text": link["payment_uri"]}},
                 {"text": "Cancel link", "callback_data": f"cancel:{link['id']}"},
-            ]
+            ],
         ]
     }
     record = await store.get_link(link["id"])

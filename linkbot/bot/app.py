@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 MAX_CONCURRENT_UPDATES = 256
 # Every update type a handler below takes; the only ones asked of Telegram.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-MENU = ("link", "multilink", "links", "status", "cancel", "report", "export", "help")
+MENU = ("link", "multilink", "links", "status", "qr", "cancel", "report", "export", "help")
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -151,9 +151,11 @@ def build_application(
             CommandHandler("links", handlers.links),
             CommandHandler("cancel", handlers.cancel),
             CommandHandler("status", handlers.status),
+            CommandHandler("qr", handlers.qr),
             CommandHandler("report", bookkeeping.report),
             CommandHandler("export", bookkeeping.export),
             CallbackQueryHandler(handlers.cancel_button, pattern=r"^cancel:"),
+            CallbackQueryHandler(handlers.qr_button, pattern=r"^qr:"),
             CallbackQueryHandler(handlers.links_page, pattern=r"^links:"),
             MessageHandler(filters.StatusUpdate.MIGRATE, handlers.chat_migrated),
             ChatMemberHandler(handlers.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),

@@ -13,7 +13,7 @@ from datetime import time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Chat, ChatMember, Message, Update
+from telegram import Bot, Chat, ChatMember, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
@@ -36,6 +36,7 @@ from linkbot.omise import (
     ServerError,
     ValidationError,
 )
+from linkbot.qr import qr_png
 from linkbot.reports import Reports
 from linkbot.store import LinkRecord
 
@@ -212,6 +213,48 @@ async def _refresh_link_message(update: Update, found: Services, link_id: str) -
 
 
 @for_managers
+async def qr(update: Update, found: Services) -> None:
+    link_id = await _target_link(update, found)
+    if link_id is None:
+        return
+    await _send_qr(update, found, link_id)
+
+
+@for_managers
+async def qr_button(update: Update, found: Services) -> None:
+    query = update.callback_query
+    assert query is not None
+    link_id = (query.data or "").removeprefix("qr:")
+    if not found.access.may_see(update.effective_chat, await found.links.find(link_id)):
+        await query.answer(_plain_text(text("button_stale")), show_alert=True)
+        return
+    if await _send_qr(update, found, link_id):
+        await query.answer()
+
+
+async def _send_qr(update: Update, found: Services, link_id: str) -> bool:
+    """Send the link's QR code to the chat, or answer why there is none; whether it was sent."""
+    # Omise's word, not the record: a QR code printed for a link paid a minute
+    # ago would take a second payment nobody can use.
+    link = await found.links.current(link_id)
+    if link.deleted or link.paid:
+        await _answer(
+            update, views.plain("qr_cancelled" if link.deleted else "qr_paid", link_id=link_id)
+        )
+        return False
+    chat, message = update.effective_chat, update.effective_message
+    assert chat is not None
+    await update.get_bot().send_photo(
+        chat.id,
+        qr_png(link.payment_uri),
+        caption=views.qr_caption(link.title, link.amount, link.currency),
+        parse_mode="HTML",
+        reply_parameters=ReplyParameters(message.message_id) if message is not None else None,
+    )
+    return True
+
+
+@for_managers
 async def status(update: Update, found: Services) -> None:
     link_id = await _target_link(update, found)
     if link_id is None:
@@ -220,7 +263,7 @@ async def status(update: Update, found: Services) -> None:
 
 
 async def _target_link(update: Update, found: Services) -> str | None:
-    """The link a /cancel or /status means: its argument, or the link message it replies to.
+    """The link a /cancel, /status or /qr means: its argument, or the link message it replies to.
 
     Answers and returns None when there is no such link in reach.
     """

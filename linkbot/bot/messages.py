@@ -29,6 +29,7 @@ ENGLISH: dict[str, str] = {
         "/links – recent links\n"
         "/status <code>link_…</code> – a link's details and payments (or reply to a link)\n"
         "/cancel <code>link_…</code> – deactivate a link (or reply to a link)\n"
+        "/qr <code>link_…</code> – a QR code to pay in person (or reply to a link)\n"
         "/report <code>week</code> – sales: today, yesterday, week, month, a date or a range "
         "(in a group, that group's; in private, all chats)\n"
         "/export <code>month</code> – the payments as a spreadsheet (CSV)\n"
@@ -94,6 +95,8 @@ ENGLISH: dict[str, str] = {
     "status_line_paid_multiple": "✅ {count} payments · {amount} in all\n",
     "button_pay": "Pay {amount}",
     "button_cancel": "Cancel link",
+    "button_qr": "QR",
+    "button_copy": "Copy link",
     "button_prev": "‹ Newer",
     "button_next": "Older ›",
     # /cancel
@@ -103,6 +106,10 @@ ENGLISH: dict[str, str] = {
     "already_paid": "Link <code>{link_id}</code> has already been paid, so it cannot be cancelled.",
     "link_not_in_chat": "No link <code>{link_id}</code> was created in this chat.",
     "reply_not_a_link": "That message is not a link I created. Reply to a link message.",
+    # /qr
+    "qr_caption": "<b>{title}</b> · {amount}\nScan to pay.",
+    "qr_cancelled": "Link <code>{link_id}</code> is cancelled, so it has no QR code: it can no longer be paid.",
+    "qr_paid": "Link <code>{link_id}</code> has already been paid, so it has no QR code: it cannot be paid again.",
     # /status
     "details": (
         "<b>{title}</b>\n"
@@ -195,6 +202,7 @@ ENGLISH: dict[str, str] = {
     "menu_links": "List recent links",
     "menu_status": "Show a link's details and payments",
     "menu_cancel": "Cancel a link",
+    "menu_qr": "A link's QR code, to pay in person",
     "menu_report": "Sales report: /report today, week, month or a date",
     "menu_export": "Payments as a spreadsheet (CSV)",
     "menu_help": "How to use this bot, and your Telegram id",

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
 from linkbot.bot.messages import Html, text
 from linkbot.links import PAGE_SIZE, AccountLinks, LinkDetails
@@ -29,6 +29,10 @@ class Reply:
 
 def cancel_data(link_id: str) -> str:
     return f"cancel:{link_id}"
+
+
+def qr_data(link_id: str) -> str:
+    return f"qr:{link_id}"
 
 
 def links_page_data(page: int) -> str:
@@ -69,17 +73,31 @@ def link_message(record: LinkRecord, zone: ZoneInfo) -> Reply:
         record.status is LinkStatus.PAID and not record.multiple
     ):
         return Reply(body)
+    # Whatever still has a keyboard can still be cancelled: a reusable link stays
+    # open after payments.
+    tools = [
+        InlineKeyboardButton(text("button_qr"), callback_data=qr_data(record.link_id)),
+        InlineKeyboardButton(
+            text("button_copy"), copy_text=CopyTextButton(text=record.payment_uri)
+        ),
+        InlineKeyboardButton(text("button_cancel"), callback_data=cancel_data(record.link_id)),
+    ]
     keyboard = InlineKeyboardMarkup(
         [
-            [
-                InlineKeyboardButton(text("button_pay", amount=amount), url=record.payment_uri),
-                InlineKeyboardButton(
-                    text("button_cancel"), callback_data=cancel_data(record.link_id)
-                ),
-            ]
+            [InlineKeyboardButton(text("button_pay", amount=amount), url=record.payment_uri)],
+            tools,
         ]
     )
     return Reply(body, keyboard)
+
+
+def qr_caption(title: str, amount: int, currency: str) -> str:
+    # A dashboard link's title has no cap of ours; a caption holds 1024 characters.
+    return text(
+        "qr_caption",
+        title=_shorten(title, DESCRIPTION_LENGTH),
+        amount=format_amount(amount, currency),
+    )
 
 
 def _status_line(record: LinkRecord, zone: ZoneInfo) -> str:
