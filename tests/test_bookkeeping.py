@@ -427,3 +427,14 @@ async def test_a_private_chat_once_blocked_still_gets_its_summary(
     await store.set_forbidden(MERCHANT, datetime.now(UTC))  # blocked once, unblocked since
     await summary(chat, store, omise, [at(today(), 21, 0)]).check()
     assert len(summaries_to(fake_telegram, MERCHANT)) == 1
+
+
+@pytest.mark.parametrize("fault", [{"status": 503, "times": 10}, {"delay": 1.0, "times": 10}])
+async def test_a_private_report_stands_when_omise_fails(
+    chat: Chat, sales: Sales, fake_omise: fakes.FakeOmise, fault: dict[str, Any]
+) -> None:
+    fake_omise.fail("GET /charges", **fault)
+    await chat.send("/report")
+    answer = chat.last_text()
+    assert "Sales, all chats" in answer and "Gross:" in answer
+    assert "did not come through this bot's links" not in answer

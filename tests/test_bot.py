@@ -500,7 +500,9 @@ async def test_status_of_a_paid_link(chat: Chat, fake_omise: fakes.FakeOmise) ->
         ({"drop": True, "times": 10}, "I could not reach Omise"),
     ],
 )
-@pytest.mark.parametrize("command", ["/links", "/status link_test_abc", "/cancel link_test_abc"])
+@pytest.mark.parametrize(
+    "command", ["/links", "/status link_test_abc", "/cancel link_test_abc", "/qr link_test_abc"]
+)
 async def test_omise_failures(
     chat: Chat, fake_omise: fakes.FakeOmise, fault: dict[str, object], expected: str, command: str
 ) -> None:
