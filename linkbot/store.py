@@ -429,9 +429,6 @@ class Store:
     async def set_message(self, link_id: str, chat_id: int, message_id: int) -> None:
         await self._update_link(link_id, message_chat_id=chat_id, message_id=message_id)
 
-    async def set_status(self, link_id: str, status: LinkStatus) -> None:
-        await self._update_link(link_id, status=status.value)
-
     async def mark_cancelled(self, link_id: str) -> bool:
         """Mark a link cancelled, unless a payment made it a paid one-time link meanwhile.
 

@@ -25,6 +25,7 @@ from telegram.ext import (
 
 from linkbot.bot import bookkeeping, handlers
 from linkbot.bot.access import Access
+from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services
 from linkbot.bot.messages import text
 from linkbot.config import Settings
@@ -141,6 +142,7 @@ def build_application(
         default_currency=settings.default_currency,
         test_mode=settings.omise_test_mode,
         reports=Reports(links.store, links.omise),
+        delivery=Delivery(application.bot, links.store),
         daily_report=settings.daily_report,
     )
     application.add_handlers(

@@ -13,7 +13,7 @@ from datetime import time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Chat, ChatMember, Message, ReplyParameters, Update
+from telegram import Bot, CallbackQuery, Chat, ChatMember, Message, ReplyParameters, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
@@ -53,6 +53,7 @@ class Services:
     default_currency: Currency
     test_mode: bool
     reports: Reports
+    delivery: Delivery
     # When the daily summary goes out (local time), or None when it is off.
     daily_report: time | None = None
 
@@ -84,7 +85,7 @@ def for_managers(action: _Action) -> _Handler:
             return
         if update.effective_chat is not None:
             # The merchant is using the bot there, so it can post there again.
-            await Delivery(update.get_bot(), found.links.store).chat_seen(update.effective_chat)
+            await found.delivery.chat_seen(update.effective_chat)
         try:
             await action(update, found)
         except (CommandError, OmiseError, LinkNotCreated) as exc:
@@ -136,8 +137,7 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
     )
     if created is None or created.answered:
         return  # a second delivery of a command already answered, or being answered
-    delivery = Delivery(update.get_bot(), found.links.store)
-    sent = await delivery.to_link_chat(
+    sent = await found.delivery.to_link_chat(
         created.record,
         views.link_message(created.record, found.zone),
         quote=None if found.access.is_private(chat) else message.message_id,
@@ -183,14 +183,24 @@ async def cancel(update: Update, found: Services) -> None:
 
 @for_managers
 async def cancel_button(update: Update, found: Services) -> None:
-    query = update.callback_query
-    assert query is not None
-    link_id = (query.data or "").removeprefix("cancel:")
-    if not found.access.may_see(update.effective_chat, await found.links.find(link_id)):
-        await query.answer(_plain_text(text("button_stale")), show_alert=True)
+    query, link_id = await _pressed_link(update, found, "cancel:")
+    if link_id is None:
         return
     reply = await _cancel(update, found, link_id)
     await query.answer(_plain_text(reply.text)[:200])
+
+
+async def _pressed_link(
+    update: Update, found: Services, prefix: str
+) -> tuple[CallbackQuery, str | None]:
+    """The link a button press names, if it may be touched in this chat; else an alert says so."""
+    query = update.callback_query
+    assert query is not None
+    link_id = (query.data or "").removeprefix(prefix)
+    if not found.access.may_see(update.effective_chat, await found.links.find(link_id)):
+        await query.answer(_plain_text(text("button_stale")), show_alert=True)
+        return query, None
+    return query, link_id
 
 
 async def _cancel(update: Update, found: Services, link_id: str) -> Reply:
@@ -222,11 +232,8 @@ async def qr(update: Update, found: Services) -> None:
 
 @for_managers
 async def qr_button(update: Update, found: Services) -> None:
-    query = update.callback_query
-    assert query is not None
-    link_id = (query.data or "").removeprefix("qr:")
-    if not found.access.may_see(update.effective_chat, await found.links.find(link_id)):
-        await query.answer(_plain_text(text("button_stale")), show_alert=True)
+    query, link_id = await _pressed_link(update, found, "qr:")
+    if link_id is None:
         return
     if await _send_qr(update, found, link_id):
         await query.answer()
@@ -290,11 +297,10 @@ async def _target_link(update: Update, found: Services) -> str | None:
 
 async def resume_unfinished(bot: Bot, found: Services) -> None:
     """After a restart, answer the link commands a previous process left unanswered."""
-    delivery = Delivery(bot, found.links.store)
     for command, outcome in await found.links.unfinished():
         try:
             if isinstance(outcome, LinkRecord):
-                sent = await delivery.to_link_chat(
+                sent = await found.delivery.to_link_chat(
                     outcome,
                     views.link_message(outcome, found.zone),
                     quote=command.message_id,
@@ -331,7 +337,7 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
-    await Delivery(context.bot, services(context).links.store).moved(old, new)
+    await services(context).delivery.moved(old, new)
 
 
 # Failures

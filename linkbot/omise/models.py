@@ -82,11 +82,6 @@ class Charge(_OmiseObject):
     def successful(self) -> bool:
         return self.status == "successful"
 
-    @property
-    def settled(self) -> bool:
-        """Whether the charge has reached its final status."""
-        return self.status in FINAL_STATUSES
-
 
 class Link(_OmiseObject):
     id: str
