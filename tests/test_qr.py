@@ -174,3 +174,35 @@ async def test_a_group_gets_no_qr_of_another_chats_link(
     assert len(answers) == 2 and all("no longer valid" in a["text"] for a in answers)
     assert chat.telegram.sent("sendPhoto") == []
     assert len(fake_omise.requests) == requests_before
+
+
+async def test_a_chat_that_refuses_pictures_gets_a_clear_answer(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    link_id = next(iter(fake_omise.links))
+    refusal = {
+        "ok": False,
+        "error_code": 400,
+        "description": "Bad Request: not enough rights to send photos to the chat",
+    }
+    chat.telegram.fail("sendPhoto", status=400, body=refusal)
+    await chat.send(f"/qr {link_id}", chat=GROUP)
+    assert "I could not post the QR code here" in chat.last_text()
+    chat.telegram.fail("sendPhoto", status=400, body=refusal)
+    await chat.press(f"qr:{link_id}", chat.telegram.messages[0])
+    [alert] = chat.telegram.sent("answerCallbackQuery")
+    assert "I could not post the QR code here" in alert["text"]
+
+
+async def test_no_qr_for_a_one_time_link_paid_after_many_declines(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    link_id = next(iter(fake_omise.links))
+    for _ in range(25):  # past the 20 charges a link embeds
+        fake_omise.pay(link_id, status="failed")
+    fake_omise.pay(link_id)
+    await chat.send(f"/qr {link_id}", chat=GROUP)
+    assert "has already been paid, so it has no QR code" in chat.last_text()
+    assert chat.telegram.sent("sendPhoto") == []

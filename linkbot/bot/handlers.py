@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes
 
 from linkbot.bot import views
 from linkbot.bot.access import Access
-from linkbot.bot.delivery import Delivery, refresh_link_message, send_reply
+from linkbot.bot.delivery import Delivery, refresh_link_message, send_persistently, send_reply
 from linkbot.bot.messages import text
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
@@ -244,20 +244,33 @@ async def _send_qr(update: Update, found: Services, link_id: str) -> bool:
     # Omise's word, not the record: a QR code printed for a link paid a minute
     # ago would take a second payment nobody can use.
     link = await found.links.current(link_id)
-    if link.deleted or link.paid:
+    # A one-time link Omise marks used is paid, even when the successful
+    # charge is past the first page of attempts the link embeds.
+    if link.deleted or link.paid or (link.used and not link.multiple):
         await _answer(
             update, views.plain("qr_cancelled" if link.deleted else "qr_paid", link_id=link_id)
         )
         return False
     chat, message = update.effective_chat, update.effective_message
     assert chat is not None
-    await update.get_bot().send_photo(
-        chat.id,
-        qr_png(link.payment_uri),
-        caption=views.qr_caption(link.title, link.amount, link.currency),
-        parse_mode="HTML",
-        reply_parameters=ReplyParameters(message.message_id) if message is not None else None,
-    )
+    picture = qr_png(link.payment_uri)
+    try:
+        await send_persistently(
+            lambda: update.get_bot().send_photo(
+                chat.id,
+                picture,
+                caption=views.qr_caption(link.title, link.amount, link.currency),
+                parse_mode="HTML",
+                reply_parameters=(
+                    ReplyParameters(message.message_id) if message is not None else None
+                ),
+            )
+        )
+    except TelegramError as exc:
+        # No pictures allowed in this chat, or Telegram kept failing: say so.
+        logger.warning("Could not post the QR code of %s: %s", link_id, exc)
+        await _answer(update, views.plain("qr_not_sent"))
+        return False
     return True
 
 

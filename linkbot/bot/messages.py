@@ -109,6 +109,7 @@ ENGLISH: dict[str, str] = {
     # /qr
     "qr_caption": "<b>{title}</b> · {amount}\nScan to pay.",
     "qr_cancelled": "Link <code>{link_id}</code> is cancelled, so it has no QR code: it can no longer be paid.",
+    "qr_not_sent": "⚠️ I could not post the QR code here: this chat may not allow me to send pictures. Try /qr in a private chat with me.",
     "qr_paid": "Link <code>{link_id}</code> has already been paid, so it has no QR code: it cannot be paid again.",
     # /status
     "details": (
