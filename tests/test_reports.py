@@ -16,7 +16,7 @@ from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.periods import Period, day_period, parse_period
 from linkbot.reports import CurrencyTotals, LinkCounts, Report, Reports
-from linkbot.store import ChargeRecord, LinkRecord, LinkStatus, Store
+from linkbot.store import ChargeRecord, LinkRecord, Store
 from tests import fakes
 from tests.conftest import GROUP, MERCHANT, make_link
 
@@ -72,7 +72,7 @@ async def data(
         fake_omise.pay(record.link_id)
     fake_omise.pay(cookie.link_id, status="failed")
     fake_omise.pay(juice.link_id, status="pending")
-    await store.set_status(tea.link_id, LinkStatus.CANCELLED)
+    assert await store.mark_cancelled(tea.link_id)
     await watcher.run_pass()
     fake_omise.refund(cake_charges[0]["id"], 40000)
     [ramen_charge] = [c for c in fake_omise.charges.values() if c["link"] == ramen.link_id]
