@@ -94,7 +94,9 @@ async def run(settings: Settings) -> int:
         watcher = PaymentWatcher(
             omise,
             store,
-            TelegramAnnouncer(application.bot, store, settings.timezone),
+            TelegramAnnouncer(
+                application.bot, store, settings.timezone, language=settings.linkbot_language
+            ),
             horizon=timedelta(days=settings.linkbot_watch_days),
             interval=settings.linkbot_poll_interval,
             sweep_interval=settings.linkbot_sweep_interval,
@@ -130,6 +132,7 @@ async def run(settings: Settings) -> int:
                 at=settings.daily_report,
                 zone=settings.timezone,
                 allowed_users=settings.linkbot_allowed_users,
+                language=settings.linkbot_language,
             )
             summaries = asyncio.create_task(daily.run(stop, caught_up=watcher.caught_up))
             logger.info("Daily summary at %s", settings.linkbot_daily_report)

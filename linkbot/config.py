@@ -13,6 +13,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from linkbot.money import CURRENCIES, Currency
 
+# The catalogs linkbot.bot.messages has (a test keeps the two in step).
+LANGUAGES = ("en", "th", "ja")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
@@ -35,6 +38,8 @@ class Settings(BaseSettings):
     linkbot_http_listen: str | None = None
     omise_webhook_secret: SecretStr | None = None
     linkbot_daily_report: str | None = None
+    # Every user gets this language; unset, each gets their Telegram app's (en, th, ja).
+    linkbot_language: str | None = None
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -122,6 +127,16 @@ class Settings(BaseSettings):
         if found is None:
             raise ValueError("must be a local time of day as HH:MM, such as 21:00")
         return f"{int(found[1]):02d}:{found[2]}"
+
+    @field_validator("linkbot_language")
+    @classmethod
+    def _language(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        language = value.strip().lower()
+        if language not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}, or unset")
+        return language
 
     @field_validator("telegram_api_url", "omise_api_url")
     @classmethod

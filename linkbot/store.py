@@ -206,6 +206,17 @@ daily_reports = Table(
     Column("claimed_at", _UTCDateTime, nullable=False),
 )
 
+# The language each authorized user's Telegram app last asked for, so what
+# the bot says on its own (paid notices, daily summaries) speaks it too.
+# Customers are never stored here.
+users = Table(
+    "users",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True),
+    Column("language", String(8), nullable=False),
+    Column("updated_at", _UTCDateTime, nullable=False),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class LinkRecord:
@@ -850,6 +861,40 @@ class Store:
         return True
 
     # Small values kept across restarts
+
+    async def note_language(self, user_id: int, language: str, at: datetime) -> None:
+        """Remember ``user_id``'s language; written only when it changed."""
+        if await self.user_language(user_id) == language:
+            return
+        async with self._write() as conn:
+            changed = await conn.execute(
+                update(users)
+                .where(users.c.user_id == user_id)
+                .values(language=language, updated_at=at)
+            )
+            if not changed.rowcount:
+                await conn.execute(
+                    users.insert().values(user_id=user_id, language=language, updated_at=at)
+                )
+
+    async def user_language(self, user_id: int) -> str | None:
+        async with self._engine.connect() as conn:
+            query = select(users.c.language).where(users.c.user_id == user_id)
+            language: str | None = (await conn.execute(query)).scalar_one_or_none()
+        return language
+
+    async def chat_language(self, chat_id: int) -> str | None:
+        """The language of whoever made the chat's latest link (a group's merchant)."""
+        query = (
+            select(users.c.language)
+            .join(links, links.c.creator_id == users.c.user_id)
+            .where(links.c.chat_id == chat_id)
+            .order_by(links.c.recorded_at.desc())
+            .limit(1)
+        )
+        async with self._engine.connect() as conn:
+            language: str | None = (await conn.execute(query)).scalar_one_or_none()
+        return language
 
     async def get_value(self, key: str) -> str | None:
         async with self._engine.connect() as conn:

@@ -142,6 +142,7 @@ class Chat:
         chat: dict[str, Any] | None = None,
         reply_to: dict[str, Any] | None = None,
         message_id: int | None = None,
+        language_code: str = "en",
     ) -> dict[str, Any]:
         update = fakes.command_update(
             text,
@@ -149,12 +150,23 @@ class Chat:
             chat=chat or fakes.private_chat(user_id),
             reply_to=reply_to,
             message_id=message_id,
+            language_code=language_code,
         )
         await self.feed(update)
         return update
 
-    async def press(self, data: str, message: dict[str, Any], *, user_id: int = MERCHANT) -> None:
-        await self.feed(fakes.callback_update(data, user_id=user_id, message=message))
+    async def press(
+        self,
+        data: str,
+        message: dict[str, Any],
+        *,
+        user_id: int = MERCHANT,
+        language_code: str = "en",
+    ) -> None:
+        update = fakes.callback_update(
+            data, user_id=user_id, message=message, language_code=language_code
+        )
+        await self.feed(update)
 
     def replies(self) -> list[dict[str, Any]]:
         return self.telegram.sent("sendMessage")

@@ -479,6 +479,8 @@ class FakeTelegram(_Concurrency):
         self.migrated: dict[str, int] = {}
         # (chat id, message id) of messages deleted in Telegram.
         self.deleted: set[tuple[str, str]] = set()
+        # Command menus set with setMyCommands, by (scope type, language code or None).
+        self.menus: dict[tuple[str, str | None], list[dict[str, str]]] = {}
         self._next_update_id = 1000
         self._next_message_id = 500
         self._lock = threading.Condition()
@@ -562,6 +564,8 @@ class FakeTelegram(_Concurrency):
         return self._answer(name, params)
 
     def _answer(self, name: str, params: dict[str, Any]) -> Answer:
+        if name == "setMyCommands":
+            return self._set_my_commands(params)
         refusal = self._refuse(name, params)
         if refusal is not None:
             return refusal
@@ -603,11 +607,36 @@ class FakeTelegram(_Concurrency):
             refusal = _refuse_text(params)
             if refusal:
                 return _tg_error(400, refusal)
+        elif params.get("caption"):
+            refusal = html_problem(str(params["caption"]), CAPTION_LIMIT, params.get("parse_mode"))
+            if refusal:
+                return _tg_error(400, refusal.replace("message is", "message caption is"))
         if name != "editMessageText":
             flood = self._flood_control(chat_id)
             if flood is not None:
                 return Answer(flood.status, flood.body)
         return None
+
+    def _set_my_commands(self, params: dict[str, Any]) -> Answer:
+        """Telegram's checks: 1-100 commands of [a-z0-9_]{1,32}, descriptions of 1-256 chars."""
+        commands = params.get("commands")
+        scope = params.get("scope") or {"type": "default"}
+        language = params.get("language_code") or None
+        if not isinstance(commands, list) or len(commands) > 100:
+            return _tg_error(400, "Bad Request: BOT_COMMANDS_TOO_MUCH")
+        for command in commands:
+            name = command.get("command", "") if isinstance(command, dict) else ""
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", name):
+                return _tg_error(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
+                return _tg_error(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        if not isinstance(scope, dict) or scope.get("type") not in _COMMAND_SCOPES:
+            return _tg_error(400, "Bad Request: can't parse BotCommandScope JSON object")
+        if language is not None and not re.fullmatch(r"[a-z]{2}", str(language)):
+            return _tg_error(400, "Bad Request: invalid language code specified")
+        with self._lock:
+            self.menus[(scope["type"], language)] = [dict(c) for c in commands]
+        return Answer(200, {"ok": True, "result": True})
 
     def _flood_control(self, chat_id: str) -> Fault | None:
         if self.group_limit is None or not chat_id.startswith("-"):
@@ -732,10 +761,29 @@ class _HtmlChecker(HTMLParser):
         self.length += len(data)
 
 
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_COMMAND_SCOPES = frozenset(
+    {
+        "default",
+        "all_private_chats",
+        "all_group_chats",
+        "all_chat_administrators",
+        "chat",
+        "chat_administrators",
+        "chat_member",
+    }
+)
+
+
 def _refuse_text(params: dict[str, Any]) -> str | None:
     """What Telegram would say to this text, or None if it would take it."""
-    text = str(params.get("text", ""))
-    if params.get("parse_mode") != "HTML":
+    return html_problem(str(params.get("text", "")), MESSAGE_LIMIT, params.get("parse_mode"))
+
+
+def html_problem(text: str, limit: int = MESSAGE_LIMIT, parse_mode: object = "HTML") -> str | None:
+    """What Telegram would say to this text (or caption, with its limit), or None if it fits."""
+    if parse_mode != "HTML":
         length = len(text)
     else:
         if re.search(r"&(?![a-zA-Z]+;|#\d+;|#x[0-9a-fA-F]+;)", text):
@@ -748,7 +796,7 @@ def _refuse_text(params: dict[str, Any]) -> str | None:
         length = checker.length
     if not text.strip():
         return "Bad Request: message text is empty"
-    if length > 4096:
+    if length > limit:
         return "Bad Request: message is too long"
     return None
 
@@ -883,8 +931,13 @@ def serve(fake: FakeOmise | FakeTelegram) -> Iterator[str]:
 _message_ids = iter(range(1, 10**9))
 
 
-def user(user_id: int, first_name: str = "Nok") -> dict[str, Any]:
-    return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+def user(user_id: int, first_name: str = "Nok", language_code: str = "en") -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": first_name,
+        "language_code": language_code,
+    }
 
 
 def private_chat(user_id: int) -> dict[str, Any]:
@@ -902,12 +955,13 @@ def command_update(
     chat: dict[str, Any],
     reply_to: dict[str, Any] | None = None,
     message_id: int | None = None,
+    language_code: str = "en",
 ) -> dict[str, Any]:
     """A message update carrying a command, with the bot_command entity Telegram adds."""
     command = text.split(None, 1)[0]
     message: dict[str, Any] = {
         "message_id": message_id or next(_message_ids),
-        "from": user(user_id),
+        "from": user(user_id, language_code=language_code),
         "chat": chat,
         "date": int(time.time()),
         "text": text,
@@ -918,12 +972,14 @@ def command_update(
     return {"update_id": next(_message_ids), "message": message}
 
 
-def callback_update(data: str, *, user_id: int, message: dict[str, Any]) -> dict[str, Any]:
+def callback_update(
+    data: str, *, user_id: int, message: dict[str, Any], language_code: str = "en"
+) -> dict[str, Any]:
     return {
         "update_id": next(_message_ids),
         "callback_query": {
             "id": str(next(_message_ids)),
-            "from": user(user_id),
+            "from": user(user_id, language_code=language_code),
             "chat_instance": "-8123456789",
             "message": message,
             "data": data,

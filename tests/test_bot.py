@@ -45,8 +45,8 @@ async def test_help_tells_a_customer_they_are_not_authorized(chat: Chat) -> None
 
 async def test_command_menu_is_registered(chat: Chat) -> None:
     await register_commands(chat.app)
-    [call] = chat.telegram.sent("setMyCommands")
-    assert [c["command"] for c in call["commands"]] == [
+    call = chat.telegram.menus[("all_private_chats", None)]
+    assert [c["command"] for c in call] == [
         "link",
         "multilink",
         "links",

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from linkbot.bot.app import menus
 from tests import fakes
 from tests.process import BotProcess
 
@@ -112,7 +113,7 @@ def test_payment_is_announced_once_across_a_restart(
         assert process.stop() == 0
 
         process.start()
-        telegram.wait_for("setMyCommands", 2)
+        telegram.wait_for("setMyCommands", 2 * len(menus()))
         time.sleep(3 * interval)
         assert process.running
         assert len(telegram.sent("sendMessage")) == 2

@@ -7,7 +7,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from telegram import BotCommand, Chat, Message, Update, User
+from telegram import (
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+    Chat,
+    Message,
+    Update,
+    User,
+)
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -27,7 +36,7 @@ from linkbot.bot import bookkeeping, handlers
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services
-from linkbot.bot.messages import text
+from linkbot.bot.messages import DEFAULT_LANGUAGE, SUPPORTED, text
 from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.reports import Reports
@@ -38,6 +47,8 @@ MAX_CONCURRENT_UPDATES = 256
 # Every update type a handler below takes; the only ones asked of Telegram.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
 MENU = ("link", "multilink", "links", "status", "qr", "cancel", "report", "export", "help")
+# What everyone else sees, customers in a group included: nothing that manages links.
+PUBLIC_MENU = ("start", "help")
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -144,6 +155,7 @@ def build_application(
         reports=Reports(links.store, links.omise),
         delivery=Delivery(application.bot, links.store),
         daily_report=settings.daily_report,
+        language=settings.linkbot_language,
     )
     application.add_handlers(
         [
@@ -167,9 +179,36 @@ def build_application(
     return application
 
 
+def menus() -> list[tuple[BotCommandScope, str | None, list[BotCommand]]]:
+    """Every command menu: (scope, language_code, commands).
+
+    Private chats get the merchant's menu; the default scope, which covers
+    groups, only /start and /help, so customers there are not offered /link.
+    Telegram shows the menu of the user's app language, else that of
+    language_code None, which is English.
+    """
+    found: list[tuple[BotCommandScope, str | None, list[BotCommand]]] = []
+    for language in SUPPORTED:
+        code = None if language == DEFAULT_LANGUAGE else language
+        for scope, names in (
+            (BotCommandScopeAllPrivateChats(), MENU),
+            (BotCommandScopeDefault(), PUBLIC_MENU),
+        ):
+            commands = [BotCommand(name, text(f"menu_{name}", language)) for name in names]
+            found.append((scope, code, commands))
+    return found
+
+
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
-    commands = [BotCommand(name, text(f"menu_{name}")) for name in MENU]
-    try:
-        await application.bot.set_my_commands(commands)
-    except TelegramError as exc:
-        logger.warning("Could not register the command menu: %s", exc)
+    for scope, language_code, commands in menus():
+        try:
+            await application.bot.set_my_commands(
+                commands, scope=scope, language_code=language_code
+            )
+        except TelegramError as exc:
+            logger.warning(
+                "Could not register the %s command menu (%s): %s",
+                scope.type,
+                language_code or DEFAULT_LANGUAGE,
+                exc,
+            )

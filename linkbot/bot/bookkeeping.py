@@ -14,7 +14,7 @@ from telegram import Chat, Message, Update
 from linkbot import exports
 from linkbot.bot.delivery import NO_PREVIEW
 from linkbot.bot.handlers import Services, for_managers
-from linkbot.bot.messages import Html, text
+from linkbot.bot.messages import DEFAULT_LANGUAGE, Html, day_text, text
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError
 from linkbot.money import format_amount
@@ -36,13 +36,14 @@ async def report(update: Update, found: Services) -> None:
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and chat is not None and user is not None
     arguments = _arguments(message)
+    language = found.language_of(update)
     words = arguments.lower().split()
     if words[:1] == ["daily"]:
-        await _reply(message, await _daily(found, chat, user.id, words[1:]))
+        await _reply(message, await _daily(found, chat, user.id, words[1:], language))
         return
     period = _period(arguments, found)
     found_report = await found.reports.report(period, chat_id=_scope(found, chat))
-    await _reply(message, report_reply(found_report))
+    await _reply(message, report_reply(found_report, language=language))
 
 
 @for_managers
@@ -50,37 +51,41 @@ async def export(update: Update, found: Services) -> None:
     message, chat = update.effective_message, update.effective_chat
     assert message is not None and chat is not None
     period = _period(_arguments(message), found)
+    language = found.language_of(update)
+    shown = period_text(period, language)
     async with exports.exported(
         found.links.store, period, chat_id=_scope(found, chat), zone=found.zone
     ) as done:
         if not done.rows:
-            await _reply(message, Reply(text("export_empty", period=period_text(period))))
+            await _reply(message, Reply(text("export_empty", language, period=shown)))
             return
         if done.size > UPLOAD_LIMIT:
             size = f"{done.size / (1024 * 1024):.0f}"
-            await _reply(message, Reply(text("export_too_large", size=size)))
+            await _reply(message, Reply(text("export_too_large", language, size=size)))
             return
         await message.reply_document(
             document=done.path,
             filename=done.filename,
-            caption=text("export_caption", count=done.rows, period=period_text(period)),
+            caption=text("export_caption", language, count=done.rows, period=shown),
             parse_mode="HTML",
             write_timeout=UPLOAD_TIMEOUT,
         )
 
 
-async def _daily(found: Services, chat: Chat, user_id: int, words: list[str]) -> Reply:
+async def _daily(
+    found: Services, chat: Chat, user_id: int, words: list[str], language: str
+) -> Reply:
     if not found.access.is_private(chat):
-        return Reply(text("report_daily_private"))
+        return Reply(text("report_daily_private", language))
     if words not in (["on"], ["off"]):
-        return Reply(text("report_daily_usage"))
+        return Reply(text("report_daily_usage", language))
     subscribe = words == ["on"]
     await found.links.store.set_daily_subscription(user_id, subscribe, datetime.now(UTC))
     if not subscribe:
-        return Reply(text("report_daily_off"))
+        return Reply(text("report_daily_off", language))
     if found.daily_report is None:
-        return Reply(text("report_daily_on_unset"))
-    return Reply(text("report_daily_on", time=found.daily_report.strftime("%H:%M")))
+        return Reply(text("report_daily_on_unset", language))
+    return Reply(text("report_daily_on", language, time=found.daily_report.strftime("%H:%M")))
 
 
 def _period(arguments: str, found: Services) -> Period:
@@ -99,23 +104,25 @@ def _scope(found: Services, chat: Chat) -> int | None:
 # Rendering
 
 
-def report_reply(found: Report, *, daily: bool = False) -> Reply:
+def report_reply(found: Report, *, daily: bool = False, language: str = DEFAULT_LANGUAGE) -> Reply:
     """A report as one message, always under Telegram's 4096 characters."""
     scope = "all" if found.chat_id is None else "chat"
     title = text(
         f"report_title_daily_{scope}" if daily else f"report_title_{scope}",
-        period=period_text(found.period),
+        language,
+        period=period_text(found.period, language),
     )
     if found.empty and not found.other_payments:
-        return Reply(title + "\n\n" + text("report_empty"))
+        return Reply(title + "\n\n" + text("report_empty", language))
     blocks = [title]
-    blocks.extend(_currency_block(totals) for totals in found.totals)
+    blocks.extend(_currency_block(totals, language) for totals in found.totals)
     if not found.totals:
-        blocks.append(text("report_no_payments"))
+        blocks.append(text("report_no_payments", language))
     counts = found.links
     blocks.append(
         text(
             "report_links",
+            language,
             created=counts.created,
             paid=counts.paid,
             open=counts.open,
@@ -123,10 +130,11 @@ def report_reply(found: Report, *, daily: bool = False) -> Reply:
         )
     )
     if found.best_sellers:
-        lines = [text("report_best_sellers")]
+        lines = [text("report_best_sellers", language)]
         lines.extend(
             text(
                 "report_best_seller",
+                language,
                 number=number,
                 title=_shorten(title_, BEST_SELLER_TITLE_LENGTH),
                 count=count,
@@ -136,9 +144,9 @@ def report_reply(found: Report, *, daily: bool = False) -> Reply:
         blocks.append("\n".join(lines))
     if found.other_payments:
         blocks.append(
-            text("report_other_payment")
+            text("report_other_payment", language)
             if found.other_payments == 1
-            else text("report_other_payments", count=found.other_payments)
+            else text("report_other_payments", language, count=found.other_payments)
         )
     body = "\n\n".join(blocks)
     if len(body) > MESSAGE_LIMIT:
@@ -147,10 +155,11 @@ def report_reply(found: Report, *, daily: bool = False) -> Reply:
     return Reply(body)
 
 
-def _currency_block(totals: CurrencyTotals) -> str:
+def _currency_block(totals: CurrencyTotals, language: str) -> str:
     code = totals.currency
     return text(
         "report_currency",
+        language,
         currency=code,
         payments=totals.payments,
         gross=format_amount(totals.gross, code),
@@ -158,14 +167,18 @@ def _currency_block(totals: CurrencyTotals) -> str:
         fee_vat=format_amount(totals.fee_vat, code),
         refunded=format_amount(totals.refunded, code),
         net=format_amount(totals.net, code),
-    ) + (text("report_fees_unknown", count=totals.fees_unknown) if totals.fees_unknown else "")
+    ) + (
+        text("report_fees_unknown", language, count=totals.fees_unknown)
+        if totals.fees_unknown
+        else ""
+    )
 
 
-def period_text(period: Period) -> Html:
+def period_text(period: Period, language: str = DEFAULT_LANGUAGE) -> Html:
     if period.first_day == period.last_day:
-        return Html(text("report_period_day", day=period.first_day.isoformat()))
-    first, last = period.first_day.isoformat(), period.last_day.isoformat()
-    return Html(text("report_period_range", first=first, last=last))
+        return Html(text("report_period_day", language, day=day_text(period.first_day, language)))
+    first, last = day_text(period.first_day, language), day_text(period.last_day, language)
+    return Html(text("report_period_range", language, first=first, last=last))
 
 
 # Telegram plumbing

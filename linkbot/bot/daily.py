@@ -21,6 +21,7 @@ from telegram.error import Forbidden, TelegramError
 
 from linkbot.bot.bookkeeping import report_reply
 from linkbot.bot.delivery import Delivery
+from linkbot.bot.messages import DEFAULT_LANGUAGE
 from linkbot.omise import OmiseError
 from linkbot.periods import day_period
 from linkbot.reports import Report, Reports
@@ -46,6 +47,7 @@ class DailySummary:
         zone: ZoneInfo,
         allowed_users: frozenset[int],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        language: str | None = None,
     ) -> None:
         self.bot = bot
         self.reports = reports
@@ -54,6 +56,8 @@ class DailySummary:
         self.zone = zone
         self.allowed_users = allowed_users
         self._now = now
+        # LINKBOT_LANGUAGE; otherwise each summary speaks its reader's.
+        self.language = language
         self._done: date | None = None
         # Claimed once: a summary Telegram may have shown is not sent again.
         self.delivery = Delivery(bot, store, resend_after_timeout=False)
@@ -138,7 +142,10 @@ class DailySummary:
                     continue
                 if not await self.store.claim_daily_report(chat_id, day, self._now()):
                     continue
-                await self.delivery.to_chat(chat_id, report_reply(found, daily=True))
+                language = await self._language(chat_id, private=scope is None)
+                await self.delivery.to_chat(
+                    chat_id, report_reply(found, daily=True, language=language)
+                )
                 sent += 1
             except OmiseError as exc:
                 complete = False
@@ -152,3 +159,13 @@ class DailySummary:
         if sent:
             logger.info("Daily summary of %s sent to %d chat(s)", day, sent)
         return sent, complete
+
+    async def _language(self, chat_id: int, *, private: bool) -> str:
+        """A subscriber's own language; in a chat, that of the merchant who made its last link."""
+        if self.language is not None:
+            return self.language
+        if private or chat_id > 0:
+            found = await self.store.user_language(chat_id)
+        else:
+            found = await self.store.chat_language(chat_id)
+        return found or DEFAULT_LANGUAGE

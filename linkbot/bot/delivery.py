@@ -26,7 +26,7 @@ from telegram.error import (
 )
 
 from linkbot.bot import views
-from linkbot.bot.messages import Html, text
+from linkbot.bot.messages import DEFAULT_LANGUAGE, Html, text
 from linkbot.bot.views import Reply
 from linkbot.store import LinkRecord, Store
 
@@ -104,12 +104,13 @@ class Delivery:
         quote: int | None,
         fallback: str,
         chat_open: bool = False,
+        language: str = DEFAULT_LANGUAGE,
     ) -> Message | None:
         """Post ``reply`` in the link's chat; returns the message, or None if none was sent.
 
         When the chat cannot be written to, the creator gets ``reply`` in a
         private chat after the catalog text ``fallback`` (that message is
-        returned); a chat known to be closed is not tried again, unless
+        returned), in ``language``; a chat known to be closed is not tried again, unless
         ``chat_open`` says it was just heard from. Network trouble and other
         refusals raise.
         """
@@ -132,17 +133,17 @@ class Delivery:
                     record.link_id,
                     exc.message,
                 )
-        return await self.to_creator(record, reply, fallback=fallback)
+        return await self.to_creator(record, reply, fallback=fallback, language=language)
 
     async def to_creator(
-        self, record: LinkRecord, reply: Reply, *, fallback: str
+        self, record: LinkRecord, reply: Reply, *, fallback: str, language: str = DEFAULT_LANGUAGE
     ) -> Message | None:
         if record.creator_id == record.chat_id:
             logger.warning(
                 "Could not tell %s about %s: chat closed", record.chat_id, record.link_id
             )
             return None
-        private = Reply(text(fallback, body=Html(reply.text)), reply.markup)
+        private = Reply(text(fallback, language, body=Html(reply.text)), reply.markup)
         try:
             return await send_reply(
                 self.bot, record.creator_id, private, resend_after_timeout=self._resend
@@ -185,12 +186,14 @@ class Delivery:
         await self.store.note_chat(chat.id, chat.effective_name)
 
 
-async def refresh_link_message(bot: Bot, record: LinkRecord, zone: ZoneInfo) -> None:
+async def refresh_link_message(
+    bot: Bot, record: LinkRecord, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE
+) -> None:
     """Show a link's current state in the message it was posted in, if it still can be."""
     message_id = record.editable_message_id
     if message_id is None:
         return
-    reply = views.link_message(record, zone)
+    reply = views.link_message(record, zone, language)
     try:
         await bot.edit_message_text(
             reply.text,

@@ -9,18 +9,18 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, CallbackQuery, Chat, ChatMember, Message, ReplyParameters, Update
+from telegram import Bot, CallbackQuery, ChatMember, Message, ReplyParameters, Update, User
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from linkbot.bot import views
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery, refresh_link_message, send_persistently, send_reply
-from linkbot.bot.messages import text
+from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
 from linkbot.links import AlreadyCancelled, AlreadyPaid, LinkNotCreated, LinkService
@@ -56,6 +56,13 @@ class Services:
     delivery: Delivery
     # When the daily summary goes out (local time), or None when it is off.
     daily_report: time | None = None
+    # LINKBOT_LANGUAGE: every user gets this language; None follows each user's app.
+    language: str | None = None
+
+    def language_of(self, update: Update) -> str:
+        """The language to answer ``update`` in: its sender's, unless one is forced."""
+        user = update.effective_user
+        return language_for(user.language_code if user is not None else None, self.language)
 
 
 class _HasBotData(Protocol):
@@ -79,17 +86,21 @@ def for_managers(action: _Action) -> _Handler:
     @functools.wraps(action)
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         found = services(context)
-        if not found.access.may_manage(update.effective_user):
+        language = found.language_of(update)
+        user = update.effective_user
+        if user is None or not found.access.may_manage(user):
             if found.access.grant_reply(update):
-                await _answer(update, views.plain("not_authorized"))
+                await _answer(update, views.plain("not_authorized", language))
             return
+        await _note_language(found, user)
         if update.effective_chat is not None:
             # The merchant is using the bot there, so it can post there again.
             await found.delivery.chat_seen(update.effective_chat)
         try:
             await action(update, found)
         except (CommandError, OmiseError, LinkNotCreated) as exc:
-            await _answer(update, failure(exc, command=_command_name(update.effective_message)))
+            command = _command_name(update.effective_message)
+            await _answer(update, failure(exc, command=command, language=language))
 
     return handler
 
@@ -102,14 +113,28 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if user is None or not found.access.grant_reply(update):
         return
+    authorized = found.access.may_manage(user)
+    if authorized:
+        await _note_language(found, user)
     await _answer(
         update,
         views.help_message(
             user_id=user.id,
-            authorized=found.access.may_manage(user),
+            authorized=authorized,
             test_mode=found.test_mode,
             default_currency=found.default_currency.code,
+            language=found.language_of(update),
         ),
+    )
+
+
+async def _note_language(found: Services, user: User) -> None:
+    """Remember an authorized user's language, for what the bot tells them later on its own.
+
+    Customers are not stored: notices and summaries only ever go to the merchant's users.
+    """
+    await found.links.store.note_language(
+        user.id, language_for(user.language_code), datetime.now(UTC)
     )
 
 
@@ -137,12 +162,14 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
     )
     if created is None or created.answered:
         return  # a second delivery of a command already answered, or being answered
+    language = found.language_of(update)
     sent = await found.delivery.to_link_chat(
         created.record,
-        views.link_message(created.record, found.zone),
+        views.link_message(created.record, found.zone, language),
         quote=None if found.access.is_private(chat) else message.message_id,
         fallback="chat_closed_link",
         chat_open=True,  # the command came from it
+        language=language,
     )
     if sent is not None:
         await found.links.record_reply(created.record, sent.message_id, chat_id=sent.chat_id)
@@ -150,7 +177,7 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
 
 @for_managers
 async def links(update: Update, found: Services) -> None:
-    await _answer(update, await _links_page(found, update.effective_chat, 0))
+    await _answer(update, await _links_page(found, update, 0))
 
 
 @for_managers
@@ -159,18 +186,20 @@ async def links_page(update: Update, found: Services) -> None:
     assert query is not None
     page = parse_page(query.data or "", "links:")
     if page is None:
-        await query.answer(_plain_text(text("button_stale")), show_alert=True)
+        stale = text("button_stale", found.language_of(update))
+        await query.answer(_plain_text(stale), show_alert=True)
         return
-    await _edit(query.message, await _links_page(found, update.effective_chat, page))
+    await _edit(query.message, await _links_page(found, update, page))
     await query.answer()
 
 
-async def _links_page(found: Services, chat: Chat | None, page: int) -> Reply:
+async def _links_page(found: Services, update: Update, page: int) -> Reply:
+    chat, language = update.effective_chat, found.language_of(update)
     if found.access.is_private(chat):
-        return views.account_links(await found.links.account_links(page), page)
+        return views.account_links(await found.links.account_links(page), page, language)
     assert chat is not None
     records, total = await found.links.chat_links(chat.id, page)
-    return views.chat_links(records, total, page, found.zone)
+    return views.chat_links(records, total, page, found.zone, language)
 
 
 @for_managers
@@ -198,28 +227,34 @@ async def _pressed_link(
     assert query is not None
     link_id = (query.data or "").removeprefix(prefix)
     if not found.access.may_see(update.effective_chat, await found.links.find(link_id)):
-        await query.answer(_plain_text(text("button_stale")), show_alert=True)
+        stale = text("button_stale", found.language_of(update))
+        await query.answer(_plain_text(stale), show_alert=True)
         return query, None
     return query, link_id
 
 
 async def _cancel(update: Update, found: Services, link_id: str) -> Reply:
+    language = found.language_of(update)
     try:
         await found.links.cancel(link_id)
     except AlreadyCancelled:
         await _refresh_link_message(update, found, link_id)
-        return views.plain("already_cancelled", link_id=link_id)
+        return views.plain("already_cancelled", language, link_id=link_id)
     except AlreadyPaid:
-        return views.plain("already_paid", link_id=link_id)
+        return views.plain("already_paid", language, link_id=link_id)
     await _refresh_link_message(update, found, link_id)
-    return views.plain("cancelled", link_id=link_id)
+    return views.plain("cancelled", language, link_id=link_id)
 
 
 async def _refresh_link_message(update: Update, found: Services, link_id: str) -> None:
     record = await found.links.find(link_id)
     if record is None:
         return
-    await refresh_link_message(update.get_bot(), record, found.zone)
+    # The link message speaks its creator's language, whoever pressed the button.
+    language = await found.links.store.user_language(record.creator_id)
+    await refresh_link_message(
+        update.get_bot(), record, found.zone, found.language or language or DEFAULT_LANGUAGE
+    )
 
 
 @for_managers
@@ -244,11 +279,13 @@ async def _send_qr(update: Update, found: Services, link_id: str) -> bool:
     # Omise's word, not the record: a QR code printed for a link paid a minute
     # ago would take a second payment nobody can use.
     link = await found.links.current(link_id)
+    language = found.language_of(update)
     # A one-time link Omise marks used is paid, even when the successful
     # charge is past the first page of attempts the link embeds.
     if link.deleted or link.paid or (link.used and not link.multiple):
         await _answer(
-            update, views.plain("qr_cancelled" if link.deleted else "qr_paid", link_id=link_id)
+            update,
+            views.plain("qr_cancelled" if link.deleted else "qr_paid", language, link_id=link_id),
         )
         return False
     chat, message = update.effective_chat, update.effective_message
@@ -259,7 +296,7 @@ async def _send_qr(update: Update, found: Services, link_id: str) -> bool:
             lambda: update.get_bot().send_photo(
                 chat.id,
                 picture,
-                caption=views.qr_caption(link.title, link.amount, link.currency),
+                caption=views.qr_caption(link.title, link.amount, link.currency, language),
                 parse_mode="HTML",
                 reply_parameters=(
                     ReplyParameters(message.message_id) if message is not None else None
@@ -269,7 +306,7 @@ async def _send_qr(update: Update, found: Services, link_id: str) -> bool:
     except TelegramError as exc:
         # No pictures allowed in this chat, or Telegram kept failing: say so.
         logger.warning("Could not post the QR code of %s: %s", link_id, exc)
-        await _answer(update, views.plain("qr_not_sent"))
+        await _answer(update, views.plain("qr_not_sent", language))
         return False
     return True
 
@@ -279,7 +316,8 @@ async def status(update: Update, found: Services) -> None:
     link_id = await _target_link(update, found)
     if link_id is None:
         return
-    await _answer(update, views.details(await found.links.details(link_id), found.zone))
+    found_details = await found.links.details(link_id)
+    await _answer(update, views.details(found_details, found.zone, found.language_of(update)))
 
 
 async def _target_link(update: Update, found: Services) -> str | None:
@@ -289,6 +327,7 @@ async def _target_link(update: Update, found: Services) -> str | None:
     """
     message, chat = update.effective_message, update.effective_chat
     assert message is not None
+    language = found.language_of(update)
     arguments = _arguments(message)
     record: LinkRecord | None
     if arguments:
@@ -297,13 +336,13 @@ async def _target_link(update: Update, found: Services) -> str | None:
     elif message.reply_to_message is not None and chat is not None:
         record = await found.links.find_by_message(chat.id, message.reply_to_message.message_id)
         if record is None:
-            await _answer(update, views.plain("reply_not_a_link"))
+            await _answer(update, views.plain("reply_not_a_link", language))
             return None
         link_id = record.link_id
     else:
         raise CommandError("usage_link_id")
     if not found.access.may_see(chat, record):
-        await _answer(update, views.plain("link_not_in_chat", link_id=link_id))
+        await _answer(update, views.plain("link_not_in_chat", language, link_id=link_id))
         return None
     return link_id
 
@@ -311,18 +350,23 @@ async def _target_link(update: Update, found: Services) -> str | None:
 async def resume_unfinished(bot: Bot, found: Services) -> None:
     """After a restart, answer the link commands a previous process left unanswered."""
     for command, outcome in await found.links.unfinished():
+        language = found.language or (
+            await found.links.store.user_language(command.user_id) or DEFAULT_LANGUAGE
+        )
         try:
             if isinstance(outcome, LinkRecord):
                 sent = await found.delivery.to_link_chat(
                     outcome,
-                    views.link_message(outcome, found.zone),
+                    views.link_message(outcome, found.zone, language),
                     quote=command.message_id,
                     fallback="chat_closed_link",
+                    language=language,
                 )
                 if sent is not None:
                     await found.links.record_reply(outcome, sent.message_id, chat_id=sent.chat_id)
             else:
-                await send_reply(bot, command.chat_id, failure(outcome), quote=command.message_id)
+                answer = failure(outcome, language=language)
+                await send_reply(bot, command.chat_id, answer, quote=command.message_id)
         except TelegramError as exc:
             logger.warning("Could not answer command %s after a restart: %s", command.key, exc)
 
@@ -356,31 +400,36 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 # Failures
 
 
-def failure(exc: Exception, *, command: str = "link") -> Reply:
+def failure(exc: Exception, *, command: str = "link", language: str = DEFAULT_LANGUAGE) -> Reply:
     """The answer to a command that could not be carried out."""
     if isinstance(exc, CommandError):
-        return views.plain(exc.reason, command=command, **exc.params)
-    if isinstance(exc, LinkNotCreated):
-        return views.plain("create_not_created")
-    if isinstance(exc, CreateOutcomeUnknown):
-        return views.plain("create_unknown")
+        return views.plain(exc.reason, language, command=command, **exc.params)
+    if isinstance(exc, ValidationError):
+        return views.plain("omise_invalid", language, message=exc.message or exc.code or "")
     if isinstance(exc, AuthenticationError):
         logger.error("Omise refused the secret key (401 %s)", exc.code)
-        return views.plain("omise_auth")
+    return views.plain(_failure_key(exc), language)
+
+
+def _failure_key(exc: Exception) -> str:
+    if isinstance(exc, LinkNotCreated):
+        return "create_not_created"
+    if isinstance(exc, CreateOutcomeUnknown):
+        return "create_unknown"
+    if isinstance(exc, AuthenticationError):
+        return "omise_auth"
     if isinstance(exc, NotFoundError):
-        return views.plain("omise_not_found")
-    if isinstance(exc, ValidationError):
-        return views.plain("omise_invalid", message=exc.message or exc.code or "")
+        return "omise_not_found"
     if isinstance(exc, RateLimitError):
-        return views.plain("omise_rate_limited")
+        return "omise_rate_limited"
     if isinstance(exc, ServerError):
-        return views.plain("omise_server")
+        return "omise_server"
     if isinstance(exc, OmiseTimeout):
-        return views.plain("omise_timeout")
+        return "omise_timeout"
     if isinstance(exc, OmiseConnectionError):
-        return views.plain("omise_unreachable")
+        return "omise_unreachable"
     logger.warning("Unexpected failure: %r", exc)
-    return views.plain("omise_unexpected")
+    return "omise_unexpected"
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -388,7 +437,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     logger.error("Error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and not isinstance(context.error, TelegramError):
         with contextlib.suppress(TelegramError):
-            await _answer(update, views.plain("internal_error"))
+            language = services(context).language_of(update)
+            await _answer(update, views.plain("internal_error", language))
 
 
 # Telegram plumbing

@@ -1,240 +1,63 @@
 """Every piece of text the bot shows a user, by key and language.
 
 Templates are Telegram HTML. Parameters are escaped when filled in, except
-those wrapped in :class:`Html` (fragments a view has already escaped). A new
-language is a new entry in ``CATALOG``; no handler changes.
+those wrapped in :class:`Html` (fragments a view has already escaped). Each
+language is one module in :mod:`linkbot.bot.locales` with the same keys;
+a new language is a new module and an entry in ``CATALOG``, no handler changes.
 """
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
+from datetime import date, datetime
 from string import Formatter
 from typing import Any
 
+from linkbot.bot.locales import en, ja, th
+
 DEFAULT_LANGUAGE = "en"
+SUPPORTED = ("en", "th", "ja")
+
+ENGLISH: dict[str, str] = en.ENGLISH
+
+CATALOG: dict[str, dict[str, str]] = {"en": ENGLISH, "th": th.THAI, "ja": ja.JAPANESE}
+_DAYS: dict[str, Callable[[date], str]] = {"en": en.day_text, "th": th.day_text, "ja": ja.day_text}
 
 
 class Html(str):
     """A fragment that is already valid Telegram HTML."""
 
 
-ENGLISH: dict[str, str] = {
-    # /start and /help
-    "help": (
-        "<b>linkbot</b> issues Omise payment links right in this chat.\n\n"
-        "<b>Commands</b>\n"
-        "/link <code>74.40 thb Hot Latte</code> – a one-time payment link\n"
-        "/link <code>74.40 Hot Latte | Oat milk, no sugar</code> – with a description\n"
-        "/multilink <code>150 Donation</code> – a link that can be paid many times\n"
-        "/links – recent links\n"
-        "/status <code>link_…</code> – a link's details and payments (or reply to a link)\n"
-        "/cancel <code>link_…</code> – deactivate a link (or reply to a link)\n"
-        "/qr <code>link_…</code> – a QR code to pay in person (or reply to a link)\n"
-        "/report <code>week</code> – sales: today, yesterday, week, month, a date or a range "
-        "(in a group, that group's; in private, all chats)\n"
-        "/export <code>month</code> – the payments as a spreadsheet (CSV)\n"
-        "/report <code>daily on</code> – a summary every day, here in private\n\n"
-        "Amounts: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
-        "<code>500 jpy</code>. The currency is optional (default {default_currency}).\n\n"
-        "Your Telegram id: <code>{user_id}</code>\n"
-        "{authorization}\n"
-        "Omise mode: {mode}"
-    ),
-    "authorized": "✅ You may create and manage links.",
-    "not_authorized_help": (
-        "⛔ You are not authorized to manage links. "
-        "Ask the bot's owner to add your id to LINKBOT_ALLOWED_USERS."
-    ),
-    "mode_test": "test (no real money moves)",
-    "mode_live": "live",
-    "not_authorized": "⛔ Only the merchant's authorized users can do that.",
-    # Commands that could not be read
-    "usage": (
-        "Usage: /{command} <code>&lt;amount&gt; [currency] &lt;title&gt; "
-        "[| description]</code>\nExample: /{command} <code>74.40 thb Hot Latte</code>"
-    ),
-    "usage_link_id": (
-        "Usage: /{command} <code>link_…</code>, or send /{command} as a reply to a link message."
-    ),
-    "amount_invalid": "“{text}” is not an amount. Write it like 74.40 or 1,250.50.",
-    "amount_ambiguous_separators": (
-        "“{text}” is ambiguous. Use a dot for decimals and commas for thousands, like 1,234.56."
-    ),
-    "amount_too_precise": (
-        "“{text}” has too many decimals: {currency} amounts have at most {decimals} decimal places."
-    ),
-    "amount_dot_thousands": (
-        "“{text}” has {places} digits after the dot, but {currency} amounts have at most "
-        "{decimals} decimal places. If you mean {grouped}, write {plain} or {grouped}."
-    ),
-    "amount_dot_thousands_whole": (
-        "“{text}” has digits after the dot, but {currency} amounts have no decimals. "
-        "If you mean {grouped}, write {plain} or {grouped}."
-    ),
-    "amount_not_positive": "The amount must be more than zero.",
-    "amount_too_large": "That amount is too large (at most {limit}).",
-    "currency_conflict": "The amount says {symbol} but the currency says {code}. Pick one.",
-    "title_missing": "Add a title after the amount, like: /link <code>74.40 Hot Latte</code>",
-    "title_too_long": "The title is too long (at most {limit} characters).",
-    "description_too_long": "The description is too long (at most {limit} characters).",
-    "link_id_invalid": (
-        "That is not a link id. Link ids look like <code>link_test_5g022xwp823yimkbzdl</code>."
-    ),
-    # A link
-    "link": (
-        "<b>{title}</b>\n"
-        "{amount} · {kind}\n"
-        "{status}"
-        '<a href="{payment_uri}">{payment_uri}</a>\n'
-        "<code>{link_id}</code>"
-    ),
-    "kind_once": "one-time",
-    "kind_multiple": "reusable",
-    "status_line_cancelled": "🚫 Cancelled\n",
-    "status_line_paid": "✅ Paid {amount} · {time}\n",
-    "status_line_paid_multiple": "✅ {count} payments · {amount} in all\n",
-    "button_pay": "Pay {amount}",
-    "button_cancel": "Cancel link",
-    "button_qr": "QR",
-    "button_copy": "Copy link",
-    "button_prev": "‹ Newer",
-    "button_next": "Older ›",
-    # /cancel
-    "cancelled": "🚫 Link <code>{link_id}</code> is cancelled; it can no longer be paid.",
-    "cancelled_toast": "Link cancelled.",
-    "already_cancelled": "Link <code>{link_id}</code> was already cancelled.",
-    "already_paid": "Link <code>{link_id}</code> has already been paid, so it cannot be cancelled.",
-    "link_not_in_chat": "No link <code>{link_id}</code> was created in this chat.",
-    "reply_not_a_link": "That message is not a link I created. Reply to a link message.",
-    # /qr
-    "qr_caption": "<b>{title}</b> · {amount}\nScan to pay.",
-    "qr_cancelled": "Link <code>{link_id}</code> is cancelled, so it has no QR code: it can no longer be paid.",
-    "qr_not_sent": "⚠️ I could not post the QR code here: this chat may not allow me to send pictures. Try /qr in a private chat with me.",
-    "qr_paid": "Link <code>{link_id}</code> has already been paid, so it has no QR code: it cannot be paid again.",
-    # /status
-    "details": (
-        "<b>{title}</b>\n"
-        "{description}"
-        "{amount} · {kind} · {status}\n"
-        "Created {created}\n"
-        "Payments: {count} · paid {paid_total}\n"
-        "{payments}"
-        '<a href="{payment_uri}">{payment_uri}</a>\n'
-        "<code>{link_id}</code>"
-    ),
-    "details_description": "<i>{description}</i>\n",
-    "details_payment": "• {amount} · {time} · <code>{charge_id}</code>\n",
-    "status_active": "active",
-    "status_paid": "paid",
-    "status_cancelled": "cancelled",
-    # /links
-    "links_header_chat": "<b>Links from this chat</b> ({first}–{last} of {total})",
-    "links_header_account": "<b>Links on the Omise account</b> ({first}–{last} of {total})",
-    "links_item": "{number}. <b>{title}</b> · {amount} · {status}{paid}\n    <code>{link_id}</code>",
-    "links_item_paid": " · {count}× paid",
-    "links_item_paid_total": " · {count}× paid, {total}",
-    "links_item_paid_at": " {time}",
-    "links_empty_chat": "No links have been created in this chat yet. Try /link <code>74.40 Hot Latte</code>",
-    "links_empty_account": "The Omise account has no links yet. Try /link <code>74.40 Hot Latte</code>",
-    "links_page_gone": "That page is empty now.",
-    # Paid notifications
-    "paid_once": "✅ <b>{title}</b> was paid: {amount} at {time}.",
-    "paid_multiple": "✅ <b>{title}</b> was paid: {amount} at {time}. Payment {count}; {total} in all.",
-    "payment_failed": "⚠️ <b>{title}</b>: a payment of {amount} did not go through.{payable}",
-    "payment_expired": "⚠️ <b>{title}</b>: a payment of {amount} expired before it was completed.{payable}",
-    "still_payable": " The link can still be paid.",
-    # When the chat a link belongs to cannot be written to (the bot was removed or blocked)
-    "chat_closed_link": (
-        "⚠️ I could not post this link in the chat where you asked for it: I was removed from "
-        "that chat or blocked there. Here it is, to pass on yourself:\n\n{body}"
-    ),
-    "chat_closed_notice": (
-        "⚠️ I can no longer post in the chat where this link was made (I was removed or "
-        "blocked there), so I am telling you here:\n\n{body}"
-    ),
-    # /report and /export
-    "period_invalid": (
-        "“{text}” is not a period I can report on.\n"
-        "Usage: /{command} [period], for example /{command} <code>today</code>, "
-        "<code>yesterday</code>, <code>week</code>, <code>month</code>, "
-        "<code>2026-11-27</code> or <code>2026-11-01..2026-11-27</code>"
-    ),
-    "report_title_chat": "📊 <b>Sales in this chat</b> · {period}",
-    "report_title_all": "📊 <b>Sales, all chats</b> · {period}",
-    "report_title_daily_chat": "🗓 <b>Today in this chat</b> · {period}",
-    "report_title_daily_all": "🗓 <b>Today, all chats</b> · {period}",
-    "report_period_day": "{day}",
-    "report_period_range": "{first} – {last}",
-    "report_currency": (
-        "<b>{currency}</b> · {payments} paid\n"
-        "Gross: {gross}\n"
-        "Fees: {fee}\n"
-        "VAT on fees: {fee_vat}\n"
-        "Refunded: {refunded}\n"
-        "Net: <b>{net}</b>"
-    ),
-    "report_fees_unknown": "\n<i>Fees not on record for {count} of them: their net is counted as paid.</i>",
-    "report_no_payments": "No payments.",
-    "report_links": "Links: {created} created · {paid} paid · {open} open · {cancelled} cancelled",
-    "report_best_sellers": "<b>Best sellers</b>",
-    "report_best_seller": "{number}. {title} · {count}×",
-    "report_other_payment": "1 other payment on the Omise account did not come through this bot's links.",
-    "report_other_payments": "{count} other payments on the Omise account did not come through this bot's links.",
-    "report_empty": "Nothing yet: no payments and no new links.",
-    "report_daily_on": "🗓 You will get a summary of all chats here every day at {time}. Stop it with /report <code>daily off</code>.",
-    "report_daily_on_unset": (
-        "🗓 Noted. The daily summary is switched off on this bot for now "
-        "(LINKBOT_DAILY_REPORT is not set); it starts once the bot's owner sets a time."
-    ),
-    "report_daily_off": "You will no longer get the daily summary.",
-    "report_daily_private": (
-        "Ask for the daily summary in a private chat with me: /report <code>daily on</code>. "
-        "A group that had payments gets its own summary every day."
-    ),
-    "report_daily_usage": "Usage: /report <code>daily on</code> or /report <code>daily off</code>",
-    "export_empty": "No payments to export for {period}.",
-    "export_caption": "{count} payment(s) · {period}",
-    "export_too_large": (
-        "That export is {size} MB, more than Telegram lets a bot send. Choose a shorter period."
-    ),
-    # The command menu
-    "menu_link": "Create a one-time payment link: /link 74.40 thb Hot Latte",
-    "menu_multilink": "Create a reusable payment link",
-    "menu_links": "List recent links",
-    "menu_status": "Show a link's details and payments",
-    "menu_cancel": "Cancel a link",
-    "menu_qr": "A link's QR code, to pay in person",
-    "menu_report": "Sales report: /report today, week, month or a date",
-    "menu_export": "Payments as a spreadsheet (CSV)",
-    "menu_help": "How to use this bot, and your Telegram id",
-    # Failures
-    "create_unknown": (
-        "⚠️ Omise did not confirm the link, and I could not check whether it was created. "
-        "It may exist: look at /links before trying again."
-    ),
-    "create_not_created": (
-        "⚠️ Omise did not answer, and no link was created. It is safe to send the command again."
-    ),
-    "omise_auth": "⚠️ Omise refused the API key. The bot's owner must check OMISE_SECRET_KEY.",
-    "omise_not_found": "That link does not exist on this Omise account.",
-    "omise_invalid": "⚠️ Omise refused: {message}",
-    "omise_rate_limited": "⏳ Omise is busy right now. Please try again in a minute.",
-    "omise_server": "⚠️ Omise is having trouble right now. Please try again shortly.",
-    "omise_timeout": "⚠️ Omise did not answer in time. Please try again shortly.",
-    "omise_unreachable": "⚠️ I could not reach Omise. Please try again shortly.",
-    "omise_unexpected": "⚠️ Omise answered in a way I did not expect. Please try again shortly.",
-    "internal_error": "⚠️ Something went wrong on my side. The bot's owner can find details in the logs.",
-    "button_stale": "This button is no longer valid.",
-}
+def language_for(language_code: str | None, forced: str | None = None) -> str:
+    """The catalog for a Telegram user's ``language_code`` ("th", "ja-JP"…); English otherwise.
 
-CATALOG: dict[str, dict[str, str]] = {"en": ENGLISH}
+    ``forced`` (LINKBOT_LANGUAGE) wins over what the user's app says.
+    """
+    if forced in CATALOG:
+        return forced
+    prefix = (language_code or "").split("-", 1)[0].split("_", 1)[0].lower()
+    return prefix if prefix in CATALOG else DEFAULT_LANGUAGE
 
 
-def text(key: str, language: str | None = None, /, **params: Any) -> str:
-    """The message ``key`` in ``language`` (English if missing), parameters filled in and escaped."""
+def text(key: str, /, language: str | None = None, **params: Any) -> str:
+    """The message ``key`` in ``language`` (English if missing), parameters filled in, escaped."""
     messages = CATALOG.get(language or DEFAULT_LANGUAGE, ENGLISH)
     template = messages.get(key) or ENGLISH[key]
     return _formatter.format(template, **params)
+
+
+def day_text(day: date, language: str | None = None) -> str:
+    """A calendar day as the language writes it (Thai months and year, 年月日)."""
+    return _DAYS.get(language or DEFAULT_LANGUAGE, en.day_text)(day)
+
+
+def time_text(local: datetime, language: str | None = None, *, today: bool = False) -> str:
+    """A local time of day, after its day unless it is ``today``."""
+    clock = text("time_of_day", language, time=local.strftime("%H:%M"))
+    if today:
+        return clock
+    return text("day_and_time", language, day=day_text(local.date(), language), time=Html(clock))
 
 
 class _EscapingFormatter(Formatter):

@@ -12,6 +12,7 @@ from telegram.error import BadRequest, TimedOut
 
 from linkbot.bot import views
 from linkbot.bot.delivery import Delivery, refresh_link_message
+from linkbot.bot.messages import DEFAULT_LANGUAGE
 from linkbot.payments import AnnouncementRefused
 from linkbot.store import ChargeRecord, LinkRecord, Store
 
@@ -19,33 +20,53 @@ logger = logging.getLogger(__name__)
 
 
 class TelegramAnnouncer:
-    def __init__(self, bot: Bot, store: Store, zone: ZoneInfo) -> None:
+    """Tells a link's chat about its payments, in the language of the link's creator.
+
+    The chat may be a group of customers speaking anything; the notice is
+    for the merchant who made the link, so it speaks theirs (or
+    ``language``, LINKBOT_LANGUAGE, when one is forced).
+    """
+
+    def __init__(
+        self, bot: Bot, store: Store, zone: ZoneInfo, *, language: str | None = None
+    ) -> None:
         self.bot = bot
+        self.store = store
         self.zone = zone
+        self.language = language
         # A notice Telegram may or may not have shown is not sent again.
         self.delivery = Delivery(bot, store, resend_after_timeout=False)
 
     async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None:
-        await refresh_link_message(self.bot, record, self.zone)
+        language = await self._language(record)
+        await refresh_link_message(self.bot, record, self.zone, language)
         with _refusals():
             await self.delivery.to_link_chat(
                 record,
-                views.paid_notice(record, charge, self.zone),
+                views.paid_notice(record, charge, self.zone, language),
                 quote=record.editable_message_id,
                 fallback="chat_closed_notice",
+                language=language,
             )
 
     async def payment_failed(self, record: LinkRecord, charge: ChargeRecord) -> None:
+        language = await self._language(record)
         with _refusals():
             await self.delivery.to_link_chat(
                 record,
-                views.failed_notice(record, charge),
+                views.failed_notice(record, charge, language),
                 quote=record.editable_message_id,
                 fallback="chat_closed_notice",
+                language=language,
             )
 
     async def cancelled(self, record: LinkRecord) -> None:
-        await refresh_link_message(self.bot, record, self.zone)
+        await refresh_link_message(self.bot, record, self.zone, await self._language(record))
+
+    async def _language(self, record: LinkRecord) -> str:
+        if self.language is not None:
+            return self.language
+        return await self.store.user_language(record.creator_id) or DEFAULT_LANGUAGE
 
 
 @contextlib.contextmanager

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
-from linkbot.bot.messages import Html, text
+from linkbot.bot.messages import DEFAULT_LANGUAGE, Html, text, time_text
 from linkbot.links import PAGE_SIZE, AccountLinks, LinkDetails
 from linkbot.money import format_amount
 from linkbot.omise import Link
@@ -40,32 +40,39 @@ def links_page_data(page: int) -> str:
 
 
 def help_message(
-    *, user_id: int, authorized: bool, test_mode: bool, default_currency: str
+    *,
+    user_id: int,
+    authorized: bool,
+    test_mode: bool,
+    default_currency: str,
+    language: str = DEFAULT_LANGUAGE,
 ) -> Reply:
     return Reply(
         text(
             "help",
+            language,
             user_id=user_id,
-            authorization=text("authorized" if authorized else "not_authorized_help"),
-            mode=text("mode_test" if test_mode else "mode_live"),
+            authorization=text("authorized" if authorized else "not_authorized_help", language),
+            mode=text("mode_test" if test_mode else "mode_live", language),
             default_currency=default_currency,
         )
     )
 
 
-def plain(key: str, **params: object) -> Reply:
-    return Reply(text(key, **params))
+def plain(key: str, /, language: str = DEFAULT_LANGUAGE, **params: object) -> Reply:
+    return Reply(text(key, language, **params))
 
 
-def link_message(record: LinkRecord, zone: ZoneInfo) -> Reply:
+def link_message(record: LinkRecord, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE) -> Reply:
     """The message a link lives in; edited as the link is paid or cancelled."""
     amount = format_amount(record.amount, record.currency)
     body = text(
         "link",
+        language,
         title=record.title,
         amount=amount,
-        kind=text("kind_multiple" if record.multiple else "kind_once"),
-        status=Html(_status_line(record, zone)),
+        kind=text("kind_multiple" if record.multiple else "kind_once", language),
+        status=Html(_status_line(record, zone, language)),
         payment_uri=record.payment_uri,
         link_id=record.link_id,
     )
@@ -76,137 +83,168 @@ def link_message(record: LinkRecord, zone: ZoneInfo) -> Reply:
     # Whatever still has a keyboard can still be cancelled: a reusable link stays
     # open after payments.
     tools = [
-        InlineKeyboardButton(text("button_qr"), callback_data=qr_data(record.link_id)),
+        InlineKeyboardButton(text("button_qr", language), callback_data=qr_data(record.link_id)),
         InlineKeyboardButton(
-            text("button_copy"), copy_text=CopyTextButton(text=record.payment_uri)
+            text("button_copy", language), copy_text=CopyTextButton(text=record.payment_uri)
         ),
-        InlineKeyboardButton(text("button_cancel"), callback_data=cancel_data(record.link_id)),
+        InlineKeyboardButton(
+            text("button_cancel", language), callback_data=cancel_data(record.link_id)
+        ),
     ]
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(text("button_pay", amount=amount), url=record.payment_uri)],
+            [
+                InlineKeyboardButton(
+                    text("button_pay", language, amount=amount), url=record.payment_uri
+                )
+            ],
             tools,
         ]
     )
     return Reply(body, keyboard)
 
 
-def qr_caption(title: str, amount: int, currency: str) -> str:
+def qr_caption(title: str, amount: int, currency: str, language: str = DEFAULT_LANGUAGE) -> str:
     # A dashboard link's title has no cap of ours; a caption holds 1024 characters.
     return text(
         "qr_caption",
+        language,
         title=_shorten(title, DESCRIPTION_LENGTH),
         amount=format_amount(amount, currency),
     )
 
 
-def _status_line(record: LinkRecord, zone: ZoneInfo) -> str:
+def _status_line(record: LinkRecord, zone: ZoneInfo, language: str) -> str:
     if record.status is LinkStatus.CANCELLED:
-        return text("status_line_cancelled")
+        return text("status_line_cancelled", language)
     if record.paid_count and record.multiple:
         return text(
             "status_line_paid_multiple",
+            language,
             count=record.paid_count,
             amount=format_amount(record.paid_total, record.currency),
         )
     if record.paid_count or record.status is LinkStatus.PAID:
         return text(
             "status_line_paid",
+            language,
             amount=format_amount(record.paid_total or record.amount, record.currency),
-            time=_time(record.paid_at, zone),
+            time=_time(record.paid_at, zone, language),
         )
     return ""
 
 
-def chat_links(records: list[LinkRecord], total: int, page: int, zone: ZoneInfo) -> Reply:
+def chat_links(
+    records: list[LinkRecord],
+    total: int,
+    page: int,
+    zone: ZoneInfo,
+    language: str = DEFAULT_LANGUAGE,
+) -> Reply:
     if not records:
-        return plain("links_page_gone" if page else "links_empty_chat")
+        return plain("links_page_gone" if page else "links_empty_chat", language)
     lines = [
         text(
             "links_item",
+            language,
             number=page * PAGE_SIZE + i + 1,
             title=_shorten(record.title, LIST_TITLE_LENGTH),
             amount=format_amount(record.amount, record.currency),
-            status=text(f"status_{record.status.value}"),
-            paid=Html(_paid_summary(record, zone)),
+            status=text(f"status_{record.status.value}", language),
+            paid=Html(_paid_summary(record, zone, language)),
             link_id=record.link_id,
         )
         for i, record in enumerate(records)
     ]
-    return _page("links_header_chat", lines, total, page)
+    return _page("links_header_chat", lines, total, page, language)
 
 
-def account_links(found: AccountLinks, page: int) -> Reply:
+def account_links(found: AccountLinks, page: int, language: str = DEFAULT_LANGUAGE) -> Reply:
     page_of_links = found.page
     if not page_of_links.data:
-        return plain("links_page_gone" if page else "links_empty_account")
+        return plain("links_page_gone" if page else "links_empty_account", language)
     lines = [
         text(
             "links_item",
+            language,
             number=page * PAGE_SIZE + i + 1,
             title=_shorten(link.title, LIST_TITLE_LENGTH),
             amount=format_amount(link.amount, link.currency),
-            status=text(f"status_{omise_status(link)}"),
-            paid=Html(text("links_item_paid", count=found.paid_counts[link.id]))
+            status=text(f"status_{omise_status(link)}", language),
+            paid=Html(text("links_item_paid", language, count=found.paid_counts[link.id]))
             if link.multiple and found.paid_counts.get(link.id)
             else "",
             link_id=link.id,
         )
         for i, link in enumerate(page_of_links.data)
     ]
-    return _page("links_header_account", lines, page_of_links.total, page)
+    return _page("links_header_account", lines, page_of_links.total, page, language)
 
 
-def _paid_summary(record: LinkRecord, zone: ZoneInfo) -> str:
+def _paid_summary(record: LinkRecord, zone: ZoneInfo, language: str) -> str:
     if not record.paid_count:
         return ""
     if record.multiple:
         total = format_amount(record.paid_total, record.currency)
-        return text("links_item_paid_total", count=record.paid_count, total=total)
-    return text("links_item_paid_at", time=_time(record.paid_at, zone))
+        return text("links_item_paid_total", language, count=record.paid_count, total=total)
+    return text("links_item_paid_at", language, time=_time(record.paid_at, zone, language))
 
 
-def _page(header: str, lines: list[str], total: int, page: int) -> Reply:
+def _page(header: str, lines: list[str], total: int, page: int, language: str) -> Reply:
     first = page * PAGE_SIZE + 1
     last = page * PAGE_SIZE + len(lines)
-    body = text(header, first=first, last=last, total=max(total, last)) + "\n\n" + "\n".join(lines)
+    body = (
+        text(header, language, first=first, last=last, total=max(total, last))
+        + "\n\n"
+        + "\n".join(lines)
+    )
     buttons = []
     if page > 0:
         buttons.append(
-            InlineKeyboardButton(text("button_prev"), callback_data=links_page_data(page - 1))
+            InlineKeyboardButton(
+                text("button_prev", language), callback_data=links_page_data(page - 1)
+            )
         )
     if last < total:
         buttons.append(
-            InlineKeyboardButton(text("button_next"), callback_data=links_page_data(page + 1))
+            InlineKeyboardButton(
+                text("button_next", language), callback_data=links_page_data(page + 1)
+            )
         )
     return Reply(body, InlineKeyboardMarkup([buttons]) if buttons else None)
 
 
-def details(found: LinkDetails, zone: ZoneInfo) -> Reply:
+def details(found: LinkDetails, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE) -> Reply:
     link = found.link
     payments = "".join(
         text(
             "details_payment",
+            language,
             amount=format_amount(charge.amount, charge.currency),
-            time=_time(charge.paid_at or charge.created_at, zone),
+            time=_time(charge.paid_at or charge.created_at, zone, language),
             charge_id=charge.id,
         )
         for charge in found.paid_charges[:PAYMENTS_SHOWN]
     )
     description = (
-        text("details_description", description=_shorten(link.description, DESCRIPTION_LENGTH))
+        text(
+            "details_description",
+            language,
+            description=_shorten(link.description, DESCRIPTION_LENGTH),
+        )
         if link.description and link.description != link.title
         else ""
     )
     return Reply(
         text(
             "details",
+            language,
             title=_shorten(link.title, DESCRIPTION_LENGTH),
             description=Html(description),
             amount=format_amount(link.amount, link.currency),
-            kind=text("kind_multiple" if link.multiple else "kind_once"),
-            status=text(f"status_{omise_status(link)}"),
-            created=_time(link.created_at, zone),
+            kind=text("kind_multiple" if link.multiple else "kind_once", language),
+            status=text(f"status_{omise_status(link)}", language),
+            created=_time(link.created_at, zone, language),
             count=len(found.paid_charges),
             paid_total=format_amount(found.paid_total, link.currency),
             payments=Html(payments),
@@ -216,20 +254,24 @@ def details(found: LinkDetails, zone: ZoneInfo) -> Reply:
     )
 
 
-def paid_notice(record: LinkRecord, charge: ChargeRecord, zone: ZoneInfo) -> Reply:
+def paid_notice(
+    record: LinkRecord, charge: ChargeRecord, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE
+) -> Reply:
     """The reply to a link message that tells the merchant it was paid."""
     params = {
         "title": record.title,
         "amount": format_amount(charge.amount, charge.currency),
-        "time": _time(charge.paid_at or charge.created_at, zone),
+        "time": _time(charge.paid_at or charge.created_at, zone, language),
     }
     if record.multiple:
         total = format_amount(charge.running_total, charge.currency)
-        return plain("paid_multiple", count=charge.position, total=total, **params)
-    return plain("paid_once", **params)
+        return plain("paid_multiple", language, count=charge.position, total=total, **params)
+    return plain("paid_once", language, **params)
 
 
-def failed_notice(record: LinkRecord, charge: ChargeRecord) -> Reply:
+def failed_notice(
+    record: LinkRecord, charge: ChargeRecord, language: str = DEFAULT_LANGUAGE
+) -> Reply:
     """Told once when a pending payment ends without the money (declined, expired)."""
     key = "payment_expired" if charge.status == "expired" else "payment_failed"
     payable = record.status is LinkStatus.ACTIVE or (
@@ -237,9 +279,10 @@ def failed_notice(record: LinkRecord, charge: ChargeRecord) -> Reply:
     )
     return plain(
         key,
+        language,
         title=record.title,
         amount=format_amount(charge.amount, charge.currency),
-        payable=Html(text("still_payable")) if payable else "",
+        payable=Html(text("still_payable", language)) if payable else "",
     )
 
 
@@ -251,11 +294,11 @@ def omise_status(link: Link) -> str:
     return LinkStatus.ACTIVE.value
 
 
-def _time(moment: datetime | None, zone: ZoneInfo) -> str:
+def _time(moment: datetime | None, zone: ZoneInfo, language: str) -> str:
     if moment is None:
         return "–"
     local = moment.astimezone(zone)
-    return local.strftime("%H:%M") if _is_today(local, zone) else local.strftime("%Y-%m-%d %H:%M")
+    return time_text(local, language, today=_is_today(local, zone))
 
 
 def _is_today(local: datetime, zone: ZoneInfo) -> bool:

@@ -1,0 +1,258 @@
+"""Japanese: です/ます throughout, dates as 年月日."""
+
+from __future__ import annotations
+
+from datetime import date
+
+JAPANESE: dict[str, str] = {
+    # /start and /help
+    "help": (
+        "<b>linkbot</b> は、このチャットで Omise の支払いリンクを発行します。\n\n"
+        "<b>コマンド</b>\n"
+        "/link <code>74.40 thb Hot Latte</code> – 1回限りの支払いリンク\n"
+        "/link <code>74.40 Hot Latte | Oat milk, no sugar</code> – 説明付き\n"
+        "/multilink <code>150 Donation</code> – 何度でも支払えるリンク\n"
+        "/links – 最近のリンク\n"
+        "/status <code>link_…</code> – リンクの詳細と支払い（リンクのメッセージへの返信でも可）\n"
+        "/cancel <code>link_…</code> – リンクを無効にする（リンクのメッセージへの返信でも可）\n"
+        "/qr <code>link_…</code> – 店頭で支払うための QR コード（リンクのメッセージへの返信でも可）\n"
+        "/report <code>week</code> – 売上: today、yesterday、week、month、日付または期間"
+        "（グループではそのグループの分、個人チャットではすべてのチャットの分）\n"
+        "/export <code>month</code> – 支払いの一覧をスプレッドシート（CSV）で\n"
+        "/report <code>daily on</code> – 毎日のまとめをこの個人チャットに\n\n"
+        "金額の例: <code>74.40</code>、<code>1,250.50</code>、<code>฿74.40</code>、"
+        "<code>500 jpy</code>。通貨は省略できます（既定は {default_currency}）。\n\n"
+        "あなたの Telegram id: <code>{user_id}</code>\n"
+        "{authorization}\n"
+        "Omise のモード: {mode}"
+    ),
+    "authorized": "✅ リンクの作成と管理ができます。",
+    "not_authorized_help": (
+        "⛔ リンクを管理する権限がありません。"
+        "ボットの管理者に、あなたの id を LINKBOT_ALLOWED_USERS に追加するよう依頼してください。"
+    ),
+    "mode_test": "テスト（実際のお金は動きません）",
+    "mode_live": "本番",
+    "not_authorized": "⛔ この操作は、加盟店が許可したユーザーのみ行えます。",
+    # Commands that could not be read
+    "usage": (
+        "使い方: /{command} <code>&lt;金額&gt; [通貨] &lt;商品名&gt; "
+        "[| 説明]</code>\n例: /{command} <code>74.40 thb Hot Latte</code>"
+    ),
+    "usage_link_id": (
+        "使い方: /{command} <code>link_…</code>、"
+        "またはリンクのメッセージに返信して /{command} を送ってください。"
+    ),
+    "amount_invalid": "「{text}」は金額として読めません。74.40 や 1,250.50 のように書いてください。",
+    "amount_ambiguous_separators": (
+        "「{text}」はどちらの意味にも読めます。小数点にはドット、"
+        "桁区切りにはカンマを使ってください（例: 1,234.56）。"
+    ),
+    "amount_too_precise": (
+        "「{text}」は小数の桁が多すぎます。{currency} の金額は小数点以下 {decimals} 桁までです。"
+    ),
+    "amount_dot_thousands": (
+        "「{text}」はドットの後に {places} 桁ありますが、{currency} の金額は小数点以下 "
+        "{decimals} 桁までです。{grouped} のつもりなら、{plain} または {grouped} と書いてください。"
+    ),
+    "amount_dot_thousands_whole": (
+        "「{text}」はドットの後に数字がありますが、{currency} の金額に小数はありません。"
+        "{grouped} のつもりなら、{plain} または {grouped} と書いてください。"
+    ),
+    "amount_not_positive": "金額は 0 より大きくしてください。",
+    "amount_too_large": "金額が大きすぎます（上限 {limit}）。",
+    "currency_conflict": (
+        "金額には {symbol} とありますが、通貨は {code} になっています。どちらか一方にしてください。"
+    ),
+    "title_missing": "金額の後に商品名を入れてください。例: /link <code>74.40 Hot Latte</code>",
+    "title_too_long": "商品名が長すぎます（{limit} 文字まで）。",
+    "description_too_long": "説明が長すぎます（{limit} 文字まで）。",
+    "link_id_invalid": (
+        "リンク id ではありません。リンク id は "
+        "<code>link_test_5g022xwp823yimkbzdl</code> のような形です。"
+    ),
+    # A link
+    "link": (
+        "<b>{title}</b>\n"
+        "{amount} · {kind}\n"
+        "{status}"
+        '<a href="{payment_uri}">{payment_uri}</a>\n'
+        "<code>{link_id}</code>"
+    ),
+    "kind_once": "1回限り",
+    "kind_multiple": "繰り返し利用可",
+    "status_line_cancelled": "🚫 キャンセル済み\n",
+    "status_line_paid": "✅ 支払い済み {amount} · {time}\n",
+    "status_line_paid_multiple": "✅ 支払い {count} 件 · 合計 {amount}\n",
+    "button_pay": "{amount} を支払う",
+    "button_cancel": "リンクをキャンセル",
+    "button_qr": "QR",
+    "button_copy": "リンクをコピー",
+    "button_prev": "‹ 前のページ",
+    "button_next": "次のページ ›",
+    # /cancel
+    "cancelled": "🚫 リンク <code>{link_id}</code> をキャンセルしました。今後このリンクでは支払えません。",
+    "cancelled_toast": "リンクをキャンセルしました。",
+    "already_cancelled": "リンク <code>{link_id}</code> はすでにキャンセルされています。",
+    "already_paid": "リンク <code>{link_id}</code> は支払い済みのため、キャンセルできません。",
+    "link_not_in_chat": "このチャットで作成されたリンク <code>{link_id}</code> はありません。",
+    "reply_not_a_link": (
+        "そのメッセージは、このボットが作成したリンクではありません。"
+        "リンクのメッセージに返信してください。"
+    ),
+    # /qr
+    "qr_caption": "<b>{title}</b> · {amount}\nスキャンしてお支払いください。",
+    "qr_cancelled": (
+        "リンク <code>{link_id}</code> はキャンセル済みのため、QR コードはありません。"
+        "このリンクではもう支払えません。"
+    ),
+    "qr_not_sent": (
+        "⚠️ このチャットに QR コードを送れませんでした。画像の送信が許可されていない可能性があります。"
+        "ボットとの個人チャットで /qr をお試しください。"
+    ),
+    "qr_paid": (
+        "リンク <code>{link_id}</code> は支払い済みのため、QR コードはありません。"
+        "もう一度支払うことはできません。"
+    ),
+    # /status
+    "details": (
+        "<b>{title}</b>\n"
+        "{description}"
+        "{amount} · {kind} · {status}\n"
+        "作成日時 {created}\n"
+        "支払い: {count} 件 · 支払い済み {paid_total}\n"
+        "{payments}"
+        '<a href="{payment_uri}">{payment_uri}</a>\n'
+        "<code>{link_id}</code>"
+    ),
+    "details_description": "<i>{description}</i>\n",
+    "details_payment": "• {amount} · {time} · <code>{charge_id}</code>\n",
+    "status_active": "有効",
+    "status_paid": "支払い済み",
+    "status_cancelled": "キャンセル済み",
+    # /links
+    "links_header_chat": "<b>このチャットのリンク</b>（{total} 件中 {first}–{last}）",
+    "links_header_account": "<b>Omise アカウントのリンク</b>（{total} 件中 {first}–{last}）",
+    "links_item": "{number}. <b>{title}</b> · {amount} · {status}{paid}\n    <code>{link_id}</code>",
+    "links_item_paid": " · 支払い {count} 件",
+    "links_item_paid_total": " · 支払い {count} 件、合計 {total}",
+    "links_item_paid_at": " {time}",
+    "links_empty_chat": (
+        "このチャットで作成されたリンクはまだありません。"
+        "/link <code>74.40 Hot Latte</code> をお試しください。"
+    ),
+    "links_empty_account": (
+        "Omise アカウントにリンクはまだありません。"
+        "/link <code>74.40 Hot Latte</code> をお試しください。"
+    ),
+    "links_page_gone": "このページには何もありません。",
+    # Paid notifications
+    "paid_once": "✅ <b>{title}</b> の支払いがありました: {amount}（{time}）",
+    "paid_multiple": (
+        "✅ <b>{title}</b> の支払いがありました: {amount}（{time}）。{count} 件目、合計 {total} です。"
+    ),
+    "payment_failed": "⚠️ <b>{title}</b>: {amount} の支払いは完了しませんでした。{payable}",
+    "payment_expired": "⚠️ <b>{title}</b>: {amount} の支払いは完了する前に期限切れになりました。{payable}",
+    "still_payable": "このリンクは引き続き支払いに使えます。",
+    # When the chat a link belongs to cannot be written to (the bot was removed or blocked)
+    "chat_closed_link": (
+        "⚠️ ご依頼のチャットにこのリンクを投稿できませんでした。ボットがそのチャットから"
+        "削除されたか、ブロックされています。こちらのリンクをご自身で共有してください:\n\n{body}"
+    ),
+    "chat_closed_notice": (
+        "⚠️ このリンクを作成したチャットに投稿できなくなりました（ボットが削除されたか、"
+        "ブロックされています）。そのため、こちらでお知らせします:\n\n{body}"
+    ),
+    # /report and /export
+    "period_invalid": (
+        "「{text}」はレポートの期間として読めません。\n"
+        "使い方: /{command} [期間]。例: /{command} <code>today</code>、"
+        "<code>yesterday</code>、<code>week</code>、<code>month</code>、"
+        "<code>2026-11-27</code>、<code>2026-11-01..2026-11-27</code>"
+    ),
+    "report_title_chat": "📊 <b>このチャットの売上</b> · {period}",
+    "report_title_all": "📊 <b>全チャットの売上</b> · {period}",
+    "report_title_daily_chat": "🗓 <b>このチャットの本日のまとめ</b> · {period}",
+    "report_title_daily_all": "🗓 <b>全チャットの本日のまとめ</b> · {period}",
+    "report_period_day": "{day}",
+    "report_period_range": "{first}～{last}",
+    "report_currency": (
+        "<b>{currency}</b> · 支払い {payments} 件\n"
+        "売上総額: {gross}\n"
+        "手数料: {fee}\n"
+        "手数料の VAT: {fee_vat}\n"
+        "返金: {refunded}\n"
+        "純額: <b>{net}</b>"
+    ),
+    "report_fees_unknown": (
+        "\n<i>うち {count} 件は手数料の記録がないため、支払額をそのまま純額に含めています。</i>"
+    ),
+    "report_no_payments": "支払いはありません。",
+    "report_links": (
+        "リンク: 作成 {created} · 支払い済み {paid} · 未払い {open} · キャンセル {cancelled}"
+    ),
+    "report_best_sellers": "<b>売れ筋</b>",
+    "report_best_seller": "{number}. {title} · {count} 件",
+    "report_other_payment": "Omise アカウントには、このボットのリンク以外からの支払いが 1 件あります。",
+    "report_other_payments": (
+        "Omise アカウントには、このボットのリンク以外からの支払いが {count} 件あります。"
+    ),
+    "report_empty": "まだ何もありません。支払いも新しいリンクもありません。",
+    "report_daily_on": (
+        "🗓 毎日 {time} に、全チャットのまとめをここにお送りします。"
+        "停止するには /report <code>daily off</code> を送ってください。"
+    ),
+    "report_daily_on_unset": (
+        "🗓 承知しました。ただし現在、このボットでは毎日のまとめがオフになっています"
+        "（LINKBOT_DAILY_REPORT が未設定）。ボットの管理者が時刻を設定すると届くようになります。"
+    ),
+    "report_daily_off": "毎日のまとめの送信を停止しました。",
+    "report_daily_private": (
+        "毎日のまとめは、ボットとの個人チャットで /report <code>daily on</code> と送って申し込んでください。"
+        "支払いがあったグループには、そのグループのまとめが毎日届きます。"
+    ),
+    "report_daily_usage": "使い方: /report <code>daily on</code> または /report <code>daily off</code>",
+    "export_empty": "{period} にエクスポートする支払いはありません。",
+    "export_caption": "支払い {count} 件 · {period}",
+    "export_too_large": (
+        "このエクスポートは {size} MB あり、Telegram でボットが送れるサイズを超えています。"
+        "期間を短くしてください。"
+    ),
+    # The command menu
+    "menu_link": "1回限りの支払いリンクを作成: /link 74.40 thb Hot Latte",
+    "menu_multilink": "繰り返し使える支払いリンクを作成",
+    "menu_links": "最近のリンクを表示",
+    "menu_status": "リンクの詳細と支払いを表示",
+    "menu_cancel": "リンクをキャンセル",
+    "menu_qr": "店頭で支払うためのリンクの QR コード",
+    "menu_report": "売上レポート: /report today、week、month または日付",
+    "menu_export": "支払いの一覧をスプレッドシート（CSV）で",
+    "menu_start": "はじめに: このボットでできることと、あなたの Telegram id",
+    "menu_help": "このボットの使い方と、あなたの Telegram id",
+    # Failures
+    "create_unknown": (
+        "⚠️ Omise からリンク作成の確認がなく、作成されたかどうかも確認できませんでした。"
+        "作成されている可能性があるため、やり直す前に /links をご確認ください。"
+    ),
+    "create_not_created": (
+        "⚠️ Omise から応答がなく、リンクは作成されていません。もう一度コマンドを送っても問題ありません。"
+    ),
+    "omise_auth": "⚠️ Omise が API キーを拒否しました。ボットの管理者は OMISE_SECRET_KEY を確認してください。",
+    "omise_not_found": "このリンクは、この Omise アカウントに存在しません。",
+    "omise_invalid": "⚠️ Omise に拒否されました: {message}",
+    "omise_rate_limited": "⏳ Omise が混み合っています。1分ほどしてからもう一度お試しください。",
+    "omise_server": "⚠️ Omise で障害が発生しています。しばらくしてからもう一度お試しください。",
+    "omise_timeout": "⚠️ Omise から時間内に応答がありませんでした。しばらくしてからもう一度お試しください。",
+    "omise_unreachable": "⚠️ Omise に接続できませんでした。しばらくしてからもう一度お試しください。",
+    "omise_unexpected": "⚠️ Omise から想定外の応答がありました。しばらくしてからもう一度お試しください。",
+    "internal_error": "⚠️ ボット側でエラーが発生しました。ボットの管理者はログで詳細を確認できます。",
+    "button_stale": "このボタンはもう使えません。",
+    # Dates and times
+    "day_and_time": "{day} {time}",
+    "time_of_day": "{time}",
+}
+
+
+def day_text(day: date) -> str:
+    """``2026年11月27日``."""
+    return f"{day.year}年{day.month}月{day.day}日"

@@ -1,0 +1,241 @@
+"""Thai: polite, gender-neutral shop language (no ครับ/ค่ะ), dates in the Buddhist era."""
+
+from __future__ import annotations
+
+from datetime import date
+
+THAI: dict[str, str] = {
+    # /start and /help
+    "help": (
+        "<b>linkbot</b> สร้างลิงก์รับชำระเงินของ Omise ได้ในแชทนี้เลย\n\n"
+        "<b>คำสั่ง</b>\n"
+        "/link <code>74.40 thb Hot Latte</code> – ลิงก์ชำระเงินแบบใช้ครั้งเดียว\n"
+        "/link <code>74.40 Hot Latte | Oat milk, no sugar</code> – พร้อมรายละเอียด\n"
+        "/multilink <code>150 Donation</code> – ลิงก์ที่ชำระได้หลายครั้ง\n"
+        "/links – ลิงก์ล่าสุด\n"
+        "/status <code>link_…</code> – รายละเอียดและการชำระเงินของลิงก์ (หรือตอบกลับข้อความลิงก์)\n"
+        "/cancel <code>link_…</code> – ปิดใช้งานลิงก์ (หรือตอบกลับข้อความลิงก์)\n"
+        "/qr <code>link_…</code> – QR code สำหรับชำระเงินที่หน้าร้าน (หรือตอบกลับข้อความลิงก์)\n"
+        "/report <code>week</code> – ยอดขาย: today, yesterday, week, month, วันที่ หรือช่วงวันที่ "
+        "(ในกลุ่มจะแสดงเฉพาะของกลุ่มนั้น ในแชทส่วนตัวจะแสดงทุกแชท)\n"
+        "/export <code>month</code> – รายการชำระเงินเป็นไฟล์สเปรดชีต (CSV)\n"
+        "/report <code>daily on</code> – สรุปยอดทุกวัน ส่งมาที่แชทส่วนตัวนี้\n\n"
+        "จำนวนเงิน: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
+        "<code>500 jpy</code> จะระบุสกุลเงินหรือไม่ก็ได้ (ค่าเริ่มต้น {default_currency})\n\n"
+        "Telegram id ของคุณ: <code>{user_id}</code>\n"
+        "{authorization}\n"
+        "โหมด Omise: {mode}"
+    ),
+    "authorized": "✅ คุณสร้างและจัดการลิงก์ได้",
+    "not_authorized_help": (
+        "⛔ คุณยังไม่มีสิทธิ์จัดการลิงก์ กรุณาขอให้เจ้าของบอตเพิ่ม id ของคุณใน LINKBOT_ALLOWED_USERS"
+    ),
+    "mode_test": "ทดสอบ (ไม่มีการตัดเงินจริง)",
+    "mode_live": "ใช้งานจริง",
+    "not_authorized": "⛔ เฉพาะผู้ใช้ที่ร้านค้าอนุญาตเท่านั้นที่ทำรายการนี้ได้",
+    # Commands that could not be read
+    "usage": (
+        "วิธีใช้: /{command} <code>&lt;จำนวนเงิน&gt; [สกุลเงิน] &lt;ชื่อรายการ&gt; "
+        "[| รายละเอียด]</code>\nตัวอย่าง: /{command} <code>74.40 thb Hot Latte</code>"
+    ),
+    "usage_link_id": (
+        "วิธีใช้: /{command} <code>link_…</code> หรือส่ง /{command} เป็นการตอบกลับข้อความลิงก์"
+    ),
+    "amount_invalid": "“{text}” ไม่ใช่จำนวนเงิน กรุณาเขียนแบบ 74.40 หรือ 1,250.50",
+    "amount_ambiguous_separators": (
+        "“{text}” อ่านได้หลายแบบ กรุณาใช้จุดสำหรับทศนิยม และจุลภาคคั่นหลักพัน เช่น 1,234.56"
+    ),
+    "amount_too_precise": (
+        "“{text}” มีทศนิยมมากเกินไป: จำนวนเงินสกุล {currency} มีทศนิยมได้ไม่เกิน {decimals} ตำแหน่ง"
+    ),
+    "amount_dot_thousands": (
+        "“{text}” มีตัวเลขหลังจุด {places} หลัก แต่จำนวนเงินสกุล {currency} มีทศนิยมได้ไม่เกิน "
+        "{decimals} ตำแหน่ง ถ้าหมายถึง {grouped} กรุณาเขียน {plain} หรือ {grouped}"
+    ),
+    "amount_dot_thousands_whole": (
+        "“{text}” มีตัวเลขหลังจุด แต่จำนวนเงินสกุล {currency} ไม่มีทศนิยม "
+        "ถ้าหมายถึง {grouped} กรุณาเขียน {plain} หรือ {grouped}"
+    ),
+    "amount_not_positive": "จำนวนเงินต้องมากกว่าศูนย์",
+    "amount_too_large": "จำนวนเงินมากเกินไป (สูงสุด {limit})",
+    "currency_conflict": "จำนวนเงินระบุ {symbol} แต่สกุลเงินระบุ {code} กรุณาเลือกอย่างใดอย่างหนึ่ง",
+    "title_missing": "กรุณาใส่ชื่อรายการต่อจากจำนวนเงิน เช่น /link <code>74.40 Hot Latte</code>",
+    "title_too_long": "ชื่อรายการยาวเกินไป (ไม่เกิน {limit} ตัวอักษร)",
+    "description_too_long": "รายละเอียดยาวเกินไป (ไม่เกิน {limit} ตัวอักษร)",
+    "link_id_invalid": (
+        "นี่ไม่ใช่ id ของลิงก์ id ของลิงก์มีรูปแบบเช่น <code>link_test_5g022xwp823yimkbzdl</code>"
+    ),
+    # A link
+    "link": (
+        "<b>{title}</b>\n"
+        "{amount} · {kind}\n"
+        "{status}"
+        '<a href="{payment_uri}">{payment_uri}</a>\n'
+        "<code>{link_id}</code>"
+    ),
+    "kind_once": "ใช้ครั้งเดียว",
+    "kind_multiple": "ใช้ได้หลายครั้ง",
+    "status_line_cancelled": "🚫 ยกเลิกแล้ว\n",
+    "status_line_paid": "✅ ชำระแล้ว {amount} · {time}\n",
+    "status_line_paid_multiple": "✅ ชำระแล้ว {count} ครั้ง · รวม {amount}\n",
+    "button_pay": "ชำระ {amount}",
+    "button_cancel": "ยกเลิกลิงก์",
+    "button_qr": "QR",
+    "button_copy": "คัดลอกลิงก์",
+    "button_prev": "‹ ใหม่กว่า",
+    "button_next": "เก่ากว่า ›",
+    # /cancel
+    "cancelled": "🚫 ยกเลิกลิงก์ <code>{link_id}</code> แล้ว ลิงก์นี้ไม่สามารถชำระเงินได้อีก",
+    "cancelled_toast": "ยกเลิกลิงก์แล้ว",
+    "already_cancelled": "ลิงก์ <code>{link_id}</code> ถูกยกเลิกไปก่อนแล้ว",
+    "already_paid": "ลิงก์ <code>{link_id}</code> ชำระเงินแล้ว จึงยกเลิกไม่ได้",
+    "link_not_in_chat": "ไม่พบลิงก์ <code>{link_id}</code> ที่สร้างในแชทนี้",
+    "reply_not_a_link": "ข้อความนั้นไม่ใช่ลิงก์ที่บอตสร้าง กรุณาตอบกลับข้อความลิงก์",
+    # /qr
+    "qr_caption": "<b>{title}</b> · {amount}\nสแกนเพื่อชำระเงิน",
+    "qr_cancelled": "ลิงก์ <code>{link_id}</code> ถูกยกเลิกแล้ว จึงไม่มี QR code เพราะชำระเงินไม่ได้อีก",
+    "qr_not_sent": "⚠️ ส่ง QR code ในแชทนี้ไม่ได้ แชทนี้อาจไม่อนุญาตให้บอตส่งรูปภาพ ลองใช้ /qr ในแชทส่วนตัวกับบอตแทน",
+    "qr_paid": "ลิงก์ <code>{link_id}</code> ชำระเงินแล้ว จึงไม่มี QR code เพราะชำระซ้ำไม่ได้",
+    # /status
+    "details": (
+        "<b>{title}</b>\n"
+        "{description}"
+        "{amount} · {kind} · {status}\n"
+        "สร้างเมื่อ {created}\n"
+        "การชำระเงิน: {count} ครั้ง · ชำระแล้ว {paid_total}\n"
+        "{payments}"
+        '<a href="{payment_uri}">{payment_uri}</a>\n'
+        "<code>{link_id}</code>"
+    ),
+    "details_description": "<i>{description}</i>\n",
+    "details_payment": "• {amount} · {time} · <code>{charge_id}</code>\n",
+    "status_active": "เปิดใช้งาน",
+    "status_paid": "ชำระแล้ว",
+    "status_cancelled": "ยกเลิกแล้ว",
+    # /links
+    "links_header_chat": "<b>ลิงก์จากแชทนี้</b> ({first}–{last} จาก {total})",
+    "links_header_account": "<b>ลิงก์ในบัญชี Omise</b> ({first}–{last} จาก {total})",
+    "links_item": "{number}. <b>{title}</b> · {amount} · {status}{paid}\n    <code>{link_id}</code>",
+    "links_item_paid": " · ชำระแล้ว {count} ครั้ง",
+    "links_item_paid_total": " · ชำระแล้ว {count} ครั้ง รวม {total}",
+    "links_item_paid_at": " {time}",
+    "links_empty_chat": "ยังไม่มีลิงก์ที่สร้างในแชทนี้ ลองพิมพ์ /link <code>74.40 Hot Latte</code>",
+    "links_empty_account": "บัญชี Omise ยังไม่มีลิงก์ ลองพิมพ์ /link <code>74.40 Hot Latte</code>",
+    "links_page_gone": "หน้านี้ไม่มีรายการแล้ว",
+    # Paid notifications
+    "paid_once": "✅ ได้รับชำระ <b>{title}</b> แล้ว: {amount} เมื่อ {time}",
+    "paid_multiple": (
+        "✅ ได้รับชำระ <b>{title}</b> แล้ว: {amount} เมื่อ {time} "
+        "เป็นการชำระครั้งที่ {count} รวมทั้งหมด {total}"
+    ),
+    "payment_failed": "⚠️ <b>{title}</b>: การชำระเงิน {amount} ไม่สำเร็จ{payable}",
+    "payment_expired": "⚠️ <b>{title}</b>: การชำระเงิน {amount} หมดเวลาก่อนทำรายการเสร็จ{payable}",
+    "still_payable": " ลิงก์นี้ยังชำระเงินได้",
+    # When the chat a link belongs to cannot be written to (the bot was removed or blocked)
+    "chat_closed_link": (
+        "⚠️ ส่งลิงก์นี้ในแชทที่คุณขอไว้ไม่ได้ เพราะบอตถูกนำออกหรือถูกบล็อกในแชทนั้น "
+        "ลิงก์อยู่ด้านล่างนี้ กรุณาส่งต่อเอง:\n\n{body}"
+    ),
+    "chat_closed_notice": (
+        "⚠️ บอตส่งข้อความในแชทที่สร้างลิงก์นี้ไม่ได้แล้ว (ถูกนำออกหรือถูกบล็อก) จึงแจ้งคุณที่นี่แทน:\n\n{body}"
+    ),
+    # /report and /export
+    "period_invalid": (
+        "“{text}” ไม่ใช่ช่วงเวลาที่ออกรายงานได้\n"
+        "วิธีใช้: /{command} [ช่วงเวลา] เช่น /{command} <code>today</code>, "
+        "<code>yesterday</code>, <code>week</code>, <code>month</code>, "
+        "<code>2026-11-27</code> หรือ <code>2026-11-01..2026-11-27</code>"
+    ),
+    "report_title_chat": "📊 <b>ยอดขายในแชทนี้</b> · {period}",
+    "report_title_all": "📊 <b>ยอดขายทุกแชท</b> · {period}",
+    "report_title_daily_chat": "🗓 <b>สรุปวันนี้ในแชทนี้</b> · {period}",
+    "report_title_daily_all": "🗓 <b>สรุปวันนี้ทุกแชท</b> · {period}",
+    "report_period_day": "{day}",
+    "report_period_range": "{first} – {last}",
+    "report_currency": (
+        "<b>{currency}</b> · ชำระแล้ว {payments} รายการ\n"
+        "ยอดขายรวม: {gross}\n"
+        "ค่าธรรมเนียม: {fee}\n"
+        "VAT ของค่าธรรมเนียม: {fee_vat}\n"
+        "คืนเงิน: {refunded}\n"
+        "ยอดสุทธิ: <b>{net}</b>"
+    ),
+    "report_fees_unknown": ("\n<i>ไม่มีข้อมูลค่าธรรมเนียมของ {count} รายการ จึงนับยอดสุทธิเท่ากับยอดที่ชำระ</i>"),
+    "report_no_payments": "ไม่มีการชำระเงิน",
+    "report_links": ("ลิงก์: สร้าง {created} · ชำระแล้ว {paid} · เปิดอยู่ {open} · ยกเลิก {cancelled}"),
+    "report_best_sellers": "<b>สินค้าขายดี</b>",
+    "report_best_seller": "{number}. {title} · {count} ครั้ง",
+    "report_other_payment": "มีการชำระเงินอีก 1 รายการในบัญชี Omise ที่ไม่ได้มาจากลิงก์ของบอตนี้",
+    "report_other_payments": ("มีการชำระเงินอีก {count} รายการในบัญชี Omise ที่ไม่ได้มาจากลิงก์ของบอตนี้"),
+    "report_empty": "ยังไม่มีรายการ: ไม่มีการชำระเงินและไม่มีลิงก์ใหม่",
+    "report_daily_on": (
+        "🗓 คุณจะได้รับสรุปยอดของทุกแชทที่นี่ทุกวันเวลา {time} น. หยุดได้ด้วย /report <code>daily off</code>"
+    ),
+    "report_daily_on_unset": (
+        "🗓 รับทราบแล้ว ขณะนี้บอตยังปิดการสรุปยอดรายวันอยู่ "
+        "(ยังไม่ได้ตั้งค่า LINKBOT_DAILY_REPORT) จะเริ่มส่งเมื่อเจ้าของบอตตั้งเวลาแล้ว"
+    ),
+    "report_daily_off": "คุณจะไม่ได้รับสรุปยอดรายวันอีก",
+    "report_daily_private": (
+        "กรุณาขอรับสรุปยอดรายวันในแชทส่วนตัวกับบอต: /report <code>daily on</code> "
+        "ส่วนกลุ่มที่มีการชำระเงินจะได้รับสรุปของกลุ่มเองทุกวัน"
+    ),
+    "report_daily_usage": "วิธีใช้: /report <code>daily on</code> หรือ /report <code>daily off</code>",
+    "export_empty": "ไม่มีรายการชำระเงินให้ส่งออกสำหรับ {period}",
+    "export_caption": "การชำระเงิน {count} รายการ · {period}",
+    "export_too_large": (
+        "ไฟล์ส่งออกนี้มีขนาด {size} MB เกินกว่าที่ Telegram ให้บอตส่งได้ กรุณาเลือกช่วงเวลาที่สั้นลง"
+    ),
+    # The command menu
+    "menu_link": "สร้างลิงก์ชำระเงินแบบใช้ครั้งเดียว: /link 74.40 thb Hot Latte",
+    "menu_multilink": "สร้างลิงก์ชำระเงินที่ใช้ได้หลายครั้ง",
+    "menu_links": "ดูลิงก์ล่าสุด",
+    "menu_status": "ดูรายละเอียดและการชำระเงินของลิงก์",
+    "menu_cancel": "ยกเลิกลิงก์",
+    "menu_qr": "QR code ของลิงก์ สำหรับชำระเงินที่หน้าร้าน",
+    "menu_report": "รายงานยอดขาย: /report today, week, month หรือวันที่",
+    "menu_export": "รายการชำระเงินเป็นไฟล์สเปรดชีต (CSV)",
+    "menu_start": "เริ่มต้น: บอตนี้ทำอะไรได้ และ Telegram id ของคุณ",
+    "menu_help": "วิธีใช้บอต และ Telegram id ของคุณ",
+    # Failures
+    "create_unknown": (
+        "⚠️ Omise ไม่ได้ยืนยันการสร้างลิงก์ และตรวจสอบไม่ได้ว่าสร้างแล้วหรือยัง "
+        "ลิงก์อาจถูกสร้างแล้ว กรุณาดูที่ /links ก่อนลองใหม่"
+    ),
+    "create_not_created": "⚠️ Omise ไม่ตอบกลับ และยังไม่มีการสร้างลิงก์ ส่งคำสั่งอีกครั้งได้อย่างปลอดภัย",
+    "omise_auth": "⚠️ Omise ปฏิเสธ API key เจ้าของบอตต้องตรวจสอบ OMISE_SECRET_KEY",
+    "omise_not_found": "ไม่มีลิงก์นี้ในบัญชี Omise นี้",
+    "omise_invalid": "⚠️ Omise ปฏิเสธ: {message}",
+    "omise_rate_limited": "⏳ ขณะนี้ Omise มีผู้ใช้งานมาก กรุณาลองใหม่ในอีกสักครู่",
+    "omise_server": "⚠️ ขณะนี้ Omise ขัดข้อง กรุณาลองใหม่ภายหลัง",
+    "omise_timeout": "⚠️ Omise ไม่ตอบกลับภายในเวลาที่กำหนด กรุณาลองใหม่ภายหลัง",
+    "omise_unreachable": "⚠️ เชื่อมต่อ Omise ไม่ได้ กรุณาลองใหม่ภายหลัง",
+    "omise_unexpected": "⚠️ Omise ตอบกลับในรูปแบบที่ไม่คาดคิด กรุณาลองใหม่ภายหลัง",
+    "internal_error": "⚠️ เกิดข้อผิดพลาดในระบบของบอต เจ้าของบอตดูรายละเอียดได้ในบันทึกการทำงาน (log)",
+    "button_stale": "ปุ่มนี้ใช้ไม่ได้แล้ว",
+    # Dates and times
+    "day_and_time": "{day} {time}",
+    "time_of_day": "{time} น.",
+}
+
+MONTHS = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
+# Thai shops and banks date receipts in the Buddhist era.
+BUDDHIST_ERA = 543
+
+
+def day_text(day: date) -> str:
+    """``27 พ.ย. 2569``."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year + BUDDHIST_ERA}"
