@@ -19,7 +19,7 @@ JAPANESE: dict[str, str] = {
         "/report <code>week</code> – 売上: today、yesterday、week、month、日付または期間"
         "（グループではそのグループの分、個人チャットではすべてのチャットの分）\n"
         "/export <code>month</code> – 支払いの一覧をスプレッドシート（CSV）で\n"
-        "/report <code>daily on</code> – 毎日のまとめをこの個人チャットに\n\n"
+        "/report <code>daily on</code> – 毎日のまとめを個人チャットで受け取る\n\n"
         "金額の例: <code>74.40</code>、<code>1,250.50</code>、<code>฿74.40</code>、"
         "<code>500 jpy</code>。通貨は省略できます（既定は {default_currency}）。\n\n"
         "あなたの Telegram id: <code>{user_id}</code>\n"
@@ -145,7 +145,7 @@ JAPANESE: dict[str, str] = {
         "Omise アカウントにリンクはまだありません。"
         "/link <code>74.40 Hot Latte</code> をお試しください。"
     ),
-    "links_page_gone": "このページには何もありません。",
+    "links_page_gone": "このページにはもう何もありません。",
     # Paid notifications
     "paid_once": "✅ <b>{title}</b> の支払いがありました: {amount}（{time}）",
     "paid_multiple": (

@@ -19,7 +19,7 @@ THAI: dict[str, str] = {
         "/report <code>week</code> – ยอดขาย: today, yesterday, week, month, วันที่ หรือช่วงวันที่ "
         "(ในกลุ่มจะแสดงเฉพาะของกลุ่มนั้น ในแชทส่วนตัวจะแสดงทุกแชท)\n"
         "/export <code>month</code> – รายการชำระเงินเป็นไฟล์สเปรดชีต (CSV)\n"
-        "/report <code>daily on</code> – สรุปยอดทุกวัน ส่งมาที่แชทส่วนตัวนี้\n\n"
+        "/report <code>daily on</code> – รับสรุปยอดทุกวันทางแชทส่วนตัว\n\n"
         "จำนวนเงิน: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
         "<code>500 jpy</code> จะระบุสกุลเงินหรือไม่ก็ได้ (ค่าเริ่มต้น {default_currency})\n\n"
         "Telegram id ของคุณ: <code>{user_id}</code>\n"
@@ -28,7 +28,7 @@ THAI: dict[str, str] = {
     ),
     "authorized": "✅ คุณสร้างและจัดการลิงก์ได้",
     "not_authorized_help": (
-        "⛔ คุณยังไม่มีสิทธิ์จัดการลิงก์ กรุณาขอให้เจ้าของบอตเพิ่ม id ของคุณใน LINKBOT_ALLOWED_USERS"
+        "⛔ คุณยังไม่มีสิทธิ์จัดการลิงก์ กรุณาขอให้เจ้าของบอทเพิ่ม id ของคุณใน LINKBOT_ALLOWED_USERS"
     ),
     "mode_test": "ทดสอบ (ไม่มีการตัดเงินจริง)",
     "mode_live": "ใช้งานจริง",
@@ -90,11 +90,11 @@ THAI: dict[str, str] = {
     "already_cancelled": "ลิงก์ <code>{link_id}</code> ถูกยกเลิกไปก่อนแล้ว",
     "already_paid": "ลิงก์ <code>{link_id}</code> ชำระเงินแล้ว จึงยกเลิกไม่ได้",
     "link_not_in_chat": "ไม่พบลิงก์ <code>{link_id}</code> ที่สร้างในแชทนี้",
-    "reply_not_a_link": "ข้อความนั้นไม่ใช่ลิงก์ที่บอตสร้าง กรุณาตอบกลับข้อความลิงก์",
+    "reply_not_a_link": "ข้อความนั้นไม่ใช่ลิงก์ที่บอทสร้าง กรุณาตอบกลับข้อความลิงก์",
     # /qr
     "qr_caption": "<b>{title}</b> · {amount}\nสแกนเพื่อชำระเงิน",
     "qr_cancelled": "ลิงก์ <code>{link_id}</code> ถูกยกเลิกแล้ว จึงไม่มี QR code เพราะชำระเงินไม่ได้อีก",
-    "qr_not_sent": "⚠️ ส่ง QR code ในแชทนี้ไม่ได้ แชทนี้อาจไม่อนุญาตให้บอตส่งรูปภาพ ลองใช้ /qr ในแชทส่วนตัวกับบอตแทน",
+    "qr_not_sent": "⚠️ ส่ง QR code ในแชทนี้ไม่ได้ แชทนี้อาจไม่อนุญาตให้บอทส่งรูปภาพ ลองใช้ /qr ในแชทส่วนตัวกับบอทแทน",
     "qr_paid": "ลิงก์ <code>{link_id}</code> ชำระเงินแล้ว จึงไม่มี QR code เพราะชำระซ้ำไม่ได้",
     # /status
     "details": (
@@ -109,7 +109,7 @@ THAI: dict[str, str] = {
     ),
     "details_description": "<i>{description}</i>\n",
     "details_payment": "• {amount} · {time} · <code>{charge_id}</code>\n",
-    "status_active": "เปิดใช้งาน",
+    "status_active": "ใช้งานได้",
     "status_paid": "ชำระแล้ว",
     "status_cancelled": "ยกเลิกแล้ว",
     # /links
@@ -133,11 +133,11 @@ THAI: dict[str, str] = {
     "still_payable": " ลิงก์นี้ยังชำระเงินได้",
     # When the chat a link belongs to cannot be written to (the bot was removed or blocked)
     "chat_closed_link": (
-        "⚠️ ส่งลิงก์นี้ในแชทที่คุณขอไว้ไม่ได้ เพราะบอตถูกนำออกหรือถูกบล็อกในแชทนั้น "
+        "⚠️ ส่งลิงก์นี้ในแชทที่คุณขอไว้ไม่ได้ เพราะบอทถูกนำออกหรือถูกบล็อกในแชทนั้น "
         "ลิงก์อยู่ด้านล่างนี้ กรุณาส่งต่อเอง:\n\n{body}"
     ),
     "chat_closed_notice": (
-        "⚠️ บอตส่งข้อความในแชทที่สร้างลิงก์นี้ไม่ได้แล้ว (ถูกนำออกหรือถูกบล็อก) จึงแจ้งคุณที่นี่แทน:\n\n{body}"
+        "⚠️ บอทส่งข้อความในแชทที่สร้างลิงก์นี้ไม่ได้แล้ว (ถูกนำออกหรือถูกบล็อก) จึงแจ้งคุณที่นี่แทน:\n\n{body}"
     ),
     # /report and /export
     "period_invalid": (
@@ -165,26 +165,26 @@ THAI: dict[str, str] = {
     "report_links": ("ลิงก์: สร้าง {created} · ชำระแล้ว {paid} · เปิดอยู่ {open} · ยกเลิก {cancelled}"),
     "report_best_sellers": "<b>สินค้าขายดี</b>",
     "report_best_seller": "{number}. {title} · {count} ครั้ง",
-    "report_other_payment": "มีการชำระเงินอีก 1 รายการในบัญชี Omise ที่ไม่ได้มาจากลิงก์ของบอตนี้",
-    "report_other_payments": ("มีการชำระเงินอีก {count} รายการในบัญชี Omise ที่ไม่ได้มาจากลิงก์ของบอตนี้"),
+    "report_other_payment": "มีการชำระเงินอีก 1 รายการในบัญชี Omise ที่ไม่ได้มาจากลิงก์ของบอทนี้",
+    "report_other_payments": ("มีการชำระเงินอีก {count} รายการในบัญชี Omise ที่ไม่ได้มาจากลิงก์ของบอทนี้"),
     "report_empty": "ยังไม่มีรายการ: ไม่มีการชำระเงินและไม่มีลิงก์ใหม่",
     "report_daily_on": (
         "🗓 คุณจะได้รับสรุปยอดของทุกแชทที่นี่ทุกวันเวลา {time} น. หยุดได้ด้วย /report <code>daily off</code>"
     ),
     "report_daily_on_unset": (
-        "🗓 รับทราบแล้ว ขณะนี้บอตยังปิดการสรุปยอดรายวันอยู่ "
-        "(ยังไม่ได้ตั้งค่า LINKBOT_DAILY_REPORT) จะเริ่มส่งเมื่อเจ้าของบอตตั้งเวลาแล้ว"
+        "🗓 รับทราบแล้ว ขณะนี้บอทยังปิดการสรุปยอดรายวันอยู่ "
+        "(ยังไม่ได้ตั้งค่า LINKBOT_DAILY_REPORT) จะเริ่มส่งเมื่อเจ้าของบอทตั้งเวลาแล้ว"
     ),
     "report_daily_off": "คุณจะไม่ได้รับสรุปยอดรายวันอีก",
     "report_daily_private": (
-        "กรุณาขอรับสรุปยอดรายวันในแชทส่วนตัวกับบอต: /report <code>daily on</code> "
+        "กรุณาขอรับสรุปยอดรายวันในแชทส่วนตัวกับบอท: /report <code>daily on</code> "
         "ส่วนกลุ่มที่มีการชำระเงินจะได้รับสรุปของกลุ่มเองทุกวัน"
     ),
     "report_daily_usage": "วิธีใช้: /report <code>daily on</code> หรือ /report <code>daily off</code>",
     "export_empty": "ไม่มีรายการชำระเงินให้ส่งออกสำหรับ {period}",
     "export_caption": "การชำระเงิน {count} รายการ · {period}",
     "export_too_large": (
-        "ไฟล์ส่งออกนี้มีขนาด {size} MB เกินกว่าที่ Telegram ให้บอตส่งได้ กรุณาเลือกช่วงเวลาที่สั้นลง"
+        "ไฟล์ส่งออกนี้มีขนาด {size} MB เกินกว่าที่ Telegram ให้บอทส่งได้ กรุณาเลือกช่วงเวลาที่สั้นลง"
     ),
     # The command menu
     "menu_link": "สร้างลิงก์ชำระเงินแบบใช้ครั้งเดียว: /link 74.40 thb Hot Latte",
@@ -195,15 +195,15 @@ THAI: dict[str, str] = {
     "menu_qr": "QR code ของลิงก์ สำหรับชำระเงินที่หน้าร้าน",
     "menu_report": "รายงานยอดขาย: /report today, week, month หรือวันที่",
     "menu_export": "รายการชำระเงินเป็นไฟล์สเปรดชีต (CSV)",
-    "menu_start": "เริ่มต้น: บอตนี้ทำอะไรได้ และ Telegram id ของคุณ",
-    "menu_help": "วิธีใช้บอต และ Telegram id ของคุณ",
+    "menu_start": "เริ่มต้น: บอทนี้ทำอะไรได้ และ Telegram id ของคุณ",
+    "menu_help": "วิธีใช้บอท และ Telegram id ของคุณ",
     # Failures
     "create_unknown": (
         "⚠️ Omise ไม่ได้ยืนยันการสร้างลิงก์ และตรวจสอบไม่ได้ว่าสร้างแล้วหรือยัง "
         "ลิงก์อาจถูกสร้างแล้ว กรุณาดูที่ /links ก่อนลองใหม่"
     ),
     "create_not_created": "⚠️ Omise ไม่ตอบกลับ และยังไม่มีการสร้างลิงก์ ส่งคำสั่งอีกครั้งได้อย่างปลอดภัย",
-    "omise_auth": "⚠️ Omise ปฏิเสธ API key เจ้าของบอตต้องตรวจสอบ OMISE_SECRET_KEY",
+    "omise_auth": "⚠️ Omise ปฏิเสธ API key เจ้าของบอทต้องตรวจสอบ OMISE_SECRET_KEY",
     "omise_not_found": "ไม่มีลิงก์นี้ในบัญชี Omise นี้",
     "omise_invalid": "⚠️ Omise ปฏิเสธ: {message}",
     "omise_rate_limited": "⏳ ขณะนี้ Omise มีผู้ใช้งานมาก กรุณาลองใหม่ในอีกสักครู่",
@@ -211,7 +211,7 @@ THAI: dict[str, str] = {
     "omise_timeout": "⚠️ Omise ไม่ตอบกลับภายในเวลาที่กำหนด กรุณาลองใหม่ภายหลัง",
     "omise_unreachable": "⚠️ เชื่อมต่อ Omise ไม่ได้ กรุณาลองใหม่ภายหลัง",
     "omise_unexpected": "⚠️ Omise ตอบกลับในรูปแบบที่ไม่คาดคิด กรุณาลองใหม่ภายหลัง",
-    "internal_error": "⚠️ เกิดข้อผิดพลาดในระบบของบอต เจ้าของบอตดูรายละเอียดได้ในบันทึกการทำงาน (log)",
+    "internal_error": "⚠️ เกิดข้อผิดพลาดในระบบของบอท เจ้าของบอทดูรายละเอียดได้ในบันทึกการทำงาน (log)",
     "button_stale": "ปุ่มนี้ใช้ไม่ได้แล้ว",
     # Dates and times
     "day_and_time": "{day} {time}",
