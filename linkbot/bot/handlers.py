@@ -19,7 +19,13 @@ from telegram.ext import ContextTypes
 
 from linkbot.bot import views
 from linkbot.bot.access import Access
-from linkbot.bot.delivery import Delivery, refresh_link_message, send_persistently, send_reply
+from linkbot.bot.delivery import (
+    Delivery,
+    edit_inline,
+    refresh_link_message,
+    send_persistently,
+    send_reply,
+)
 from linkbot.bot.messages import text
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
@@ -197,7 +203,13 @@ async def _pressed_link(
     query = update.callback_query
     assert query is not None
     link_id = (query.data or "").removeprefix(prefix)
-    if not found.access.may_see(update.effective_chat, await found.links.find(link_id)):
+    record = await found.links.find(link_id)
+    if query.inline_message_id is not None:
+        # A press in an inline message: only the link that message shows.
+        allowed = record is not None and record.inline_message_id == query.inline_message_id
+    else:
+        allowed = found.access.may_see(update.effective_chat, record)
+    if not allowed:
         await query.answer(_plain_text(text("button_stale")), show_alert=True)
         return query, None
     return query, link_id
@@ -312,7 +324,14 @@ async def resume_unfinished(bot: Bot, found: Services) -> None:
     """After a restart, answer the link commands a previous process left unanswered."""
     for command, outcome in await found.links.unfinished():
         try:
-            if isinstance(outcome, LinkRecord):
+            if command.inline_message_id is not None:
+                if isinstance(outcome, LinkRecord):
+                    await show_in_inline_message(bot, found, outcome, command.inline_message_id)
+                else:
+                    await tell_inline_message(
+                        bot, command.inline_message_id, command.user_id, failure(outcome)
+                    )
+            elif isinstance(outcome, LinkRecord):
                 sent = await found.delivery.to_link_chat(
                     outcome,
                     views.link_message(outcome, found.zone),
@@ -325,6 +344,46 @@ async def resume_unfinished(bot: Bot, found: Services) -> None:
                 await send_reply(bot, command.chat_id, failure(outcome), quote=command.message_id)
         except TelegramError as exc:
             logger.warning("Could not answer command %s after a restart: %s", command.key, exc)
+
+
+async def show_in_inline_message(
+    bot: Bot, found: Services, record: LinkRecord, inline_message_id: str
+) -> None:
+    """Turn the inline message that waited for a link into its link message.
+
+    When Telegram refuses (the message was deleted meanwhile), the creator
+    gets the link in a private chat instead, so the link is never lost.
+    """
+    try:
+        await edit_inline(
+            bot, inline_message_id, views.link_message(record, found.zone, place="inline")
+        )
+    except BadRequest as exc:
+        logger.warning(
+            "Could not show %s in its inline message (%s); sending it privately",
+            record.link_id,
+            exc.message,
+        )
+        sent = await found.delivery.to_link_chat(
+            record, views.link_message(record, found.zone), quote=None, fallback="chat_closed_link"
+        )
+        if sent is not None:
+            await found.links.record_reply(record, sent.message_id, chat_id=sent.chat_id)
+        return
+    await found.links.record_inline_reply(record, inline_message_id)
+
+
+async def tell_inline_message(
+    bot: Bot, inline_message_id: str | None, user_id: int, reply: Reply
+) -> None:
+    """Say in an inline message why it got no link (privately to its user when it is gone)."""
+    if inline_message_id is not None:
+        try:
+            await edit_inline(bot, inline_message_id, Reply(reply.text))
+            return
+        except BadRequest as exc:
+            logger.warning("Could not answer in an inline message: %s", exc.message)
+    await send_reply(bot, user_id, reply)
 
 
 async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

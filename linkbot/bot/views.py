@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    CopyTextButton,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    SwitchInlineQueryChosenChat,
+)
 
 from linkbot.bot.messages import Html, text
 from linkbot.links import PAGE_SIZE, AccountLinks, LinkDetails
@@ -57,7 +63,13 @@ def plain(key: str, **params: object) -> Reply:
     return Reply(text(key, **params))
 
 
-def link_message(record: LinkRecord, zone: ZoneInfo) -> Reply:
+# Where a link message is: a chat the bot posted in; an inline message (the
+# bot may not be in its chat, so it can send no QR picture there); a copy
+# shared through inline mode, which the bot does not keep track of.
+Place = Literal["chat", "inline", "shared"]
+
+
+def link_message(record: LinkRecord, zone: ZoneInfo, *, place: Place = "chat") -> Reply:
     """The message a link lives in; edited as the link is paid or cancelled."""
     amount = format_amount(record.amount, record.currency)
     body = text(
@@ -75,20 +87,27 @@ def link_message(record: LinkRecord, zone: ZoneInfo) -> Reply:
         return Reply(body)
     # Whatever still has a keyboard can still be cancelled: a reusable link stays
     # open after payments.
-    tools = [
-        InlineKeyboardButton(text("button_qr"), callback_data=qr_data(record.link_id)),
-        InlineKeyboardButton(
-            text("button_copy"), copy_text=CopyTextButton(text=record.payment_uri)
-        ),
-        InlineKeyboardButton(text("button_cancel"), callback_data=cancel_data(record.link_id)),
-    ]
-    keyboard = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(text("button_pay", amount=amount), url=record.payment_uri)],
-            tools,
-        ]
+    pay = InlineKeyboardButton(text("button_pay", amount=amount), url=record.payment_uri)
+    copy = InlineKeyboardButton(
+        text("button_copy"), copy_text=CopyTextButton(text=record.payment_uri)
     )
-    return Reply(body, keyboard)
+    cancel = InlineKeyboardButton(text("button_cancel"), callback_data=cancel_data(record.link_id))
+    if place == "shared":
+        return Reply(body, InlineKeyboardMarkup([[pay], [copy]]))
+    if place == "inline":
+        return Reply(body, InlineKeyboardMarkup([[pay], [copy, cancel]]))
+    qr = InlineKeyboardButton(text("button_qr"), callback_data=qr_data(record.link_id))
+    return Reply(body, InlineKeyboardMarkup([[pay], [qr, copy, cancel], [share_button(record)]]))
+
+
+def share_button(record: LinkRecord) -> InlineKeyboardButton:
+    """Opens a chat picker; the chosen chat gets the link through inline mode."""
+    return InlineKeyboardButton(
+        text("button_share"),
+        switch_inline_query_chosen_chat=SwitchInlineQueryChosenChat(
+            query=record.link_id, allow_user_chats=True, allow_group_chats=True
+        ),
+    )
 
 
 def qr_caption(title: str, amount: int, currency: str) -> str:
