@@ -489,6 +489,8 @@ class FakeTelegram(_Concurrency):
         self.inline_answers: list[dict[str, Any]] = []
         self.offered: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.inline_messages: dict[str, dict[str, Any]] = {}
+        # The update types the bot last asked getUpdates for.
+        self.allowed_updates: list[str] | None = None
 
     # Test controls
 
@@ -610,6 +612,8 @@ class FakeTelegram(_Concurrency):
             }
             return Answer(fault.status, body_, fault.headers, fault.drop, fault.delay)
         if name == "getUpdates":
+            if "allowed_updates" in params:
+                self.allowed_updates = params["allowed_updates"]
             return Answer(200, {"ok": True, "result": self._get_updates(params)})
         return self._answer(name, params)
 
@@ -700,9 +704,7 @@ class FakeTelegram(_Concurrency):
                 {
                     "inline_query_id": query_id,
                     "results": results,
-                    "cache_time": (
-                        int(params["cache_time"]) if "cache_time" in params else None
-                    ),
+                    "cache_time": (int(params["cache_time"]) if "cache_time" in params else None),
                     "is_personal": params.get("is_personal"),
                     "button": button,
                     "next_offset": params.get("next_offset"),
