@@ -381,6 +381,32 @@ async def test_a_customer_cannot_cancel_from_the_inline_message(
     assert fake_omise.links[link["id"]]["deleted"] is False
 
 
+async def test_cancel_by_command_and_in_the_dashboard_edit_the_inline_message(
+    chat: Chat, fake_omise: fakes.FakeOmise, store: Store, bot: Bot, link_service: LinkService
+) -> None:
+    for typed in ("74.40 Hot Latte", "50 Tea"):
+        result = await offer(chat, typed)
+        await chat.choose(str(result["id"]))
+    latte, tea = fake_omise.links.values()
+    by_link = {
+        link["id"]: inline_message_id
+        for inline_message_id, message in chat.telegram.inline_messages.items()
+        for link in (latte, tea)
+        if link["id"] in str(message["text"])
+    }
+    await chat.send(f"/cancel {latte['id']}")
+    assert "is cancelled" in chat.last_text()
+    assert "🚫 Cancelled" in chat.telegram.inline_messages[by_link[latte["id"]]]["text"]
+    # Cancelled in Omise's dashboard: the watcher's sweep sees it.
+    fake_omise.delete(tea["id"])
+    watcher = PaymentWatcher(
+        link_service.omise, store, TelegramAnnouncer(bot, store, services(chat.app).zone)
+    )
+    report = await watcher.run_pass()
+    await watcher.sweep(report)
+    assert "🚫 Cancelled" in chat.telegram.inline_messages[by_link[tea["id"]]]["text"]
+
+
 async def test_a_button_of_one_inline_message_cannot_touch_another_link(
     chat: Chat, fake_omise: fakes.FakeOmise, link_service: LinkService
 ) -> None:
@@ -440,3 +466,29 @@ async def test_an_unknown_inline_message_cannot_be_edited() -> None:
         "editMessageText", {"inline_message_id": "AQAAAnope", "text": "x", "parse_mode": "HTML"}
     )
     assert (answer.status, answer.body["description"]) == (400, "Bad Request: MESSAGE_ID_INVALID")
+
+
+async def test_an_inline_keyboard_edit_changes_the_inline_message(bot: Bot) -> None:
+    telegram = fakes.FakeTelegram()
+    update = fakes.inline_query_update("x", user_id=MERCHANT)
+    telegram.note_inline_query(update)
+    button = {"text": "b", "callback_data": "inline:wait"}
+    article = {
+        "type": "article",
+        "id": "a",
+        "title": "A",
+        "input_message_content": {"message_text": "x"},
+        "reply_markup": {"inline_keyboard": [[button]]},
+    }
+    query_id = update["inline_query"]["id"]
+    assert telegram._answer_inline_query({"inline_query_id": query_id, "results": [article]}).body
+    inline_message_id = telegram.post_inline_result("a")["chosen_inline_result"][
+        "inline_message_id"
+    ]
+    edit = {"inline_message_id": inline_message_id, "reply_markup": None}
+    assert telegram._answer("editMessageReplyMarkup", edit).body == {"ok": True, "result": True}
+    assert telegram.inline_messages[inline_message_id]["reply_markup"] is None
+    assert "not modified" in telegram._answer("editMessageReplyMarkup", edit).body["description"]
+    too_long = {"inline_keyboard": [[{"text": "b", "callback_data": "x" * 65}]]}
+    refused = telegram._answer("editMessageReplyMarkup", {**edit, "reply_markup": too_long})
+    assert refused.body["description"] == "Bad Request: BUTTON_DATA_INVALID"

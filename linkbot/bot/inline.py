@@ -48,7 +48,6 @@ from linkbot.commands import CommandError, LinkRequest, parse_link, parse_link_i
 from linkbot.links import LinkNotCreated, Origin
 from linkbot.money import format_amount
 from linkbot.omise import OmiseError
-from linkbot.store import LinkStatus
 
 logger = logging.getLogger(__name__)
 
@@ -142,12 +141,13 @@ async def _share_result(found: Services, link_id: str) -> InlineQueryResultArtic
         )
     reply = views.link_message(record, found.zone, place="shared")
     amount = format_amount(record.amount, record.currency)
-    status = LinkStatus(record.status).value
     return InlineQueryResultArticle(
         id=SHARE_RESULT + record.link_id,
         title=_plain(text("inline_share_title", title=record.title, amount=amount)),
         description=_plain(
-            text("inline_share_status", status=text(f"status_{status}"), link_id=link_id)
+            text(
+                "inline_share_status", status=text(f"status_{record.status.value}"), link_id=link_id
+            )
         ),
         input_message_content=InputTextMessageContent(
             reply.text, parse_mode="HTML", link_preview_options=NO_PREVIEW
