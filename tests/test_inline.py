@@ -492,3 +492,30 @@ async def test_an_inline_keyboard_edit_changes_the_inline_message(bot: Bot) -> N
     too_long = {"inline_keyboard": [[{"text": "b", "callback_data": "x" * 65}]]}
     refused = telegram._answer("editMessageReplyMarkup", {**edit, "reply_markup": too_long})
     assert refused.body["description"] == "Bad Request: BUTTON_DATA_INVALID"
+
+
+async def test_an_inline_message_gone_before_the_link_sends_it_privately(
+    chat: Chat, fake_omise: fakes.FakeOmise, store: Store
+) -> None:
+    result = await offer(chat, "74.40 Hot Latte")
+    update = chat.telegram.post_inline_result(str(result["id"]))
+    chat.telegram.inline_messages.clear()  # deleted by the user at once
+    await chat.feed(update)
+    [link] = fake_omise.links.values()
+    reply = chat.last_reply()
+    assert reply["chat_id"] == str(MERCHANT) and f"<code>{link['id']}</code>" in reply["text"]
+    record = await store.get_link(link["id"])
+    assert record is not None and record.message_id == chat.last_message()["message_id"]
+    await chat.feed(update)
+    assert len(chat.replies()) == 1 and fake_omise.count("POST /links") == 1
+
+
+async def test_a_choice_without_an_inline_message_sends_the_link_privately(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    await chat.feed(
+        fakes.chosen_inline_result_update("new:abc", user_id=MERCHANT, query="74.40 Hot Latte")
+    )
+    [link] = fake_omise.links.values()
+    assert f"<code>{link['id']}</code>" in chat.last_text()
+    assert chat.last_reply()["chat_id"] == str(MERCHANT)

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, CallbackQuery, Chat, ChatMember, Message, ReplyParameters, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from linkbot.bot import views
@@ -321,7 +321,7 @@ async def _target_link(update: Update, found: Services) -> str | None:
 
 
 async def resume_unfinished(bot: Bot, found: Services) -> None:
-    """After a restart, answer the link commands a previous process left unanswered."""
+    """After a restart, answer the link commands (and chosen inline results) left unanswered."""
     for command, outcome in await found.links.unfinished():
         try:
             if command.inline_message_id is not None:
@@ -383,7 +383,10 @@ async def tell_inline_message(
             return
         except BadRequest as exc:
             logger.warning("Could not answer in an inline message: %s", exc.message)
-    await send_reply(bot, user_id, reply)
+    try:
+        await send_reply(bot, user_id, reply)
+    except Forbidden:
+        logger.warning("Could not tell user %s either: no private chat with the bot", user_id)
 
 
 async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
