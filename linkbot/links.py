@@ -54,13 +54,38 @@ class AlreadyPaid(Exception):
 
 
 @dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a request for a link came from, keyed so that it makes one link at most.
+
+    ``chat_id`` is the chat the link belongs to: where its command was sent,
+    or, for a result chosen in inline mode (posted in a chat the bot may not
+    be in), its creator's private chat, which is told about its payments.
+    """
+
+    key: str
+    chat_id: int
+    # The command message, quoted by the reply.
+    message_id: int | None = None
+    # The inline message that is edited into the link message.
+    inline_message_id: str | None = None
+
+    @classmethod
+    def message(cls, chat_id: int, message_id: int) -> Origin:
+        return cls(f"{chat_id}:{message_id}", chat_id, message_id=message_id)
+
+    @classmethod
+    def inline(cls, result_id: str, *, user_id: int, inline_message_id: str | None) -> Origin:
+        return cls(f"inline:{result_id}", user_id, inline_message_id=inline_message_id)
+
+
+@dataclass(frozen=True, slots=True)
 class Created:
     record: LinkRecord
 
     @property
     def answered(self) -> bool:
-        """Whether the chat already has this link's reply (a repeat of a handled command)."""
-        return self.record.message_id is not None
+        """Whether a message already shows this link (a repeat of a handled request)."""
+        return self.record.answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,24 +131,33 @@ class LinkService:
     async def create(
         self, request: LinkRequest, *, chat_id: int, message_id: int, creator_id: int
     ) -> Created | None:
-        """Create the link a command message asks for, once per message.
+        """Create the link a command message asks for, once per message (see :meth:`create_for`)."""
+        return await self.create_for(
+            request, Origin.message(chat_id, message_id), creator_id=creator_id
+        )
 
-        A second delivery of the same message returns the first delivery's
+    async def create_for(
+        self, request: LinkRequest, origin: Origin, *, creator_id: int
+    ) -> Created | None:
+        """Create the link a request asks for, once per ``origin.key``.
+
+        A second delivery of the same request returns the first delivery's
         link, or None when there is nothing to say (it is still being
         handled, or it was answered with a failure). Raises
         :class:`LinkNotCreated` when Omise's answer was lost and no link
         turned up, :class:`CreateOutcomeUnknown` when not even that could be
         checked, or another :class:`OmiseError`.
         """
-        key = f"{chat_id}:{message_id}"
+        key = origin.key
         if key in self._in_flight:
             return None
         self._in_flight.add(key)
         try:
             command = CommandRecord(
                 key=key,
-                chat_id=chat_id,
-                message_id=message_id,
+                chat_id=origin.chat_id,
+                message_id=origin.message_id,
+                inline_message_id=origin.inline_message_id,
                 user_id=creator_id,
                 amount=request.amount,
                 currency=request.currency.code,
@@ -274,6 +308,11 @@ class LinkService:
         chat = record.chat_id if chat_id is None else chat_id
         await self.store.set_message(record.link_id, chat, message_id)
         return replace(record, message_id=message_id, message_chat_id=chat)
+
+    async def record_inline_reply(self, record: LinkRecord, inline_message_id: str) -> LinkRecord:
+        """Remember the inline message that now shows the link."""
+        await self.store.set_inline_message(record.link_id, inline_message_id)
+        return replace(record, inline_message_id=inline_message_id)
 
     async def cancel(self, link_id: str) -> Link:
         """Deactivate a link. Raises AlreadyCancelled or AlreadyPaid when there is nothing to do."""

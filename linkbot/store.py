@@ -98,6 +98,9 @@ links = Table(
     Column("message_id", BigInteger),
     # The chat the link message is in; differs from chat_id once a group became a supergroup.
     Column("message_chat_id", BigInteger),
+    # A link made through inline mode lives in a message of a chat the bot may not be in:
+    # set once that message shows the link; it can only be edited through this id.
+    Column("inline_message_id", String(255)),
     Column("creator_id", BigInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
@@ -116,15 +119,20 @@ links = Table(
     Column("charges_seen", Integer, nullable=False, default=0),
 )
 
-# One row per command message that asked for a link, written before Omise
-# is asked: the same update delivered twice never creates two links, and a
-# command cut short by a crash can be finished after a restart.
+# One row per request for a link (a command message, or a chosen inline
+# result), written before Omise is asked: the same update delivered twice
+# never creates two links, and a request cut short by a crash can be
+# finished after a restart.
 commands = Table(
     "commands",
     metadata,
-    Column("key", String(64), primary_key=True),
+    Column("key", String(128), primary_key=True),
+    # The chat the link belongs to (for an inline result, its creator's private chat).
     Column("chat_id", BigInteger, nullable=False),
-    Column("message_id", BigInteger, nullable=False),
+    # The command message; None for an inline result.
+    Column("message_id", BigInteger),
+    # The inline message that waits for the link, for an inline result.
+    Column("inline_message_id", String(255)),
     Column("user_id", BigInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
@@ -238,6 +246,7 @@ class LinkRecord:
     paid_total: int = 0
     charges_seen: int = 0
     message_chat_id: int | None = None
+    inline_message_id: str | None = None
 
     @property
     def editable_message_id(self) -> int | None:
@@ -246,12 +255,17 @@ class LinkRecord:
             return None
         return self.message_id
 
+    @property
+    def answered(self) -> bool:
+        """Whether a message shows the link: a reply in a chat, or an edited inline message."""
+        return self.message_id is not None or self.inline_message_id is not None
+
 
 @dataclass(frozen=True, slots=True)
 class CommandRecord:
     key: str
     chat_id: int
-    message_id: int
+    message_id: int | None
     user_id: int
     amount: int
     currency: str
@@ -261,6 +275,7 @@ class CommandRecord:
     received_at: datetime
     state: CommandState = CommandState.PENDING
     link_id: str | None = None
+    inline_message_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,6 +455,9 @@ class Store:
     async def set_message(self, link_id: str, chat_id: int, message_id: int) -> None:
         await self._update_link(link_id, message_chat_id=chat_id, message_id=message_id)
 
+    async def set_inline_message(self, link_id: str, inline_message_id: str) -> None:
+        await self._update_link(link_id, inline_message_id=inline_message_id)
+
     async def mark_cancelled(self, link_id: str) -> bool:
         """Mark a link cancelled, unless a payment made it a paid one-time link meanwhile.
 
@@ -519,7 +537,8 @@ class Store:
             select(commands, links)
             .join(links, links.c.link_id == commands.c.link_id)
             .where(commands.c.state == CommandState.DONE.value)
-            .where(links.c.message_id.is_(None), commands.c.received_at >= since)
+            .where(links.c.message_id.is_(None), links.c.inline_message_id.is_(None))
+            .where(commands.c.received_at >= since)
             .order_by(commands.c.received_at)
         )
         async with self._engine.connect() as conn:
@@ -1037,12 +1056,21 @@ def _create_or_upgrade(conn: Connection) -> None:
 
     Earlier releases had no ``links.message_chat_id`` and kept only
     successful charges, without a status; their rows are kept as they are.
+    Before inline mode every command had a message (``commands.message_id``
+    NOT NULL): that table is rebuilt with its rows.
     """
     existing = inspect(conn)
     tables = set(existing.get_table_names())
     old_charges = False
+    old_commands = "commands" in tables and "inline_message_id" not in _columns(
+        existing, "commands"
+    )
+    if old_commands:
+        for reflected in existing.get_indexes("commands"):
+            conn.execute(text(f'DROP INDEX "{reflected["name"]}"'))
+        conn.execute(text("ALTER TABLE commands RENAME TO commands_before_inline"))
     added = {
-        "links": {"message_chat_id": "BIGINT"},
+        "links": {"message_chat_id": "BIGINT", "inline_message_id": "VARCHAR(255)"},
         "chats": {"title": "TEXT"},
         "charges": {
             "fee": "BIGINT",
@@ -1070,6 +1098,12 @@ def _create_or_upgrade(conn: Connection) -> None:
     for made in metadata.sorted_tables:  # indexes added to tables that already existed
         for index in made.indexes:
             index.create(conn, checkfirst=True)
+    if old_commands:
+        names = ", ".join(c.name for c in commands.c if c.name != "inline_message_id")
+        conn.execute(
+            text(f"INSERT INTO commands ({names}) SELECT {names} FROM commands_before_inline")
+        )
+        conn.execute(text("DROP TABLE commands_before_inline"))
     if old_charges:
         conn.execute(
             text(

@@ -168,6 +168,19 @@ class Chat:
         )
         await self.feed(update)
 
+    async def type_inline(self, query: str, *, user_id: int = MERCHANT) -> dict[str, Any]:
+        """The user types ``@bot <query>`` in some chat; returns the inline query."""
+        update = fakes.inline_query_update(query, user_id=user_id)
+        self.telegram.note_inline_query(update)
+        await self.feed(update)
+        return dict(update["inline_query"])
+
+    async def choose(self, result_id: str) -> dict[str, Any]:
+        """The user sends an offered result; Telegram posts it and reports the choice."""
+        update = self.telegram.post_inline_result(result_id)
+        await self.feed(update)
+        return dict(update["chosen_inline_result"])
+
     def replies(self) -> list[dict[str, Any]]:
         return self.telegram.sent("sendMessage")
 

@@ -484,6 +484,15 @@ class FakeTelegram(_Concurrency):
         self._next_update_id = 1000
         self._next_message_id = 500
         self._lock = threading.Condition()
+        # Inline mode: queries by id (the query and when it arrived), those answered,
+        # every answer as sent, results offered (by result id) and inline messages posted.
+        self.inline_queries: dict[str, tuple[dict[str, Any], float]] = {}
+        self.answered_queries: set[str] = set()
+        self.inline_answers: list[dict[str, Any]] = []
+        self.offered: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self.inline_messages: dict[str, dict[str, Any]] = {}
+        # The update types the bot last asked getUpdates for.
+        self.allowed_updates: list[str] | None = None
 
     # Test controls
 
@@ -491,6 +500,7 @@ class FakeTelegram(_Concurrency):
         self.faults.add(Fault(match, **kwargs))
 
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
+        self.note_inline_query(update)
         with self._lock:
             update = {**update, "update_id": self._next_update_id}
             self._next_update_id += 1
@@ -503,6 +513,50 @@ class FakeTelegram(_Concurrency):
         with self._lock:
             for update in updates:
                 self.push(update)
+
+    def note_inline_query(self, update: dict[str, Any]) -> None:
+        """Telegram sent this update: an inline query in it may be answered for 10 seconds."""
+        if "inline_query" in update:
+            query = update["inline_query"]
+            with self._lock:
+                self.inline_queries[query["id"]] = (query, time.monotonic())
+
+    def age_inline_query(self, query_id: str, seconds: float) -> None:
+        """Pretend the query arrived ``seconds`` earlier than it did."""
+        with self._lock:
+            query, received = self.inline_queries[query_id]
+            self.inline_queries[query_id] = (query, received - seconds)
+
+    def post_inline_result(self, result_id: str) -> dict[str, Any]:
+        """The user taps an offered result: its message is posted in their chat.
+
+        Returns the chosen_inline_result update Telegram sends when inline
+        feedback is on. Only a result with a keyboard gets an inline_message_id.
+        """
+        with self._lock:
+            result, query = self.offered[result_id]
+            inline_message_id: str | None = None
+            if result.get("reply_markup"):
+                inline_message_id = "AQAAA" + secrets.token_urlsafe(18)
+                content = result["input_message_content"]
+                self.inline_messages[inline_message_id] = {
+                    "text": content["message_text"],
+                    "parse_mode": content.get("parse_mode"),
+                    "reply_markup": result["reply_markup"],
+                }
+        return chosen_inline_result_update(
+            result_id,
+            user_id=int(query["from"]["id"]),
+            query=str(query["query"]),
+            inline_message_id=inline_message_id,
+        )
+
+    def inline_results(self) -> list[dict[str, Any]]:
+        """The results of the last answered inline query."""
+        with self._lock:
+            assert self.inline_answers, "no inline query was answered"
+            results: list[dict[str, Any]] = self.inline_answers[-1]["results"]
+            return results
 
     def delete_message(self, chat_id: int, message_id: int) -> None:
         """Someone deleted a message: replies to it and edits of it now fail."""
@@ -560,12 +614,18 @@ class FakeTelegram(_Concurrency):
             }
             return Answer(fault.status, body_, fault.headers, fault.drop, fault.delay)
         if name == "getUpdates":
+            if "allowed_updates" in params:
+                self.allowed_updates = params["allowed_updates"]
             return Answer(200, {"ok": True, "result": self._get_updates(params)})
         return self._answer(name, params)
 
     def _answer(self, name: str, params: dict[str, Any]) -> Answer:
         if name == "setMyCommands":
             return self._set_my_commands(params)
+        if name == "answerInlineQuery":
+            return self._answer_inline_query(params)
+        if name in ("editMessageText", "editMessageReplyMarkup") and "inline_message_id" in params:
+            return self._edit_inline(name, params)
         refusal = self._refuse(name, params)
         if refusal is not None:
             return refusal
@@ -604,7 +664,7 @@ class FakeTelegram(_Concurrency):
             ):
                 return _tg_error(400, "Bad Request: message to be replied not found")
         if name in ("sendMessage", "editMessageText"):
-            refusal = _refuse_text(params)
+            refusal = _refuse_text(params) or _refuse_markup(params.get("reply_markup"))
             if refusal:
                 return _tg_error(400, refusal)
         elif params.get("caption"):
@@ -636,6 +696,78 @@ class FakeTelegram(_Concurrency):
             return _tg_error(400, "Bad Request: invalid language code specified")
         with self._lock:
             self.menus[(scope["type"], language)] = [dict(c) for c in commands]
+        return Answer(200, {"ok": True, "result": True})
+
+    def _answer_inline_query(self, params: dict[str, Any]) -> Answer:
+        query_id = str(params.get("inline_query_id", ""))
+        with self._lock:
+            known = self.inline_queries.get(query_id)
+            if (
+                known is None
+                or query_id in self.answered_queries
+                or time.monotonic() - known[1] > INLINE_ANSWER_WINDOW
+            ):
+                return _tg_error(
+                    400,
+                    "Bad Request: query is too old and response timeout expired or "
+                    "query ID is invalid",
+                )
+        results = params.get("results")
+        if not isinstance(results, list):
+            return _tg_error(400, "Bad Request: RESULTS_INVALID")
+        if len(results) > 50:
+            return _tg_error(400, "Bad Request: RESULTS_TOO_MUCH")
+        seen: set[str] = set()
+        for result in results:
+            refusal = _refuse_result(result, seen)
+            if refusal:
+                return _tg_error(400, refusal)
+        button = params.get("button")
+        if button is not None:
+            refusal = _refuse_results_button(button)
+            if refusal:
+                return _tg_error(400, refusal)
+        with self._lock:
+            self.answered_queries.add(query_id)
+            self.inline_answers.append(
+                {
+                    "inline_query_id": query_id,
+                    "results": results,
+                    "cache_time": (int(params["cache_time"]) if "cache_time" in params else None),
+                    "is_personal": params.get("is_personal"),
+                    "button": button,
+                    "next_offset": params.get("next_offset"),
+                }
+            )
+            for result in results:
+                self.offered[result["id"]] = (result, known[0])
+        return Answer(200, {"ok": True, "result": True})
+
+    def _edit_inline(self, name: str, params: dict[str, Any]) -> Answer:
+        """Edit a message sent through inline mode: Telegram answers True, not the message."""
+        inline_message_id = str(params["inline_message_id"])
+        refusal = _refuse_markup(params.get("reply_markup"))
+        if name == "editMessageText":
+            refusal = _refuse_text(params) or refusal
+        if refusal:
+            return _tg_error(400, refusal)
+        with self._lock:
+            message = self.inline_messages.get(inline_message_id)
+            if message is None:
+                return _tg_error(400, "Bad Request: MESSAGE_ID_INVALID")
+            changed = dict(message)
+            if name == "editMessageText":
+                changed["text"] = params["text"]
+                changed["parse_mode"] = params.get("parse_mode")
+            changed["reply_markup"] = params.get("reply_markup")
+            if changed == message:
+                return _tg_error(
+                    400,
+                    "Bad Request: message is not modified: specified new message content and "
+                    "reply markup are exactly the same as a current content and reply markup "
+                    "of the message",
+                )
+            self.inline_messages[inline_message_id] = changed
         return Answer(200, {"ok": True, "result": True})
 
     def _flood_control(self, chat_id: str) -> Fault | None:
@@ -671,7 +803,7 @@ class FakeTelegram(_Concurrency):
                 "username": BOT_USERNAME,
                 "can_join_groups": True,
                 "can_read_all_group_messages": False,
-                "supports_inline_queries": False,
+                "supports_inline_queries": True,
             }
         if name in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
@@ -798,6 +930,77 @@ def html_problem(text: str, limit: int = MESSAGE_LIMIT, parse_mode: object = "HT
         return "Bad Request: message text is empty"
     if length > limit:
         return "Bad Request: message is too long"
+    return None
+
+
+_BUTTON_ACTIONS = frozenset(
+    {
+        "url",
+        "callback_data",
+        "web_app",
+        "login_url",
+        "switch_inline_query",
+        "switch_inline_query_current_chat",
+        "switch_inline_query_chosen_chat",
+        "copy_text",
+        "callback_game",
+        "pay",
+    }
+)
+# Telegram takes an answer to an inline query within 10 seconds of the query, once.
+INLINE_ANSWER_WINDOW = 10.0
+
+
+def _refuse_markup(markup: Any) -> str | None:
+    """What Telegram says to an inline keyboard it would not take."""
+    if markup is None:
+        return None
+    if not isinstance(markup, dict) or not isinstance(markup.get("inline_keyboard"), list):
+        return "Bad Request: REPLY_MARKUP_INVALID"
+    for row in markup["inline_keyboard"]:
+        for button in row:
+            actions = [key for key in button if key in _BUTTON_ACTIONS]
+            if not button.get("text") or len(actions) != 1:
+                return "Bad Request: BUTTON_TYPE_INVALID"
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                return "Bad Request: BUTTON_DATA_INVALID"
+    return None
+
+
+def _refuse_result(result: Any, seen: set[str]) -> str | None:
+    """What Telegram says to one inline query result it would not take."""
+    if not isinstance(result, dict):
+        return "Bad Request: RESULT_INVALID"
+    result_id = str(result.get("id", ""))
+    if not 1 <= len(result_id.encode()) <= 64:
+        return "Bad Request: RESULT_ID_INVALID"
+    if result_id in seen:
+        return "Bad Request: RESULT_ID_DUPLICATE"
+    seen.add(result_id)
+    if result.get("type") == "article" and not result.get("title"):
+        return "Bad Request: RESULT_TITLE_EMPTY"
+    content = result.get("input_message_content")
+    if result.get("type") == "article" and not isinstance(content, dict):
+        return "Bad Request: MESSAGE_EMPTY"
+    if isinstance(content, dict) and "message_text" in content:
+        refusal = _refuse_text(
+            {"text": content["message_text"], "parse_mode": content.get("parse_mode")}
+        )
+        if refusal:
+            return refusal
+    return _refuse_markup(result.get("reply_markup"))
+
+
+def _refuse_results_button(button: Any) -> str | None:
+    if not isinstance(button, dict) or not button.get("text"):
+        return "Bad Request: BUTTON_INVALID"
+    kinds = [key for key in ("web_app", "start_parameter") if key in button]
+    if len(kinds) != 1:
+        return "Bad Request: BUTTON_INVALID"
+    start = button.get("start_parameter")
+    if start is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(start)):
+        return "Bad Request: START_PARAM_INVALID"
     return None
 
 
@@ -1030,3 +1233,29 @@ def bot_membership_update(chat: dict[str, Any], status: str) -> dict[str, Any]:
             "new_chat_member": {"status": new, "user": bot, **member},
         },
     }
+
+
+def inline_query_update(
+    query: str, *, user_id: int, chat_type: str = "sender", query_id: str | None = None
+) -> dict[str, Any]:
+    """What Telegram sends as the user types ``@bot <query>`` (one per keystroke)."""
+    return {
+        "update_id": next(_message_ids),
+        "inline_query": {
+            "id": query_id or str(4_000_000_000_000 + next(_message_ids)),
+            "from": user(user_id),
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        },
+    }
+
+
+def chosen_inline_result_update(
+    result_id: str, *, user_id: int, query: str, inline_message_id: str | None = None
+) -> dict[str, Any]:
+    """What Telegram sends, with inline feedback on, when the user sent a result."""
+    chosen: dict[str, Any] = {"result_id": result_id, "from": user(user_id), "query": query}
+    if inline_message_id is not None:
+        chosen["inline_message_id"] = inline_message_id
+    return {"update_id": next(_message_ids), "chosen_inline_result": chosen}

@@ -92,6 +92,16 @@ async def test_link_in_a_group(chat: Chat, fake_omise: fakes.FakeOmise, store: S
                 {"text": "Copy link", "copy_text": {"text": link["payment_uri"]}},
                 {"text": "Cancel link", "callback_data": f"cancel:{link['id']}"},
             ],
+            [
+                {
+                    "text": "Share",
+                    "switch_inline_query_chosen_chat": {
+                        "query": link["id"],
+                        "allow_user_chats": True,
+                        "allow_group_chats": True,
+                    },
+                }
+            ],
         ]
     }
     record = await store.get_link(link["id"])

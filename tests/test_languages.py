@@ -216,7 +216,7 @@ async def test_a_thai_merchant_gets_thai_from_command_to_paid_notice(
     link_message = chat.last_reply()
     assert "74.40 · ใช้ครั้งเดียว" in link_message["text"]
     buttons = [b["text"] for row in link_message["reply_markup"]["inline_keyboard"] for b in row]
-    assert buttons == ["ชำระ ฿74.40", "QR", "คัดลอกลิงก์", "ยกเลิกลิงก์"]
+    assert buttons == ["ชำระ ฿74.40", "QR", "คัดลอกลิงก์", "ยกเลิกลิงก์", "แชร์"]
     assert await store.user_language(MERCHANT) == "th"
 
     # A customer in the group asks for help in Japanese and is answered in it.

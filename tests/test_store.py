@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from sqlalchemy import event, select
 from linkbot.store import (
     ChargeRecord,
     CommandRecord,
+    CommandState,
     LinkRecord,
     LinkStatus,
     LinkTaken,
@@ -251,6 +253,15 @@ async def test_a_file_from_the_previous_release_is_upgraded_in_place(tmp_path: P
         assert (await store.get_link("link_test_a")).paid_count == 3  # type: ignore[union-attr]
         commands = await store.pending_commands(datetime(2000, 1, 1, tzinfo=UTC))
         assert commands == []
+        # The commands table was rebuilt for inline results (no command message), rows kept.
+        earlier = await store.claim_command(replace(command(), key="-100:500", message_id=500))
+        assert earlier is not None and earlier.link_id == "link_test_a"
+        assert earlier.state is CommandState.DONE and earlier.message_id == 500
+        inline = replace(
+            command(1111), key="inline:new:abc", message_id=None, inline_message_id="AQAAAbc"
+        )
+        assert await store.claim_command(inline) is None
+        assert [c.inline_message_id for c in await store.pending_commands(NOW)] == ["AQAAAbc"]
     finally:
         await store.close()
 

@@ -32,7 +32,7 @@ from telegram.ext import (
     filters,
 )
 
-from linkbot.bot import bookkeeping, handlers
+from linkbot.bot import bookkeeping, handlers, inline
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services
@@ -45,7 +45,12 @@ logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256
 # Every update type a handler below takes; the only ones asked of Telegram.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    *inline.UPDATE_TYPES,
+]
 MENU = ("link", "multilink", "links", "status", "qr", "cancel", "report", "export", "help")
 # What everyone else sees, customers in a group included: nothing that manages links.
 PUBLIC_MENU = ("start", "help")
@@ -159,6 +164,7 @@ def build_application(
     )
     application.add_handlers(
         [
+            *inline.inline_handlers(),
             CommandHandler(["start", "help"], handlers.start),
             CommandHandler("link", handlers.link),
             CommandHandler("multilink", handlers.multilink),

@@ -186,10 +186,51 @@ class Delivery:
         await self.store.note_chat(chat.id, chat.effective_name)
 
 
+async def edit_inline(bot: Bot, inline_message_id: str, reply: Reply) -> None:
+    """Show ``reply`` in an inline message, trying again on network trouble.
+
+    An edit may safely be repeated: a message already showing ``reply`` is
+    not an error. A refusal (the message is gone, or was never editable) raises.
+    """
+
+    async def edit() -> None:
+        try:
+            await bot.edit_message_text(
+                reply.text,
+                inline_message_id=inline_message_id,
+                parse_mode="HTML",
+                reply_markup=reply.markup,
+                link_preview_options=NO_PREVIEW,
+            )
+        except BadRequest as exc:
+            if "not modified" not in exc.message.lower():
+                raise
+
+    for delay in RETRY_DELAYS:
+        try:
+            return await edit()
+        except (BadRequest, Forbidden):
+            raise
+        except NetworkError as exc:
+            logger.warning("Editing an inline message failed (%s); again in %.1fs", exc, delay)
+            await asyncio.sleep(delay)
+    await edit()
+
+
 async def refresh_link_message(
     bot: Bot, record: LinkRecord, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE
 ) -> None:
     """Show a link's current state in the message it was posted in, if it still can be."""
+    if record.inline_message_id is not None:
+        try:
+            await edit_inline(
+                bot,
+                record.inline_message_id,
+                views.link_message(record, zone, language, place="inline"),
+            )
+        except TelegramError as exc:
+            logger.info("Could not update the inline message of %s: %s", record.link_id, exc)
+        return
     message_id = record.editable_message_id
     if message_id is None:
         return

@@ -14,12 +14,18 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, CallbackQuery, ChatMember, Message, ReplyParameters, Update, User
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from linkbot.bot import views
 from linkbot.bot.access import Access
-from linkbot.bot.delivery import Delivery, refresh_link_message, send_persistently, send_reply
+from linkbot.bot.delivery import (
+    Delivery,
+    edit_inline,
+    refresh_link_message,
+    send_persistently,
+    send_reply,
+)
 from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
@@ -92,7 +98,7 @@ def for_managers(action: _Action) -> _Handler:
             if found.access.grant_reply(update):
                 await _answer(update, views.plain("not_authorized", language))
             return
-        await _note_language(found, user)
+        await note_language(found, user)
         if update.effective_chat is not None:
             # The merchant is using the bot there, so it can post there again.
             await found.delivery.chat_seen(update.effective_chat)
@@ -115,7 +121,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     authorized = found.access.may_manage(user)
     if authorized:
-        await _note_language(found, user)
+        await note_language(found, user)
     await _answer(
         update,
         views.help_message(
@@ -128,7 +134,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
 
 
-async def _note_language(found: Services, user: User) -> None:
+async def note_language(found: Services, user: User) -> None:
     """Remember an authorized user's language, for what the bot tells them later on its own.
 
     Customers are not stored: notices and summaries only ever go to the merchant's users.
@@ -226,9 +232,16 @@ async def _pressed_link(
     query = update.callback_query
     assert query is not None
     link_id = (query.data or "").removeprefix(prefix)
-    if not found.access.may_see(update.effective_chat, await found.links.find(link_id)):
-        stale = text("button_stale", found.language_of(update))
-        await query.answer(_plain_text(stale), show_alert=True)
+    record = await found.links.find(link_id)
+    if query.inline_message_id is not None:
+        # A press in an inline message: only the link that message shows.
+        allowed = record is not None and record.inline_message_id == query.inline_message_id
+    else:
+        allowed = found.access.may_see(update.effective_chat, record)
+    if not allowed:
+        await query.answer(
+            _plain_text(text("button_stale", found.language_of(update))), show_alert=True
+        )
         return query, None
     return query, link_id
 
@@ -348,13 +361,25 @@ async def _target_link(update: Update, found: Services) -> str | None:
 
 
 async def resume_unfinished(bot: Bot, found: Services) -> None:
-    """After a restart, answer the link commands a previous process left unanswered."""
+    """After a restart, answer the link commands (and chosen inline results) left unanswered."""
     for command, outcome in await found.links.unfinished():
         language = found.language or (
             await found.links.store.user_language(command.user_id) or DEFAULT_LANGUAGE
         )
         try:
-            if isinstance(outcome, LinkRecord):
+            if command.inline_message_id is not None:
+                if isinstance(outcome, LinkRecord):
+                    await show_in_inline_message(
+                        bot, found, outcome, command.inline_message_id, language
+                    )
+                else:
+                    await tell_inline_message(
+                        bot,
+                        command.inline_message_id,
+                        command.user_id,
+                        failure(outcome, language=language),
+                    )
+            elif isinstance(outcome, LinkRecord):
                 sent = await found.delivery.to_link_chat(
                     outcome,
                     views.link_message(outcome, found.zone, language),
@@ -369,6 +394,57 @@ async def resume_unfinished(bot: Bot, found: Services) -> None:
                 await send_reply(bot, command.chat_id, answer, quote=command.message_id)
         except TelegramError as exc:
             logger.warning("Could not answer command %s after a restart: %s", command.key, exc)
+
+
+async def show_in_inline_message(
+    bot: Bot,
+    found: Services,
+    record: LinkRecord,
+    inline_message_id: str,
+    language: str = DEFAULT_LANGUAGE,
+) -> None:
+    """Turn the inline message that waited for a link into its link message.
+
+    When Telegram refuses (the message was deleted meanwhile), the creator
+    gets the link in a private chat instead, so the link is never lost.
+    """
+    try:
+        await edit_inline(
+            bot, inline_message_id, views.link_message(record, found.zone, language, place="inline")
+        )
+    except BadRequest as exc:
+        logger.warning(
+            "Could not show %s in its inline message (%s); sending it privately",
+            record.link_id,
+            exc.message,
+        )
+        sent = await found.delivery.to_link_chat(
+            record,
+            views.link_message(record, found.zone, language),
+            quote=None,
+            fallback="chat_closed_link",
+            language=language,
+        )
+        if sent is not None:
+            await found.links.record_reply(record, sent.message_id, chat_id=sent.chat_id)
+        return
+    await found.links.record_inline_reply(record, inline_message_id)
+
+
+async def tell_inline_message(
+    bot: Bot, inline_message_id: str | None, user_id: int, reply: Reply
+) -> None:
+    """Say in an inline message why it got no link (privately to its user when it is gone)."""
+    if inline_message_id is not None:
+        try:
+            await edit_inline(bot, inline_message_id, Reply(reply.text))
+            return
+        except BadRequest as exc:
+            logger.warning("Could not answer in an inline message: %s", exc.message)
+    try:
+        await send_reply(bot, user_id, reply)
+    except Forbidden:
+        logger.warning("Could not tell user %s either: no private chat with the bot", user_id)
 
 
 async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
-from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import (
+    CopyTextButton,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    SwitchInlineQueryChosenChat,
+)
 
 from linkbot.bot.messages import DEFAULT_LANGUAGE, Html, text, time_text
 from linkbot.links import PAGE_SIZE, AccountLinks, LinkDetails
@@ -63,7 +69,19 @@ def plain(key: str, /, language: str = DEFAULT_LANGUAGE, **params: object) -> Re
     return Reply(text(key, language, **params))
 
 
-def link_message(record: LinkRecord, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE) -> Reply:
+# Where a link message is: a chat the bot posted in; an inline message (the
+# bot may not be in its chat, so it can send no QR picture there); a copy
+# shared through inline mode, which the bot does not keep track of.
+Place = Literal["chat", "inline", "shared"]
+
+
+def link_message(
+    record: LinkRecord,
+    zone: ZoneInfo,
+    language: str = DEFAULT_LANGUAGE,
+    *,
+    place: Place = "chat",
+) -> Reply:
     """The message a link lives in; edited as the link is paid or cancelled."""
     amount = format_amount(record.amount, record.currency)
     body = text(
@@ -82,26 +100,31 @@ def link_message(record: LinkRecord, zone: ZoneInfo, language: str = DEFAULT_LAN
         return Reply(body)
     # Whatever still has a keyboard can still be cancelled: a reusable link stays
     # open after payments.
-    tools = [
-        InlineKeyboardButton(text("button_qr", language), callback_data=qr_data(record.link_id)),
-        InlineKeyboardButton(
-            text("button_copy", language), copy_text=CopyTextButton(text=record.payment_uri)
-        ),
-        InlineKeyboardButton(
-            text("button_cancel", language), callback_data=cancel_data(record.link_id)
-        ),
-    ]
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    text("button_pay", language, amount=amount), url=record.payment_uri
-                )
-            ],
-            tools,
-        ]
+    pay = InlineKeyboardButton(text("button_pay", language, amount=amount), url=record.payment_uri)
+    copy = InlineKeyboardButton(
+        text("button_copy", language), copy_text=CopyTextButton(text=record.payment_uri)
     )
-    return Reply(body, keyboard)
+    cancel = InlineKeyboardButton(
+        text("button_cancel", language), callback_data=cancel_data(record.link_id)
+    )
+    if place == "shared":
+        return Reply(body, InlineKeyboardMarkup([[pay], [copy]]))
+    if place == "inline":
+        return Reply(body, InlineKeyboardMarkup([[pay], [copy, cancel]]))
+    qr = InlineKeyboardButton(text("button_qr", language), callback_data=qr_data(record.link_id))
+    return Reply(
+        body, InlineKeyboardMarkup([[pay], [qr, copy, cancel], [share_button(record, language)]])
+    )
+
+
+def share_button(record: LinkRecord, language: str = DEFAULT_LANGUAGE) -> InlineKeyboardButton:
+    """Opens a chat picker; the chosen chat gets the link through inline mode."""
+    return InlineKeyboardButton(
+        text("button_share", language),
+        switch_inline_query_chosen_chat=SwitchInlineQueryChosenChat(
+            query=record.link_id, allow_user_chats=True, allow_group_chats=True
+        ),
+    )
 
 
 def qr_caption(title: str, amount: int, currency: str, language: str = DEFAULT_LANGUAGE) -> str:

@@ -212,6 +212,37 @@ ENGLISH: dict[str, str] = {
     "omise_unexpected": "⚠️ Omise answered in a way I did not expect. Please try again shortly.",
     "internal_error": "⚠️ Something went wrong on my side. The bot's owner can find details in the logs.",
     "button_stale": "This button is no longer valid.",
+    # Inline mode: @bot 74.40 thb Hot Latte in any chat
+    "button_share": "Share",
+    "inline_create_title": "Create payment link — {title} · {amount}",
+    "inline_create_hint": "One-time link, created when you send it",
+    "inline_creating": (
+        "⏳ Creating payment link…\n\n"
+        "<i>If this message stays like this, inline feedback is off for this bot: its owner "
+        "must set it to 100% in @BotFather (/setinlinefeedback).</i>"
+    ),
+    "button_creating": "⏳ Creating…",
+    "inline_wait_alert": (
+        "The link is being created. If this message does not change, the bot's owner must "
+        "turn on inline feedback in @BotFather (/setinlinefeedback)."
+    ),
+    "inline_problem_title": "⚠️ Cannot create a link",
+    "inline_usage": (
+        "Type an amount and a title after my name, like "
+        "<code>@{bot} 74.40 thb Hot Latte</code> (add <code>| description</code> for a "
+        "description), then tap the result to send the link."
+    ),
+    "inline_share_title": "Share payment link — {title} · {amount}",
+    "inline_share_status": "{status} · {link_id}",
+    "inline_share_unknown": "No link <code>{link_id}</code> was created through this bot.",
+    "inline_share_unknown_title": "⚠️ No such link",
+    "button_inline_access": "Not authorized? Get access",
+    "inline_access": (
+        "You tried to create a payment link with me in inline mode. Only the merchant's "
+        "authorized users can do that.\n\n"
+        "Your Telegram id: <code>{user_id}</code>\n"
+        "{authorization}"
+    ),
     # Dates and times
     "day_and_time": "{day} {time}",
     "time_of_day": "{time}",

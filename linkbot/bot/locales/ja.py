@@ -247,6 +247,37 @@ JAPANESE: dict[str, str] = {
     "omise_unexpected": "⚠️ Omise から想定外の応答がありました。しばらくしてからもう一度お試しください。",
     "internal_error": "⚠️ ボット側でエラーが発生しました。ボットの管理者はログで詳細を確認できます。",
     "button_stale": "このボタンはもう使えません。",
+    # Inline mode: @bot 74.40 thb Hot Latte in any chat
+    "button_share": "共有",
+    "inline_create_title": "支払いリンクを作成 — {title} · {amount}",
+    "inline_create_hint": "1回限りのリンク。送信したときに作成されます",
+    "inline_creating": (
+        "⏳ 支払いリンクを作成しています…\n\n"
+        "<i>このメッセージが変わらない場合は、このボットのインラインフィードバックがオフになっています。"
+        "ボットの管理者が @BotFather で 100% に設定してください（/setinlinefeedback）。</i>"
+    ),
+    "button_creating": "⏳ 作成中…",
+    "inline_wait_alert": (
+        "リンクを作成しています。このメッセージが変わらない場合は、ボットの管理者が "
+        "@BotFather でインラインフィードバックをオンにしてください（/setinlinefeedback）。"
+    ),
+    "inline_problem_title": "⚠️ リンクを作成できません",
+    "inline_usage": (
+        "ボット名のあとに金額と商品名を入力してください。例: "
+        "<code>@{bot} 74.40 thb Hot Latte</code>（説明を付けるには <code>| 説明</code> を追加）。"
+        "結果をタップするとリンクが送信されます。"
+    ),
+    "inline_share_title": "支払いリンクを共有 — {title} · {amount}",
+    "inline_share_status": "{status} · {link_id}",
+    "inline_share_unknown": "リンク <code>{link_id}</code> はこのボットで作成されたものではありません。",
+    "inline_share_unknown_title": "⚠️ リンクが見つかりません",
+    "button_inline_access": "権限がありません: 利用方法",
+    "inline_access": (
+        "インラインモードで支払いリンクを作成しようとしました。"
+        "この操作は、加盟店が許可したユーザーのみ行えます。\n\n"
+        "あなたの Telegram id: <code>{user_id}</code>\n"
+        "{authorization}"
+    ),
     # Dates and times
     "day_and_time": "{day} {time}",
     "time_of_day": "{time}",

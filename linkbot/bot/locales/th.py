@@ -213,6 +213,36 @@ THAI: dict[str, str] = {
     "omise_unexpected": "⚠️ Omise ตอบกลับในรูปแบบที่ไม่คาดคิด กรุณาลองใหม่ภายหลัง",
     "internal_error": "⚠️ เกิดข้อผิดพลาดในระบบของบอท เจ้าของบอทดูรายละเอียดได้ในบันทึกการทำงาน (log)",
     "button_stale": "ปุ่มนี้ใช้ไม่ได้แล้ว",
+    # Inline mode: @bot 74.40 thb Hot Latte in any chat
+    "button_share": "แชร์",
+    "inline_create_title": "สร้างลิงก์ชำระเงิน — {title} · {amount}",
+    "inline_create_hint": "ลิงก์ใช้ครั้งเดียว จะสร้างเมื่อกดส่ง",
+    "inline_creating": (
+        "⏳ กำลังสร้างลิงก์ชำระเงิน…\n\n"
+        "<i>หากข้อความนี้ค้างอยู่แบบนี้ แสดงว่าบอทนี้ปิด inline feedback อยู่ "
+        "เจ้าของบอทต้องตั้งค่าเป็น 100% ใน @BotFather (/setinlinefeedback)</i>"
+    ),
+    "button_creating": "⏳ กำลังสร้าง…",
+    "inline_wait_alert": (
+        "กำลังสร้างลิงก์ หากข้อความนี้ไม่เปลี่ยน เจ้าของบอทต้องเปิด inline feedback "
+        "ใน @BotFather (/setinlinefeedback)"
+    ),
+    "inline_problem_title": "⚠️ สร้างลิงก์ไม่ได้",
+    "inline_usage": (
+        "พิมพ์จำนวนเงินและชื่อรายการต่อจากชื่อบอท เช่น "
+        "<code>@{bot} 74.40 thb Hot Latte</code> (เพิ่ม <code>| รายละเอียด</code> "
+        "หากต้องการใส่รายละเอียด) แล้วแตะผลลัพธ์เพื่อส่งลิงก์"
+    ),
+    "inline_share_title": "แชร์ลิงก์ชำระเงิน — {title} · {amount}",
+    "inline_share_status": "{status} · {link_id}",
+    "inline_share_unknown": "ไม่มีลิงก์ <code>{link_id}</code> ที่สร้างผ่านบอทนี้",
+    "inline_share_unknown_title": "⚠️ ไม่พบลิงก์นี้",
+    "button_inline_access": "ไม่มีสิทธิ์: ดูวิธีขอสิทธิ์",
+    "inline_access": (
+        "คุณพยายามสร้างลิงก์ชำระเงินผ่านโหมด inline ซึ่งทำได้เฉพาะผู้ใช้ที่ร้านค้าอนุญาตเท่านั้น\n\n"
+        "Telegram id ของคุณ: <code>{user_id}</code>\n"
+        "{authorization}"
+    ),
     # Dates and times
     "day_and_time": "{day} {time}",
     "time_of_day": "{time} น.",

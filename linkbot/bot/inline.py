@@ -1,0 +1,252 @@
+"""Inline mode: ``@bot 74.40 thb Hot Latte`` in any chat, whether the bot is in it or not.
+
+A query only previews: Telegram sends one per keystroke, so nothing is
+created until a result is chosen. The chosen result's message ("Creating
+payment link…") carries a button, without which Telegram gives no
+``inline_message_id`` to edit; the link is created through the same
+:meth:`LinkService.create_for` as ``/link``, keyed on the result id, and
+that message becomes the link message.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import uuid
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultsButton,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    ChosenInlineResultHandler,
+    CommandHandler,
+    ContextTypes,
+    InlineQueryHandler,
+    filters,
+)
+
+from linkbot.bot import views
+from linkbot.bot.delivery import NO_PREVIEW
+from linkbot.bot.handlers import (
+    Services,
+    failure,
+    note_language,
+    services,
+    show_in_inline_message,
+    tell_inline_message,
+)
+from linkbot.bot.messages import text
+from linkbot.commands import CommandError, LinkRequest, parse_link, parse_link_id
+from linkbot.links import LinkNotCreated, Origin
+from linkbot.money import format_amount
+from linkbot.omise import OmiseError
+
+logger = logging.getLogger(__name__)
+
+# Result ids: a new link (one fresh id per answer, so each chosen result is
+# one link), a copy of an existing link, or an explanation that makes nothing.
+NEW_RESULT = "new:"
+SHARE_RESULT = "share:"
+PROBLEM_RESULT = "problem"
+# /start parameter of the button shown to users who may not create links.
+ACCESS_START = "access"
+WAIT_DATA = "inline:wait"
+
+UPDATE_TYPES = (Update.INLINE_QUERY, Update.CHOSEN_INLINE_RESULT)
+
+
+def inline_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    """The handlers of inline mode; the /start one goes before the generic /start."""
+    return [
+        CommandHandler("start", start_access, filters=filters.Regex(rf"^/start {ACCESS_START}$")),
+        InlineQueryHandler(query),
+        ChosenInlineResultHandler(chosen),
+        CallbackQueryHandler(waiting, pattern=rf"^{re.escape(WAIT_DATA)}$"),
+    ]
+
+
+async def query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Preview what choosing would post; unauthorized users get only the way to access."""
+    inline = update.inline_query
+    if inline is None:
+        return
+    found = services(context)
+    language = found.language_of(update)
+    try:
+        if not found.access.may_manage(update.effective_user):
+            await inline.answer(
+                [],
+                cache_time=0,
+                is_personal=True,
+                button=InlineQueryResultsButton(
+                    text("button_inline_access", language), start_parameter=ACCESS_START
+                ),
+            )
+            return
+        results = [await _result(inline.query, found, context.bot.username, language)]
+        await inline.answer(results, cache_time=0, is_personal=True)
+    except BadRequest as exc:
+        # The user typed on and a newer query replaced this one (or it is
+        # older than Telegram's 10 seconds): nobody is waiting for it.
+        logger.info("Inline query not answered: %s", exc.message)
+
+
+async def _result(
+    typed: str, found: Services, bot_username: str, language: str
+) -> InlineQueryResultArticle:
+    try:
+        link_id = parse_link_id(typed)
+    except CommandError:
+        link_id = None
+    if link_id is not None:
+        return await _share_result(found, link_id, language)
+    try:
+        request = parse_link(typed, default_currency=found.default_currency)
+    except CommandError as exc:
+        if exc.reason == "usage":
+            return _problem(text("inline_usage", language, bot=bot_username), language)
+        return _problem(text(exc.reason, language, command="link", **exc.params), language)
+    return _create_result(request, language)
+
+
+def _create_result(request: LinkRequest, language: str) -> InlineQueryResultArticle:
+    amount = format_amount(request.amount, request.currency.code)
+    described = request.description != request.title
+    return InlineQueryResultArticle(
+        id=NEW_RESULT + uuid.uuid4().hex,
+        title=_plain(text("inline_create_title", language, title=request.title, amount=amount)),
+        description=request.description
+        if described
+        else _plain(text("inline_create_hint", language)),
+        input_message_content=InputTextMessageContent(
+            text("inline_creating", language), parse_mode="HTML", link_preview_options=NO_PREVIEW
+        ),
+        # Without a keyboard Telegram gives no inline_message_id, and the
+        # message could never become the link.
+        reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(text("button_creating", language), callback_data=WAIT_DATA)]]
+        ),
+    )
+
+
+async def _share_result(found: Services, link_id: str, language: str) -> InlineQueryResultArticle:
+    """An existing link's message, to post as it is: nothing is created."""
+    record = await found.links.find(link_id)
+    if record is None:
+        return _problem(
+            text("inline_share_unknown", language, link_id=link_id),
+            language,
+            title=text("inline_share_unknown_title", language),
+        )
+    reply = views.link_message(record, found.zone, language, place="shared")
+    amount = format_amount(record.amount, record.currency)
+    return InlineQueryResultArticle(
+        id=SHARE_RESULT + record.link_id,
+        title=_plain(text("inline_share_title", language, title=record.title, amount=amount)),
+        description=_plain(
+            text(
+                "inline_share_status",
+                language,
+                status=text(f"status_{record.status.value}", language),
+                link_id=link_id,
+            )
+        ),
+        input_message_content=InputTextMessageContent(
+            reply.text, parse_mode="HTML", link_preview_options=NO_PREVIEW
+        ),
+        reply_markup=reply.markup,
+    )
+
+
+def _problem(
+    explanation: str, language: str, *, title: str | None = None
+) -> InlineQueryResultArticle:
+    """One result that says what is wrong; choosing it posts the explanation, nothing else."""
+    return InlineQueryResultArticle(
+        id=PROBLEM_RESULT,
+        title=_plain(title or text("inline_problem_title", language)),
+        description=_plain(explanation),
+        input_message_content=InputTextMessageContent(
+            explanation, parse_mode="HTML", link_preview_options=NO_PREVIEW
+        ),
+    )
+
+
+async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A "create" result was sent: make its link once, and show it in the inline message."""
+    result = update.chosen_inline_result
+    if result is None or not result.result_id.startswith(NEW_RESULT):
+        return  # a shared link or an explanation: nothing to do
+    found = services(context)
+    language = found.language_of(update)
+    user, inline_message_id = result.from_user, result.inline_message_id
+    if not found.access.may_manage(user):
+        # Access was withdrawn between the query and the choice.
+        await tell_inline_message(
+            context.bot, inline_message_id, user.id, views.plain("not_authorized", language)
+        )
+        return
+    await note_language(found, user)
+    origin = Origin.inline(result.result_id, user_id=user.id, inline_message_id=inline_message_id)
+    try:
+        request = parse_link(result.query, default_currency=found.default_currency)
+        created = await found.links.create_for(request, origin, creator_id=user.id)
+    except (CommandError, OmiseError, LinkNotCreated) as exc:
+        await tell_inline_message(
+            context.bot, inline_message_id, user.id, failure(exc, language=language)
+        )
+        return
+    if created is None or created.answered:
+        return  # a repeated delivery of a result already handled, or being handled
+    if inline_message_id is None:
+        # Telegram gave nothing to edit: the link goes to its creator's private chat.
+        sent = await found.delivery.to_link_chat(
+            created.record,
+            views.link_message(created.record, found.zone, language),
+            quote=None,
+            fallback="chat_closed_link",
+            language=language,
+        )
+        if sent is not None:
+            await found.links.record_reply(created.record, sent.message_id, chat_id=sent.chat_id)
+        return
+    await show_in_inline_message(context.bot, found, created.record, inline_message_id, language)
+
+
+async def waiting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The button of a message still waiting for its link."""
+    if update.callback_query is not None:
+        language = services(context).language_of(update)
+        await update.callback_query.answer(
+            _plain(text("inline_wait_alert", language)), show_alert=True
+        )
+
+
+async def start_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start from the button inline mode shows users who may not create links."""
+    found, user = services(context), update.effective_user
+    if user is None or update.effective_message is None or not found.access.grant_reply(update):
+        return
+    authorized = found.access.may_manage(user)
+    language = found.language_of(update)
+    reply = text(
+        "inline_access",
+        language,
+        user_id=user.id,
+        authorization=text("authorized" if authorized else "not_authorized_help", language),
+    )
+    await update.effective_message.reply_html(reply, disable_web_page_preview=True)
+
+
+def _plain(html_text: str) -> str:
+    """Telegram HTML as the plain text an inline result's title and description take."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
