@@ -114,6 +114,8 @@ links = Table(
     Column("paid_total", BigInteger, nullable=False, default=0),
     # How many charges (of any status) Omise listed for the link when last looked at.
     Column("charges_seen", Integer, nullable=False, default=0),
+    # Set when the link message went into a merchant's own chat through Telegram Business.
+    Column("business_connection_id", String(255)),
 )
 
 # One row per command message that asked for a link, written before Omise
@@ -134,6 +136,7 @@ commands = Table(
     Column("state", String(16), nullable=False, index=True),
     Column("link_id", String(64)),
     Column("received_at", _UTCDateTime, nullable=False),
+    Column("business_connection_id", String(255)),
 )
 
 # One row per charge of a link of ours, with its last known status. A
@@ -181,6 +184,21 @@ chats = Table(
 )
 
 # Small named values that must survive a restart (the event cursor).
+# The merchants' Telegram Business accounts connected to the bot, as last told.
+business_connections = Table(
+    "business_connections",
+    metadata,
+    Column("connection_id", String(255), primary_key=True),
+    Column("user_id", BigInteger, nullable=False, index=True),
+    # The owner's private chat with the bot.
+    Column("user_chat_id", BigInteger, nullable=False),
+    Column("is_enabled", Boolean, nullable=False),
+    Column("can_reply", Boolean, nullable=False),
+    Column("can_delete_sent_messages", Boolean, nullable=False),
+    Column("can_delete_all_messages", Boolean, nullable=False),
+    Column("date", _UTCDateTime, nullable=False),
+)
+
 state = Table(
     "state",
     metadata,
@@ -227,6 +245,7 @@ class LinkRecord:
     paid_total: int = 0
     charges_seen: int = 0
     message_chat_id: int | None = None
+    business_connection_id: str | None = None
 
     @property
     def editable_message_id(self) -> int | None:
@@ -250,6 +269,19 @@ class CommandRecord:
     received_at: datetime
     state: CommandState = CommandState.PENDING
     link_id: str | None = None
+    business_connection_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessConnectionRecord:
+    connection_id: str
+    user_id: int
+    user_chat_id: int
+    is_enabled: bool
+    can_reply: bool
+    can_delete_sent_messages: bool
+    can_delete_all_messages: bool
+    date: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,27 +397,42 @@ class Store:
             row = (await conn.execute(select(links).where(links.c.link_id == link_id))).first()
         return _link(row._mapping) if row else None
 
-    async def find_by_message(self, chat_id: int, message_id: int) -> LinkRecord | None:
+    async def find_by_message(
+        self, chat_id: int, message_id: int, *, business_connection_id: str | None = None
+    ) -> LinkRecord | None:
+        """The link a message shows; in a business chat, one sent through that connection."""
         c = links.c
         query = select(links).where(
-            func.coalesce(c.message_chat_id, c.chat_id) == chat_id, c.message_id == message_id
+            func.coalesce(c.message_chat_id, c.chat_id) == chat_id,
+            c.message_id == message_id,
+            _through(business_connection_id),
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return _link(row._mapping) if row else None
 
     async def chat_links(
-        self, chat_id: int, *, offset: int, limit: int
+        self,
+        chat_id: int,
+        *,
+        offset: int,
+        limit: int,
+        business_connection_id: str | None = None,
     ) -> tuple[list[LinkRecord], int]:
-        """A chat's links, newest first, and how many it has in all."""
+        """A chat's links, newest first, and how many it has in all.
+
+        A merchant's business chat has the customer's id, as the customer's
+        own chat with the bot does: the connection tells them apart.
+        """
+        where = (links.c.chat_id == chat_id, _through(business_connection_id))
         query = (
             select(links)
-            .where(links.c.chat_id == chat_id)
+            .where(*where)
             .order_by(links.c.recorded_at.desc())
             .offset(offset)
             .limit(limit)
         )
-        count = select(func.count()).select_from(links).where(links.c.chat_id == chat_id)
+        count = select(func.count()).select_from(links).where(*where)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
             total = (await conn.execute(count)).scalar_one()
@@ -851,6 +898,27 @@ class Store:
 
     # Small values kept across restarts
 
+    # Business connections
+
+    async def save_business_connection(self, connection: BusinessConnectionRecord) -> None:
+        values = {name: getattr(connection, name) for name in BusinessConnectionRecord.__slots__}
+        async with self._write() as conn:
+            changed = await conn.execute(
+                update(business_connections)
+                .where(business_connections.c.connection_id == connection.connection_id)
+                .values(**values)
+            )
+            if not changed.rowcount:
+                await conn.execute(business_connections.insert().values(**values))
+
+    async def business_connection(self, connection_id: str) -> BusinessConnectionRecord | None:
+        query = select(business_connections).where(
+            business_connections.c.connection_id == connection_id
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return BusinessConnectionRecord(**row._mapping) if row else None
+
     async def get_value(self, key: str) -> str | None:
         async with self._engine.connect() as conn:
             query = select(state.c.value).where(state.c.key == key)
@@ -868,6 +936,14 @@ class Store:
 
 _WRITE = "linkbot_write"
 _SETTLED_WITHOUT_PAYMENT = ("failed", "expired", "reversed")
+
+
+def _through(business_connection_id: str | None) -> Any:
+    """Links sent through a business connection, or (None) through none."""
+    column = links.c.business_connection_id
+    if business_connection_id is None:
+        return column.is_(None)
+    return column == business_connection_id
 
 
 def _paid_between(start: datetime, end: datetime) -> tuple[Any, ...]:
@@ -997,7 +1073,8 @@ def _create_or_upgrade(conn: Connection) -> None:
     tables = set(existing.get_table_names())
     old_charges = False
     added = {
-        "links": {"message_chat_id": "BIGINT"},
+        "links": {"message_chat_id": "BIGINT", "business_connection_id": "VARCHAR(255)"},
+        "commands": {"business_connection_id": "VARCHAR(255)"},
         "chats": {"title": "TEXT"},
         "charges": {
             "fee": "BIGINT",

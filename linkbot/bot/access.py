@@ -41,12 +41,26 @@ class Access:
             return True
         return self.stranger_replies.grant(chat.id, user.id if user is not None else 0)
 
-    def may_see(self, chat: Chat | None, record: LinkRecord | None) -> bool:
+    def may_see(
+        self,
+        chat: Chat | None,
+        record: LinkRecord | None,
+        business_connection_id: str | None = None,
+    ) -> bool:
         """Whether a link may be shown or touched in ``chat``.
 
         A group holds customers: there only the links made in that group are
-        in reach, so no other customer's link or amount leaks into it.
+        in reach, so no other customer's link or amount leaks into it. So
+        does a merchant's own chat with a customer (``business_connection_id``):
+        only the links sent there through that connection.
         """
+        if business_connection_id is not None:
+            return (
+                chat is not None
+                and record is not None
+                and record.chat_id == chat.id
+                and record.business_connection_id == business_connection_id
+            )
         if self.is_private(chat):
             return True
         return chat is not None and record is not None and record.chat_id == chat.id

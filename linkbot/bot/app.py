@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from linkbot.bot import bookkeeping, handlers
+from linkbot.bot import bookkeeping, business, handlers
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services
@@ -36,7 +36,12 @@ logger = logging.getLogger(__name__)
 
 MAX_CONCURRENT_UPDATES = 256
 # Every update type a handler below takes; the only ones asked of Telegram.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    *business.UPDATE_TYPES,
+]
 MENU = ("link", "multilink", "links", "status", "qr", "cancel", "report", "export", "help")
 
 
@@ -83,6 +88,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if not isinstance(update, Update) or update.effective_chat is None:
             return None
         chat = update.effective_chat
+        if (
+            update.business_message or update.edited_business_message
+        ) is not None and not self._may_manage(update.effective_user):
+            # A customer writing in a merchant's own chat: ignored, so no order needed.
+            return None
         if (
             chat.type != Chat.PRIVATE
             and (update.callback_query is not None or _is_command(update.message))
@@ -161,6 +171,7 @@ def build_application(
             CallbackQueryHandler(handlers.links_page, pattern=r"^links:"),
             MessageHandler(filters.StatusUpdate.MIGRATE, handlers.chat_migrated),
             ChatMemberHandler(handlers.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+            *business.business_handlers(),
         ]
     )
     application.add_error_handler(handlers.on_error)

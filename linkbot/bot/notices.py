@@ -28,6 +28,13 @@ class TelegramAnnouncer:
     async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None:
         await refresh_link_message(self.bot, record, self.zone)
         with _refusals():
+            if record.business_connection_id is not None:
+                # The customer's chat shows ✅ Paid on the link message; the
+                # merchant hears of it in their own chat with the bot.
+                await self.delivery.to_creator(
+                    record, views.paid_notice(record, charge, self.zone), fallback="business_notice"
+                )
+                return
             await self.delivery.to_link_chat(
                 record,
                 views.paid_notice(record, charge, self.zone),
@@ -37,6 +44,11 @@ class TelegramAnnouncer:
 
     async def payment_failed(self, record: LinkRecord, charge: ChargeRecord) -> None:
         with _refusals():
+            if record.business_connection_id is not None:
+                await self.delivery.to_creator(
+                    record, views.failed_notice(record, charge), fallback="business_notice"
+                )
+                return
             await self.delivery.to_link_chat(
                 record,
                 views.failed_notice(record, charge),

@@ -82,6 +82,10 @@ def link_message(record: LinkRecord, zone: ZoneInfo) -> Reply:
         ),
         InlineKeyboardButton(text("button_cancel"), callback_data=cancel_data(record.link_id)),
     ]
+    if record.business_connection_id is not None:
+        # Posted as the merchant in a chat with a customer, who has nothing to
+        # cancel; the merchant uses /qr and /cancel there.
+        tools = tools[1:2]
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(text("button_pay", amount=amount), url=record.payment_uri)],
