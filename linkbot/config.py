@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     linkbot_http_listen: str | None = None
     omise_webhook_secret: SecretStr | None = None
     linkbot_daily_report: str | None = None
+    # Lets a group's administrators manage that group's links (see the README for the risk).
+    linkbot_group_admins: bool = False
 
     @field_validator("telegram_bot_token")
     @classmethod

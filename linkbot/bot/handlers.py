@@ -79,7 +79,7 @@ def for_managers(action: _Action) -> _Handler:
     @functools.wraps(action)
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         found = services(context)
-        if not found.access.may_manage(update.effective_user):
+        if not await found.access.may_act(update):
             if found.access.grant_reply(update):
                 await _answer(update, views.plain("not_authorized"))
             return
