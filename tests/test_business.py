@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import respx
 
 from linkbot.bot import build_application
 from linkbot.bot.app import ALLOWED_UPDATES
+from linkbot.bot.handlers import resume_unfinished, services
+from linkbot.commands import parse_link
 from linkbot.config import Settings
-from linkbot.links import LinkService
+from linkbot.links import LinkService, command_key
+from linkbot.money import CURRENCIES
 from linkbot.payments import PaymentWatcher
-from linkbot.store import Store
+from linkbot.store import CommandRecord, Store
 from tests import fakes
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_link
 
@@ -283,3 +287,51 @@ async def test_paid_notice_edits_the_business_message_and_tells_the_merchant(
     told = private_to(chat, MERCHANT)[-1]
     assert "In your chat with a customer" in told and "was paid" in told
     assert len(in_business_chat(chat)) == 1
+
+
+async def test_a_link_made_before_a_crash_is_posted_in_the_business_chat_after_restart(
+    chat: Chat, fake_omise: fakes.FakeOmise, link_service: LinkService, store: Store
+) -> None:
+    await connect(chat)
+    await customer_says(chat)
+    # The previous process made the link and died before posting it.
+    created = await link_service.create(
+        parse_link("74.40 Hot Latte", default_currency=CURRENCIES["THB"], multiple=False),
+        chat_id=CUSTOMER,
+        message_id=9001,
+        creator_id=MERCHANT,
+        business_connection_id=CONNECTION,
+    )
+    assert created is not None and not created.answered
+    await resume_unfinished(chat.app.bot, services(chat.app))
+    [sent] = in_business_chat(chat)
+    assert sent["chat_id"] == str(CUSTOMER) and "Hot Latte" in sent["text"]
+    record = await store.get_link(created.record.link_id)
+    assert record is not None and record.editable_message_id is not None
+    await resume_unfinished(chat.app.bot, services(chat.app))
+    assert len(in_business_chat(chat)) == 1
+
+
+async def test_a_failed_business_command_after_restart_is_told_privately(
+    chat: Chat, fake_omise: fakes.FakeOmise, link_service: LinkService, store: Store
+) -> None:
+    await connect(chat)
+    command = CommandRecord(
+        key=command_key(CUSTOMER, 9002, CONNECTION),
+        chat_id=CUSTOMER,
+        message_id=9002,
+        user_id=MERCHANT,
+        amount=7440,
+        currency="THB",
+        title="Hot Latte",
+        description="Hot Latte",
+        multiple=False,
+        received_at=datetime.now(UTC),
+        business_connection_id=CONNECTION,
+    )
+    assert await store.claim_command(command) is None  # then the process died
+    await resume_unfinished(chat.app.bot, services(chat.app))
+    assert fake_omise.count("POST /links") == 0
+    assert "no link was created" in private_to(chat, MERCHANT)[-1]
+    assert in_business_chat(chat) == []
+    assert not [r for r in chat.replies() if r["chat_id"] == str(CUSTOMER)]
