@@ -851,12 +851,17 @@ class Store:
         return int(created), int(paid_links or 0), int(active or 0), int(cancelled or 0)
 
     async def chats_with_payments(self, start: datetime, end: datetime) -> list[int]:
-        """The chats whose links had a successful charge paid in ``[start, end)``."""
+        """The chats whose links had a successful charge paid in ``[start, end)``.
+
+        Business chats are left out: they are the customers' own.
+        """
         c, link = charges.c, links.c
         query = (
             select(link.chat_id)
             .select_from(charges.join(links, link.link_id == c.link_id))
             .where(*_paid_between(start, end))
+            # A business chat is a customer's: its sales are in the merchant's whole report.
+            .where(link.business_connection_id.is_(None))
             .group_by(link.chat_id)
             .order_by(link.chat_id)
         )

@@ -267,9 +267,7 @@ async def test_a_connection_made_before_the_bot_kept_them_is_asked_of_telegram(
 
 
 async def test_paid_notice_edits_the_business_message_and_tells_the_merchant(
-    chat: Chat,
-    fake_omise: fakes.FakeOmise,
-    watcher: PaymentWatcher,
+    chat: Chat, fake_omise: fakes.FakeOmise, watcher: PaymentWatcher, store: Store
 ) -> None:
     await connect(chat)
     await customer_says(chat)
@@ -287,6 +285,9 @@ async def test_paid_notice_edits_the_business_message_and_tells_the_merchant(
     told = private_to(chat, MERCHANT)[-1]
     assert "In your chat with a customer" in told and "was paid" in told
     assert len(in_business_chat(chat)) == 1
+    # No daily summary goes to the customer's own chat with the bot.
+    ever = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
+    assert CUSTOMER not in await store.chats_with_payments(*ever)
 
 
 async def test_a_link_made_before_a_crash_is_posted_in_the_business_chat_after_restart(
