@@ -198,6 +198,7 @@ async def test_qr_goes_into_the_business_chat(chat: Chat, fake_omise: fakes.Fake
     await merchant_says(chat, f"/qr {link_id}")
     [photo] = chat.telegram.sent("sendPhoto")
     assert (photo["chat_id"], photo["business_connection_id"]) == (str(CUSTOMER), CONNECTION)
+    assert "reply_parameters" not in photo  # the command it would quote is deleted
 
 
 async def test_without_the_reply_right_the_merchant_is_told(

@@ -94,6 +94,12 @@ async def test_an_administrator_creates_lists_and_cancels_in_their_group(
     assert member_checks(chat) == 1
 
 
+async def test_help_tells_an_administrator_they_may(chat: Chat) -> None:
+    chat.telegram.add_member(GROUP["id"], STAFF, "administrator")
+    await chat.send("/help", user_id=STAFF, chat=GROUP)
+    assert "You may create and manage links" in chat.last_text()
+
+
 async def test_the_groups_creator_may_and_a_member_may_not(
     chat: Chat, fake_omise: fakes.FakeOmise
 ) -> None:

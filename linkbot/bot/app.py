@@ -90,6 +90,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def _queue_of(self, update: object) -> int | None:
         """The chat whose queue ``update`` joins, or None to handle it at once."""
+        if isinstance(update, Update) and update.business_connection is not None:
+            # Connected, then switched off a moment later: the last word must win.
+            return update.business_connection.user_chat_id
         if not isinstance(update, Update) or update.effective_chat is None:
             return None
         chat = update.effective_chat

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, CallbackQuery, Chat, ChatMember, Message, ReplyParameters, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from linkbot.bot import views
@@ -109,7 +109,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         update,
         views.help_message(
             user_id=user.id,
-            authorized=found.access.may_manage(user),
+            authorized=await found.access.may_act(update),
             test_mode=found.test_mode,
             default_currency=found.default_currency.code,
         ),
@@ -279,8 +279,11 @@ async def _send_qr(update: Update, found: Services, link_id: str) -> bool:
                 ),
                 caption=views.qr_caption(link.title, link.amount, link.currency),
                 parse_mode="HTML",
+                # In a business chat the command is about to be deleted: no quote.
                 reply_parameters=(
-                    ReplyParameters(message.message_id) if message is not None else None
+                    ReplyParameters(message.message_id)
+                    if message is not None and message.business_connection_id is None
+                    else None
                 ),
             )
         )
@@ -429,7 +432,13 @@ async def _answer(update: Update, reply: Reply) -> None:
         # A merchant's own chat with a customer: the customer gets links and
         # QR codes, while answers to the merchant go to their chat with the bot.
         if update.effective_user is not None:
-            await send_reply(update.get_bot(), update.effective_user.id, reply)
+            try:
+                await send_reply(update.get_bot(), update.effective_user.id, reply)
+            except Forbidden:
+                logger.warning(
+                    "Could not answer a business command: its sender never started the bot "
+                    "or blocked it"
+                )
     elif message is not None:
         await message.reply_html(
             reply.text, reply_markup=reply.markup, disable_web_page_preview=True
