@@ -489,6 +489,8 @@ class FakeTelegram(_Concurrency):
         self.customer_wrote_at: dict[tuple[str, str], float] = {}
         self.business_sent: set[tuple[str, int]] = set()
         self.business_deleted: set[tuple[str, int]] = set()
+        # The update types getUpdates was last asked for (None: every usual one).
+        self.allowed_updates: set[str] | None = None
         # Group members' statuses for getChatMember: (chat id, user id) -> status.
         self.members: dict[tuple[str, str], str] = {}
 
@@ -773,7 +775,15 @@ class FakeTelegram(_Concurrency):
         offset = int(params.get("offset") or 0)
         wait = min(float(params.get("timeout") or 0), 0.5)
         with self._lock:
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if isinstance(params.get("allowed_updates"), list):
+                # Telegram keeps the last list it was given, and never delivers the rest.
+                self.allowed_updates = set(params["allowed_updates"]) or None
+            self._updates = [
+                u
+                for u in self._updates
+                if u["update_id"] >= offset
+                and (self.allowed_updates is None or _update_type(u) in self.allowed_updates)
+            ]
             if not self._updates and wait:
                 self._lock.wait(wait)
             return list(self._updates)
@@ -918,6 +928,10 @@ def _refuse_text(params: dict[str, Any]) -> str | None:
     if length > 4096:
         return "Bad Request: message is too long"
     return None
+
+
+def _update_type(update: dict[str, Any]) -> str:
+    return next(key for key in update if key != "update_id")
 
 
 _SENDS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
