@@ -337,3 +337,22 @@ async def test_a_failed_business_command_after_restart_is_told_privately(
     assert "no link was created" in private_to(chat, MERCHANT)[-1]
     assert in_business_chat(chat) == []
     assert not [r for r in chat.replies() if r["chat_id"] == str(CUSTOMER)]
+
+
+async def test_a_lost_create_answer_is_adopted_and_errors_stay_out_of_the_chat(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    await connect(chat)
+    await customer_says(chat)
+    fake_omise.fail("POST /links", apply=True, drop=True)
+    await merchant_says(chat, "/link 74.40 Hot Latte")
+    [link] = fake_omise.links.values()
+    [sent] = in_business_chat(chat)
+    assert f"<code>{link['id']}</code>" in sent["text"]
+
+    await merchant_says(chat, "/link 5 Candy")  # below Omise's minimum
+    assert "Omise refused" in private_to(chat, MERCHANT)[-1]
+    await merchant_says(chat, "/link lots")
+    assert private_to(chat, MERCHANT)[-1] != private_to(chat, MERCHANT)[-2]
+    assert len(in_business_chat(chat)) == 1
+    assert fake_omise.count("POST /links") == 2
