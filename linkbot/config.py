@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     linkbot_daily_report: str | None = None
     # Every user gets this language; unset, each gets their Telegram app's (en, th, ja).
     linkbot_language: str | None = None
+    # Lets a group's administrators manage that group's links (see the README for the risk).
+    linkbot_group_admins: bool = False
 
     @field_validator("telegram_bot_token")
     @classmethod

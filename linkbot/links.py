@@ -7,6 +7,7 @@ command to one link even when Omise's answer is lost.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
@@ -35,6 +36,19 @@ RECONCILE_DELAYS: tuple[float, ...] = (0.5, 1.5, 3.0)
 PAGE_SIZE = 10
 # Commands older than this are not resumed after a restart: the chat has moved on.
 RESUME_WINDOW = timedelta(hours=1)
+
+
+def command_key(chat_id: int, message_id: int, business_connection_id: str | None = None) -> str:
+    """The key a command message is recorded under.
+
+    A business chat has the customer's id, as the customer's own chat with
+    the bot does, and its message ids are the merchant's: its keys carry
+    the connection (hashed, as its id has no length Telegram promises).
+    """
+    if business_connection_id is None:
+        return f"{chat_id}:{message_id}"
+    connection = hashlib.sha256(business_connection_id.encode()).hexdigest()[:16]
+    return f"b{connection}:{chat_id}:{message_id}"
 
 
 class LinkNotCreated(Exception):
@@ -68,10 +82,19 @@ class Origin:
     message_id: int | None = None
     # The inline message that is edited into the link message.
     inline_message_id: str | None = None
+    # The merchant's business connection a command in their own chat came through.
+    business_connection_id: str | None = None
 
     @classmethod
-    def message(cls, chat_id: int, message_id: int) -> Origin:
-        return cls(f"{chat_id}:{message_id}", chat_id, message_id=message_id)
+    def message(
+        cls, chat_id: int, message_id: int, business_connection_id: str | None = None
+    ) -> Origin:
+        return cls(
+            command_key(chat_id, message_id, business_connection_id),
+            chat_id,
+            message_id=message_id,
+            business_connection_id=business_connection_id,
+        )
 
     @classmethod
     def inline(cls, result_id: str, *, user_id: int, inline_message_id: str | None) -> Origin:
@@ -129,11 +152,19 @@ class LinkService:
         self._in_flight: set[str] = set()
 
     async def create(
-        self, request: LinkRequest, *, chat_id: int, message_id: int, creator_id: int
+        self,
+        request: LinkRequest,
+        *,
+        chat_id: int,
+        message_id: int,
+        creator_id: int,
+        business_connection_id: str | None = None,
     ) -> Created | None:
         """Create the link a command message asks for, once per message (see :meth:`create_for`)."""
         return await self.create_for(
-            request, Origin.message(chat_id, message_id), creator_id=creator_id
+            request,
+            Origin.message(chat_id, message_id, business_connection_id),
+            creator_id=creator_id,
         )
 
     async def create_for(
@@ -165,6 +196,7 @@ class LinkService:
                 description=request.description,
                 multiple=request.multiple,
                 received_at=self._now(),
+                business_connection_id=origin.business_connection_id,
             )
             earlier = await self.store.claim_command(command)
             if earlier is None:
@@ -230,6 +262,7 @@ class LinkService:
             payment_uri=link.payment_uri,
             created_at=link.created_at,
             recorded_at=self._now(),
+            business_connection_id=command.business_connection_id,
         )
         await self.store.finish_command(command.key, record)
         return record
@@ -297,9 +330,13 @@ class LinkService:
         """The bot's own record of a link, if the bot made it."""
         return await self.store.get_link(link_id)
 
-    async def find_by_message(self, chat_id: int, message_id: int) -> LinkRecord | None:
+    async def find_by_message(
+        self, chat_id: int, message_id: int, *, business_connection_id: str | None = None
+    ) -> LinkRecord | None:
         """The link a bot message in a chat shows, if it shows one."""
-        return await self.store.find_by_message(chat_id, message_id)
+        return await self.store.find_by_message(
+            chat_id, message_id, business_connection_id=business_connection_id
+        )
 
     async def record_reply(
         self, record: LinkRecord, message_id: int, *, chat_id: int | None = None
@@ -358,5 +395,12 @@ class LinkService:
         }
         return AccountLinks(links, counts)
 
-    async def chat_links(self, chat_id: int, page: int) -> tuple[list[LinkRecord], int]:
-        return await self.store.chat_links(chat_id, offset=page * PAGE_SIZE, limit=PAGE_SIZE)
+    async def chat_links(
+        self, chat_id: int, page: int, *, business_connection_id: str | None = None
+    ) -> tuple[list[LinkRecord], int]:
+        return await self.store.chat_links(
+            chat_id,
+            offset=page * PAGE_SIZE,
+            limit=PAGE_SIZE,
+            business_connection_id=business_connection_id,
+        )

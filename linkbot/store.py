@@ -117,6 +117,8 @@ links = Table(
     Column("paid_total", BigInteger, nullable=False, default=0),
     # How many charges (of any status) Omise listed for the link when last looked at.
     Column("charges_seen", Integer, nullable=False, default=0),
+    # Set when the link message went into a merchant's own chat through Telegram Business.
+    Column("business_connection_id", String(255)),
 )
 
 # One row per request for a link (a command message, or a chosen inline
@@ -142,6 +144,7 @@ commands = Table(
     Column("state", String(16), nullable=False, index=True),
     Column("link_id", String(64)),
     Column("received_at", _UTCDateTime, nullable=False),
+    Column("business_connection_id", String(255)),
 )
 
 # One row per charge of a link of ours, with its last known status. A
@@ -189,6 +192,21 @@ chats = Table(
 )
 
 # Small named values that must survive a restart (the event cursor).
+# The merchants' Telegram Business accounts connected to the bot, as last told.
+business_connections = Table(
+    "business_connections",
+    metadata,
+    Column("connection_id", String(255), primary_key=True),
+    Column("user_id", BigInteger, nullable=False, index=True),
+    # The owner's private chat with the bot.
+    Column("user_chat_id", BigInteger, nullable=False),
+    Column("is_enabled", Boolean, nullable=False),
+    Column("can_reply", Boolean, nullable=False),
+    Column("can_delete_sent_messages", Boolean, nullable=False),
+    Column("can_delete_all_messages", Boolean, nullable=False),
+    Column("date", _UTCDateTime, nullable=False),
+)
+
 state = Table(
     "state",
     metadata,
@@ -247,6 +265,7 @@ class LinkRecord:
     charges_seen: int = 0
     message_chat_id: int | None = None
     inline_message_id: str | None = None
+    business_connection_id: str | None = None
 
     @property
     def editable_message_id(self) -> int | None:
@@ -276,6 +295,19 @@ class CommandRecord:
     state: CommandState = CommandState.PENDING
     link_id: str | None = None
     inline_message_id: str | None = None
+    business_connection_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BusinessConnectionRecord:
+    connection_id: str
+    user_id: int
+    user_chat_id: int
+    is_enabled: bool
+    can_reply: bool
+    can_delete_sent_messages: bool
+    can_delete_all_messages: bool
+    date: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,27 +423,42 @@ class Store:
             row = (await conn.execute(select(links).where(links.c.link_id == link_id))).first()
         return _link(row._mapping) if row else None
 
-    async def find_by_message(self, chat_id: int, message_id: int) -> LinkRecord | None:
+    async def find_by_message(
+        self, chat_id: int, message_id: int, *, business_connection_id: str | None = None
+    ) -> LinkRecord | None:
+        """The link a message shows; in a business chat, one sent through that connection."""
         c = links.c
         query = select(links).where(
-            func.coalesce(c.message_chat_id, c.chat_id) == chat_id, c.message_id == message_id
+            func.coalesce(c.message_chat_id, c.chat_id) == chat_id,
+            c.message_id == message_id,
+            _through(business_connection_id),
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return _link(row._mapping) if row else None
 
     async def chat_links(
-        self, chat_id: int, *, offset: int, limit: int
+        self,
+        chat_id: int,
+        *,
+        offset: int,
+        limit: int,
+        business_connection_id: str | None = None,
     ) -> tuple[list[LinkRecord], int]:
-        """A chat's links, newest first, and how many it has in all."""
+        """A chat's links, newest first, and how many it has in all.
+
+        A merchant's business chat has the customer's id, as the customer's
+        own chat with the bot does: the connection tells them apart.
+        """
+        where = (links.c.chat_id == chat_id, _through(business_connection_id))
         query = (
             select(links)
-            .where(links.c.chat_id == chat_id)
+            .where(*where)
             .order_by(links.c.recorded_at.desc())
             .offset(offset)
             .limit(limit)
         )
-        count = select(func.count()).select_from(links).where(links.c.chat_id == chat_id)
+        count = select(func.count()).select_from(links).where(*where)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
             total = (await conn.execute(count)).scalar_one()
@@ -834,12 +881,17 @@ class Store:
         return int(created), int(paid_links or 0), int(active or 0), int(cancelled or 0)
 
     async def chats_with_payments(self, start: datetime, end: datetime) -> list[int]:
-        """The chats whose links had a successful charge paid in ``[start, end)``."""
+        """The chats whose links had a successful charge paid in ``[start, end)``.
+
+        Business chats are left out: they are the customers' own.
+        """
         c, link = charges.c, links.c
         query = (
             select(link.chat_id)
             .select_from(charges.join(links, link.link_id == c.link_id))
             .where(*_paid_between(start, end))
+            # A business chat is a customer's: its sales are in the merchant's whole report.
+            .where(link.business_connection_id.is_(None))
             .group_by(link.chat_id)
             .order_by(link.chat_id)
         )
@@ -915,6 +967,27 @@ class Store:
             language: str | None = (await conn.execute(query)).scalar_one_or_none()
         return language
 
+    # Business connections
+
+    async def save_business_connection(self, connection: BusinessConnectionRecord) -> None:
+        values = {name: getattr(connection, name) for name in BusinessConnectionRecord.__slots__}
+        async with self._write() as conn:
+            changed = await conn.execute(
+                update(business_connections)
+                .where(business_connections.c.connection_id == connection.connection_id)
+                .values(**values)
+            )
+            if not changed.rowcount:
+                await conn.execute(business_connections.insert().values(**values))
+
+    async def business_connection(self, connection_id: str) -> BusinessConnectionRecord | None:
+        query = select(business_connections).where(
+            business_connections.c.connection_id == connection_id
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return BusinessConnectionRecord(**row._mapping) if row else None
+
     async def get_value(self, key: str) -> str | None:
         async with self._engine.connect() as conn:
             query = select(state.c.value).where(state.c.key == key)
@@ -932,6 +1005,14 @@ class Store:
 
 _WRITE = "linkbot_write"
 _SETTLED_WITHOUT_PAYMENT = ("failed", "expired", "reversed")
+
+
+def _through(business_connection_id: str | None) -> Any:
+    """Links sent through a business connection, or (None) through none."""
+    column = links.c.business_connection_id
+    if business_connection_id is None:
+        return column.is_(None)
+    return column == business_connection_id
 
 
 def _paid_between(start: datetime, end: datetime) -> tuple[Any, ...]:
@@ -1065,12 +1146,18 @@ def _create_or_upgrade(conn: Connection) -> None:
     old_commands = "commands" in tables and "inline_message_id" not in _columns(
         existing, "commands"
     )
+    kept_command_columns = _columns(existing, "commands") if old_commands else set()
     if old_commands:
         for reflected in existing.get_indexes("commands"):
             conn.execute(text(f'DROP INDEX "{reflected["name"]}"'))
         conn.execute(text("ALTER TABLE commands RENAME TO commands_before_inline"))
     added = {
-        "links": {"message_chat_id": "BIGINT", "inline_message_id": "VARCHAR(255)"},
+        "links": {
+            "message_chat_id": "BIGINT",
+            "inline_message_id": "VARCHAR(255)",
+            "business_connection_id": "VARCHAR(255)",
+        },
+        "commands": {"business_connection_id": "VARCHAR(255)"},
         "chats": {"title": "TEXT"},
         "charges": {
             "fee": "BIGINT",
@@ -1081,8 +1168,10 @@ def _create_or_upgrade(conn: Connection) -> None:
         },
     }
     for table, columns in added.items():
-        if table not in tables or (
-            table == "charges" and "status" not in _columns(existing, table)
+        if (
+            table not in tables
+            or (table == "commands" and old_commands)
+            or (table == "charges" and "status" not in _columns(existing, table))
         ):
             continue  # made below, whole
         have = _columns(existing, table)
@@ -1099,7 +1188,7 @@ def _create_or_upgrade(conn: Connection) -> None:
         for index in made.indexes:
             index.create(conn, checkfirst=True)
     if old_commands:
-        names = ", ".join(c.name for c in commands.c if c.name != "inline_message_id")
+        names = ", ".join(c.name for c in commands.c if c.name in kept_command_columns)
         conn.execute(
             text(f"INSERT INTO commands ({names}) SELECT {names} FROM commands_before_inline")
         )

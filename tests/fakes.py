@@ -491,8 +491,17 @@ class FakeTelegram(_Concurrency):
         self.inline_answers: list[dict[str, Any]] = []
         self.offered: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {}
         self.inline_messages: dict[str, dict[str, Any]] = {}
-        # The update types the bot last asked getUpdates for.
-        self.allowed_updates: list[str] | None = None
+        # Telegram Business: connections by id (as getBusinessConnection gives them),
+        # when each customer last wrote in a connected chat, and the bot's own
+        # messages there (an account's message ids span all its private chats).
+        self.business: dict[str, dict[str, Any]] = {}
+        self.customer_wrote_at: dict[tuple[str, str], float] = {}
+        self.business_sent: set[tuple[str, int]] = set()
+        self.business_deleted: set[tuple[str, int]] = set()
+        # The update types getUpdates was last asked for (None: every usual one).
+        self.allowed_updates: set[str] | None = None
+        # Group members' statuses for getChatMember: (chat id, user id) -> status.
+        self.members: dict[tuple[str, str], str] = {}
 
     # Test controls
 
@@ -575,6 +584,64 @@ class FakeTelegram(_Concurrency):
         self.push(migrate_to_update(old_chat_id, new_chat_id))
         self.push(migrate_from_update(old_chat_id, new_chat_id))
 
+    def connect_business(
+        self,
+        owner: int,
+        *,
+        connection_id: str = "bconn-Q1w2E3r4",
+        enabled: bool = True,
+        can_reply: bool = True,
+        can_delete_all: bool = True,
+    ) -> dict[str, Any]:
+        """A merchant connects the bot (or changes it): the business_connection update."""
+        rights = {
+            "can_reply": can_reply,
+            "can_read_messages": True,
+            "can_delete_sent_messages": can_delete_all,
+            "can_delete_all_messages": can_delete_all,
+        }
+        connection = {
+            "id": connection_id,
+            "user": user(owner, "Merchant"),
+            "user_chat_id": owner,
+            "date": int(time.time()),
+            "rights": {k: v for k, v in rights.items() if v},  # Telegram omits false rights
+            "is_enabled": enabled,
+        }
+        with self._lock:
+            self.business[connection_id] = connection
+        return {"update_id": next(_message_ids), "business_connection": connection}
+
+    def business_message(
+        self,
+        text: str,
+        *,
+        sender: int,
+        customer: int,
+        connection_id: str = "bconn-Q1w2E3r4",
+        message_id: int | None = None,
+        at: float | None = None,
+    ) -> dict[str, Any]:
+        """A message in a connected chat, from its owner or from the customer."""
+        update = command_update(
+            text, user_id=sender, chat=private_chat(customer), message_id=message_id
+        )
+        message = update.pop("message")
+        message["business_connection_id"] = connection_id
+        if at is not None:
+            message["date"] = int(at)
+        if sender == customer:
+            with self._lock:
+                self.customer_wrote_at[(connection_id, str(customer))] = (
+                    time.time() if at is None else at
+                )
+        return {**update, "business_message": message}
+
+    def add_member(self, chat_id: int, user_id: int, status: str) -> None:
+        """A group member's status: "creator", "administrator", "member", "left", ..."""
+        with self._lock:
+            self.members[(str(chat_id), str(user_id))] = status
+
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         with self._lock:
             return [params for name, params in self.calls if name == method]
@@ -614,8 +681,6 @@ class FakeTelegram(_Concurrency):
             }
             return Answer(fault.status, body_, fault.headers, fault.drop, fault.delay)
         if name == "getUpdates":
-            if "allowed_updates" in params:
-                self.allowed_updates = params["allowed_updates"]
             return Answer(200, {"ok": True, "result": self._get_updates(params)})
         return self._answer(name, params)
 
@@ -626,6 +691,16 @@ class FakeTelegram(_Concurrency):
             return self._answer_inline_query(params)
         if name in ("editMessageText", "editMessageReplyMarkup") and "inline_message_id" in params:
             return self._edit_inline(name, params)
+        if name == "getBusinessConnection":
+            with self._lock:
+                connection = self.business.get(str(params.get("business_connection_id")))
+            if connection is None:
+                return _tg_error(400, "Bad Request: BUSINESS_CONNECTION_INVALID")
+            return Answer(200, {"ok": True, "result": connection})
+        if name == "deleteBusinessMessages":
+            return self._delete_business(params)
+        if name == "getChatMember":
+            return self._chat_member(params)
         refusal = self._refuse(name, params)
         if refusal is not None:
             return refusal
@@ -640,6 +715,10 @@ class FakeTelegram(_Concurrency):
         if name not in _SENDS:
             return None
         chat_id = str(params.get("chat_id", ""))
+        if params.get("business_connection_id"):
+            refusal = self._refuse_business(name, params)
+            if refusal is not None:
+                return refusal
         with self._lock:
             if chat_id in self.forbidden:
                 kind = "user" if not chat_id.startswith("-") else "supergroup chat"
@@ -770,6 +849,70 @@ class FakeTelegram(_Concurrency):
             self.inline_messages[inline_message_id] = changed
         return Answer(200, {"ok": True, "result": True})
 
+    def _refuse_business(self, name: str, params: dict[str, Any]) -> Answer | None:
+        """Sending as a merchant: a live connection, the right to reply, a customer heard lately."""
+        connection_id = str(params["business_connection_id"])
+        with self._lock:
+            connection = self.business.get(connection_id)
+            wrote_at = self.customer_wrote_at.get((connection_id, str(params.get("chat_id"))))
+        if connection is None:
+            return _tg_error(400, "Bad Request: BUSINESS_CONNECTION_INVALID")
+        if not connection["is_enabled"]:
+            return _tg_error(400, "Bad Request: BUSINESS_CONNECTION_NOT_ALLOWED")
+        if not connection["rights"].get("can_reply"):
+            return _tg_error(403, "Forbidden: not enough rights to reply in the business chat")
+        if name != "editMessageText" and (wrote_at is None or time.time() - wrote_at > 86400):
+            return _tg_error(400, "Bad Request: BUSINESS_PEER_USAGE_MISSING")
+        return None
+
+    def _delete_business(self, params: dict[str, Any]) -> Answer:
+        connection_id = str(params.get("business_connection_id"))
+        ids = [int(i) for i in params.get("message_ids", [])]
+        with self._lock:
+            connection = self.business.get(connection_id)
+            if connection is None:
+                return _tg_error(400, "Bad Request: BUSINESS_CONNECTION_INVALID")
+            if not connection["is_enabled"]:
+                return _tg_error(400, "Bad Request: BUSINESS_CONNECTION_NOT_ALLOWED")
+            rights = connection["rights"]
+            for message_id in ids:
+                own = (connection_id, message_id) in self.business_sent
+                if not (
+                    rights.get("can_delete_all_messages")
+                    or (own and rights.get("can_delete_sent_messages"))
+                ):
+                    return _tg_error(400, "Bad Request: MESSAGE_DELETE_FORBIDDEN")
+            self.business_deleted.update((connection_id, i) for i in ids)
+        return Answer(200, {"ok": True, "result": True})
+
+    def _chat_member(self, params: dict[str, Any]) -> Answer:
+        chat_id, user_id = str(params.get("chat_id")), str(params.get("user_id"))
+        with self._lock:
+            status = self.members.get((chat_id, user_id), "left")
+        member: dict[str, Any] = {"status": status, "user": user(int(user_id))}
+        if status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update(
+                {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": False,
+                    "can_restrict_members": True,
+                    "can_promote_members": False,
+                    "can_change_info": False,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                }
+            )
+        elif status == "kicked":
+            member["until_date"] = 0
+        return Answer(200, {"ok": True, "result": member})
+
     def _flood_control(self, chat_id: str) -> Fault | None:
         if self.group_limit is None or not chat_id.startswith("-"):
             return None
@@ -789,7 +932,15 @@ class FakeTelegram(_Concurrency):
         offset = int(params.get("offset") or 0)
         wait = min(float(params.get("timeout") or 0), 0.5)
         with self._lock:
-            self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if isinstance(params.get("allowed_updates"), list):
+                # Telegram keeps the last list it was given, and never delivers the rest.
+                self.allowed_updates = set(params["allowed_updates"]) or None
+            self._updates = [
+                u
+                for u in self._updates
+                if u["update_id"] >= offset
+                and (self.allowed_updates is None or _update_type(u) in self.allowed_updates)
+            ]
             if not self._updates and wait:
                 self._lock.wait(wait)
             return list(self._updates)
@@ -832,14 +983,14 @@ class FakeTelegram(_Concurrency):
             }
             if params.get("reply_markup"):
                 message["reply_markup"] = params["reply_markup"]
-            return message
+            return self._as_business(message, params)
         if name in ("sendDocument", "sendPhoto"):
             with self._lock:
                 self._next_message_id += 1
                 message_id = self._next_message_id
             chat_id = int(params["chat_id"])
             file = {"file_id": f"file{message_id}", "file_unique_id": f"u{message_id}"}
-            return {
+            photo = {
                 "message_id": message_id,
                 "date": int(time.time()),
                 "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"},
@@ -850,7 +1001,29 @@ class FakeTelegram(_Concurrency):
                 ),
                 "caption": params.get("caption", ""),
             }
+            return self._as_business(photo, params)
         return True
+
+    def _as_business(self, message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        """A message sent as a merchant comes from the merchant, naming the bot that sent it."""
+        connection_id = params.get("business_connection_id")
+        if not connection_id:
+            return message
+        with self._lock:
+            owner = self.business[str(connection_id)]["user"]
+            self.business_sent.add((str(connection_id), int(message["message_id"])))
+        return {
+            **message,
+            "from": owner,
+            "chat": {"id": int(params["chat_id"]), "type": "private", "first_name": "Customer"},
+            "business_connection_id": connection_id,
+            "sender_business_bot": {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Linkbot",
+                "username": BOT_USERNAME,
+            },
+        }
 
 
 _TELEGRAM_TAGS = {
@@ -1002,6 +1175,10 @@ def _refuse_results_button(button: Any) -> str | None:
     if start is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", str(start)):
         return "Bad Request: START_PARAM_INVALID"
     return None
+
+
+def _update_type(update: dict[str, Any]) -> str:
+    return next(key for key in update if key != "update_id")
 
 
 _SENDS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})

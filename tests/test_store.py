@@ -235,6 +235,9 @@ async def test_a_file_from_the_previous_release_is_upgraded_in_place(tmp_path: P
         assert record is not None
         assert (record.paid_count, record.paid_total, record.message_id) == (2, 30000, 501)
         assert record.editable_message_id == 501
+        # Business chats came later: none in an old file, and their table is made.
+        assert record.business_connection_id is None
+        assert await store.business_connection("bconn-none") is None
         # Looked at again by the first sweep: the old watcher counted pending charges.
         assert record.charges_seen == 0
         charges = await store.link_charges("link_test_a")

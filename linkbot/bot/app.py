@@ -32,7 +32,7 @@ from telegram.ext import (
     filters,
 )
 
-from linkbot.bot import bookkeeping, handlers, inline
+from linkbot.bot import bookkeeping, business, handlers, inline
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services
@@ -50,6 +50,7 @@ ALLOWED_UPDATES = [
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
     *inline.UPDATE_TYPES,
+    *business.UPDATE_TYPES,
 ]
 MENU = ("link", "multilink", "links", "status", "qr", "cancel", "report", "export", "help")
 # What everyone else sees, customers in a group included: nothing that manages links.
@@ -66,16 +67,21 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     A stranger's update in a group skips the chat's queue: it earns only an
     in-memory decision and at most one reply, so it needs no order, and
     customers spamming commands never stand between the merchant and their
-    links. ``may_manage`` tells the merchant's users from strangers.
+    links. ``may_manage`` tells the merchant's users from strangers;
+    ``known_admin`` the group administrators LINKBOT_GROUP_ADMINS lets in,
+    once a handler has asked Telegram about them (until then their commands
+    skip the queue as a stranger's do).
     """
 
     def __init__(
         self,
         may_manage: Callable[[User | None], bool],
         max_concurrent_updates: int = MAX_CONCURRENT_UPDATES,
+        known_admin: Callable[[int, User | None], bool] | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
         self._may_manage = may_manage
+        self._known_admin = known_admin
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
 
@@ -96,13 +102,22 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def _queue_of(self, update: object) -> int | None:
         """The chat whose queue ``update`` joins, or None to handle it at once."""
+        if isinstance(update, Update) and update.business_connection is not None:
+            # Connected, then switched off a moment later: the last word must win.
+            return update.business_connection.user_chat_id
         if not isinstance(update, Update) or update.effective_chat is None:
             return None
         chat = update.effective_chat
         if (
+            update.business_message or update.edited_business_message
+        ) is not None and not self._may_manage(update.effective_user):
+            # A customer writing in a merchant's own chat: ignored, so no order needed.
+            return None
+        if (
             chat.type != Chat.PRIVATE
             and (update.callback_query is not None or _is_command(update.message))
             and not self._may_manage(update.effective_user)
+            and not (self._known_admin and self._known_admin(chat.id, update.effective_user))
         ):
             return None
         return chat.id
@@ -133,14 +148,16 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     """The bot, wired to ``links``; ``access`` defaults to the settings' allowed users."""
     if access is None:
-        access = Access(settings.linkbot_allowed_users)
+        access = Access(settings.linkbot_allowed_users, group_admins=settings.linkbot_group_admins)
     api = settings.telegram_api_url
     builder = (
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .concurrent_updates(PerChatUpdateProcessor(access.may_manage))
+        .concurrent_updates(
+            PerChatUpdateProcessor(access.may_manage, known_admin=access.known_admin)
+        )
         .connection_pool_size(64)
         .pool_timeout(10.0)
         # A reply whose command message was deleted meanwhile still goes out, unquoted.
@@ -179,6 +196,7 @@ def build_application(
             CallbackQueryHandler(handlers.links_page, pattern=r"^links:"),
             MessageHandler(filters.StatusUpdate.MIGRATE, handlers.chat_migrated),
             ChatMemberHandler(handlers.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
+            *business.business_handlers(),
         ]
     )
     application.add_error_handler(handlers.on_error)

@@ -94,12 +94,15 @@ def for_managers(action: _Action) -> _Handler:
         found = services(context)
         language = found.language_of(update)
         user = update.effective_user
-        if user is None or not found.access.may_manage(user):
+        if user is None or not await found.access.may_act(update):
             if found.access.grant_reply(update):
                 await _answer(update, views.plain("not_authorized", language))
             return
         await note_language(found, user)
-        if update.effective_chat is not None:
+        message = update.effective_message
+        if update.effective_chat is not None and (
+            message is None or message.business_connection_id is None
+        ):
             # The merchant is using the bot there, so it can post there again.
             await found.delivery.chat_seen(update.effective_chat)
         try:
@@ -119,7 +122,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     if user is None or not found.access.grant_reply(update):
         return
-    authorized = found.access.may_manage(user)
+    authorized = await found.access.may_act(update)
     if authorized:
         await note_language(found, user)
     await _answer(
@@ -164,7 +167,11 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
         _arguments(message), default_currency=found.default_currency, multiple=multiple
     )
     created = await found.links.create(
-        request, chat_id=chat.id, message_id=message.message_id, creator_id=user.id
+        request,
+        chat_id=chat.id,
+        message_id=message.message_id,
+        creator_id=user.id,
+        business_connection_id=message.business_connection_id,
     )
     if created is None or created.answered:
         return  # a second delivery of a command already answered, or being answered
@@ -183,6 +190,15 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
 
 @for_managers
 async def links(update: Update, found: Services) -> None:
+    message = update.effective_message
+    business = message.business_connection_id if message is not None else None
+    if business is not None and update.effective_chat is not None:
+        records, total = await found.links.chat_links(
+            update.effective_chat.id, 0, business_connection_id=business
+        )
+        language = found.language_of(update)
+        await _answer(update, views.chat_links(records, total, 0, found.zone, language))
+        return
     await _answer(update, await _links_page(found, update, 0))
 
 
@@ -309,17 +325,25 @@ async def _send_qr(update: Update, found: Services, link_id: str) -> bool:
             lambda: update.get_bot().send_photo(
                 chat.id,
                 picture,
+                business_connection_id=(
+                    message.business_connection_id if message is not None else None
+                ),
                 caption=views.qr_caption(link.title, link.amount, link.currency, language),
                 parse_mode="HTML",
+                # In a business chat the command is about to be deleted: no quote.
                 reply_parameters=(
-                    ReplyParameters(message.message_id) if message is not None else None
+                    ReplyParameters(message.message_id)
+                    if message is not None and message.business_connection_id is None
+                    else None
                 ),
             )
         )
     except TelegramError as exc:
         # No pictures allowed in this chat, or Telegram kept failing: say so.
         logger.warning("Could not post the QR code of %s: %s", link_id, exc)
-        await _answer(update, views.plain("qr_not_sent", language))
+        business = message is not None and message.business_connection_id is not None
+        refused = "business_qr_refused" if business else "qr_not_sent"
+        await _answer(update, views.plain(refused, language))
         return False
     return True
 
@@ -347,14 +371,18 @@ async def _target_link(update: Update, found: Services) -> str | None:
         link_id = parse_link_id(arguments)
         record = await found.links.find(link_id)
     elif message.reply_to_message is not None and chat is not None:
-        record = await found.links.find_by_message(chat.id, message.reply_to_message.message_id)
+        record = await found.links.find_by_message(
+            chat.id,
+            message.reply_to_message.message_id,
+            business_connection_id=message.business_connection_id,
+        )
         if record is None:
             await _answer(update, views.plain("reply_not_a_link", language))
             return None
         link_id = record.link_id
     else:
         raise CommandError("usage_link_id")
-    if not found.access.may_see(chat, record):
+    if not found.access.may_see(chat, record, message.business_connection_id):
         await _answer(update, views.plain("link_not_in_chat", language, link_id=link_id))
         return None
     return link_id
@@ -389,6 +417,9 @@ async def resume_unfinished(bot: Bot, found: Services) -> None:
                 )
                 if sent is not None:
                     await found.links.record_reply(outcome, sent.message_id, chat_id=sent.chat_id)
+            elif command.business_connection_id is not None:
+                # Not into the customer's chat: the merchant hears of it privately.
+                await send_reply(bot, command.user_id, failure(outcome, language=language))
             else:
                 answer = failure(outcome, language=language)
                 await send_reply(bot, command.chat_id, answer, quote=command.message_id)
@@ -522,10 +553,22 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _answer(update: Update, reply: Reply) -> None:
     """Answer a command with a message, or a button press with an alert."""
+    message = update.effective_message
     if update.callback_query is not None:
         await update.callback_query.answer(_plain_text(reply.text)[:200], show_alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_html(
+    elif message is not None and message.business_connection_id is not None:
+        # A merchant's own chat with a customer: the customer gets links and
+        # QR codes, while answers to the merchant go to their chat with the bot.
+        if update.effective_user is not None:
+            try:
+                await send_reply(update.get_bot(), update.effective_user.id, reply)
+            except Forbidden:
+                logger.warning(
+                    "Could not answer a business command: its sender never started the bot "
+                    "or blocked it"
+                )
+    elif message is not None:
+        await message.reply_html(
             reply.text, reply_markup=reply.markup, disable_web_page_preview=True
         )
 

@@ -41,6 +41,16 @@ class TelegramAnnouncer:
         language = await self._language(record)
         await refresh_link_message(self.bot, record, self.zone, language)
         with _refusals():
+            if record.business_connection_id is not None:
+                # The customer's chat shows ✅ Paid on the link message; the
+                # merchant hears of it in their own chat with the bot.
+                await self.delivery.to_creator(
+                    record,
+                    views.paid_notice(record, charge, self.zone, language),
+                    fallback="business_notice",
+                    language=language,
+                )
+                return
             await self.delivery.to_link_chat(
                 record,
                 views.paid_notice(record, charge, self.zone, language),
@@ -52,6 +62,14 @@ class TelegramAnnouncer:
     async def payment_failed(self, record: LinkRecord, charge: ChargeRecord) -> None:
         language = await self._language(record)
         with _refusals():
+            if record.business_connection_id is not None:
+                await self.delivery.to_creator(
+                    record,
+                    views.failed_notice(record, charge, language),
+                    fallback="business_notice",
+                    language=language,
+                )
+                return
             await self.delivery.to_link_chat(
                 record,
                 views.failed_notice(record, charge, language),

@@ -107,7 +107,10 @@ def link_message(
     cancel = InlineKeyboardButton(
         text("button_cancel", language), callback_data=cancel_data(record.link_id)
     )
-    if place == "shared":
+    if place == "shared" or record.business_connection_id is not None:
+        # A copy the bot does not follow, or a message posted as the merchant
+        # in a chat with a customer, who has nothing to cancel there (the
+        # merchant uses /qr and /cancel).
         return Reply(body, InlineKeyboardMarkup([[pay], [copy]]))
     if place == "inline":
         return Reply(body, InlineKeyboardMarkup([[pay], [copy, cancel]]))

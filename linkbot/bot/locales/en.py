@@ -243,6 +243,60 @@ ENGLISH: dict[str, str] = {
         "Your Telegram id: <code>{user_id}</code>\n"
         "{authorization}"
     ),
+    # Telegram Business: the merchant's own chats with customers
+    "business_notice": "💬 In your chat with a customer:\n\n{body}",
+    "business_window": (
+        "⚠️ Telegram would not let me post this link in your chat with the customer: a bot may "
+        "reply there only within 24 hours of the customer's last message. Here it is, to send "
+        "yourself:\n\n{body}"
+    ),
+    "business_disabled": (
+        "⚠️ I could not post this link in your chat with the customer: your Telegram Business "
+        "connection to me is switched off or was removed. Turn it on again in Telegram "
+        "Settings → Business → Chatbots. Here is the link, to send yourself:\n\n{body}"
+    ),
+    "business_no_reply": (
+        "⚠️ I could not post this link in your chat with the customer: my Business connection "
+        "may not reply to messages. Allow “Reply to messages” in Telegram Settings → Business "
+        "→ Chatbots. Here is the link, to send yourself:\n\n{body}"
+    ),
+    "business_connected": (
+        "✅ Connected to your Telegram Business account. In a chat with a customer, send "
+        "/link 74.40 Hot Latte and I will post the payment link there for you."
+        "{delete}"
+    ),
+    "business_connected_no_delete": (
+        "\nTo have your command replaced by the link, also allow me to delete messages."
+    ),
+    "business_connected_no_reply": (
+        "⚠️ Connected to your Telegram Business account, but I may not reply to messages, so I "
+        "cannot post links in your chats. Allow “Reply to messages” in Telegram Settings → "
+        "Business → Chatbots."
+    ),
+    "business_disconnected": (
+        "Your Telegram Business account is no longer connected to me; commands in your chats "
+        "with customers do nothing until you connect me again."
+    ),
+    "business_not_authorized": (
+        "⛔ You connected me to your Telegram Business account, but you are not authorized to "
+        "manage links, so I will not act on commands in your chats. Ask the bot's owner to add "
+        "your id (<code>{user_id}</code>) to LINKBOT_ALLOWED_USERS."
+    ),
+    "business_command_off": (
+        "⚠️ I did not act on your command in a chat with a customer: your Telegram Business "
+        "connection to me is switched off or was removed. Turn it on again in Telegram "
+        "Settings → Business → Chatbots."
+    ),
+    "business_command_no_reply": (
+        "⚠️ I did not act on your command in a chat with a customer: my Business connection "
+        "may not reply to messages. Allow “Reply to messages” in Telegram Settings → Business "
+        "→ Chatbots."
+    ),
+    "business_qr_refused": (
+        "⚠️ Telegram would not let me post the QR code in your chat with the customer "
+        "(a bot may reply there only within 24 hours of the customer's last message, and only "
+        "with the right to reply)."
+    ),
     # Dates and times
     "day_and_time": "{day} {time}",
     "time_of_day": "{time}",

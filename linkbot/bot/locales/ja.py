@@ -278,6 +278,62 @@ JAPANESE: dict[str, str] = {
         "あなたの Telegram id: <code>{user_id}</code>\n"
         "{authorization}"
     ),
+    # Telegram Business: the merchant's own chats with customers
+    "business_notice": "💬 お客様とのチャットで:\n\n{body}",
+    "business_window": (
+        "⚠️ Telegram の制限により、このリンクをお客様とのチャットに投稿できませんでした。"
+        "ボットが返信できるのは、お客様の最後のメッセージから 24 時間以内だけです。"
+        "ご自身で送れるよう、リンクをこちらに送ります:\n\n{body}"
+    ),
+    "business_disabled": (
+        "⚠️ このリンクをお客様とのチャットに投稿できませんでした。Telegram Business の"
+        "ボット接続がオフになっているか、削除されています。Telegram の設定 → Telegram Business → "
+        "チャットボット でもう一度オンにしてください。ご自身で送れるよう、リンクをこちらに送ります:"
+        "\n\n{body}"
+    ),
+    "business_no_reply": (
+        "⚠️ このリンクをお客様とのチャットに投稿できませんでした。Business 接続に"
+        "メッセージへの返信が許可されていません。Telegram の設定 → Telegram Business → "
+        "チャットボット で「メッセージに返信」を許可してください。ご自身で送れるよう、"
+        "リンクをこちらに送ります:\n\n{body}"
+    ),
+    "business_connected": (
+        "✅ Telegram Business アカウントに接続しました。お客様とのチャットで "
+        "/link 74.40 Hot Latte と送ると、そのチャットに支払いリンクを投稿します。"
+        "{delete}"
+    ),
+    "business_connected_no_delete": (
+        "\nコマンドのメッセージをリンクに置き換えるには、メッセージの削除も許可してください。"
+    ),
+    "business_connected_no_reply": (
+        "⚠️ Telegram Business アカウントに接続しましたが、メッセージへの返信が許可されていないため、"
+        "チャットにリンクを投稿できません。Telegram の設定 → Telegram Business → チャットボット で"
+        "「メッセージに返信」を許可してください。"
+    ),
+    "business_disconnected": (
+        "Telegram Business アカウントとの接続が解除されました。もう一度接続するまで、"
+        "お客様とのチャットでのコマンドには反応しません。"
+    ),
+    "business_not_authorized": (
+        "⛔ Telegram Business アカウントに接続されましたが、リンクを管理する権限がないため、"
+        "チャットでのコマンドには反応しません。ボットの管理者に、あなたの id"
+        "（<code>{user_id}</code>）を LINKBOT_ALLOWED_USERS に追加するよう依頼してください。"
+    ),
+    "business_command_off": (
+        "⚠️ お客様とのチャットでのコマンドを実行しませんでした。Telegram Business のボット接続が"
+        "オフになっているか、削除されています。Telegram の設定 → Telegram Business → "
+        "チャットボット でもう一度オンにしてください。"
+    ),
+    "business_command_no_reply": (
+        "⚠️ お客様とのチャットでのコマンドを実行しませんでした。Business 接続にメッセージへの"
+        "返信が許可されていません。Telegram の設定 → Telegram Business → チャットボット で"
+        "「メッセージに返信」を許可してください。"
+    ),
+    "business_qr_refused": (
+        "⚠️ Telegram の制限により、QR コードをお客様とのチャットに投稿できませんでした"
+        "（ボットが返信できるのは、お客様の最後のメッセージから 24 時間以内で、"
+        "返信が許可されている場合だけです）。"
+    ),
     # Dates and times
     "day_and_time": "{day} {time}",
     "time_of_day": "{time}",
