@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests import fakes
+from linkbot.sandbox import fakes
 from tests.process import BotProcess
 
 MERCHANT = 4242
