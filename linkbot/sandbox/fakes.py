@@ -117,6 +117,8 @@ class FakeOmise(_Concurrency):
     def __init__(self, secret_key: str = OMISE_KEY, latency: float = 0.0) -> None:
         super().__init__()
         self.secret_key = secret_key
+        # Where a link's payment page lives (the sandbox serves its own).
+        self.payment_base = "https://link.omise.test"
         self.latency = latency
         self.links: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
@@ -403,7 +405,7 @@ class FakeOmise(_Concurrency):
             },
             "description": form["description"],
             "title": form["title"],
-            "payment_uri": f"https://link.omise.test/{link_id[10:].upper()}",
+            "payment_uri": f"{self.payment_base}/{link_id[10:].upper()}",
             "created_at": created_at or _now(),
             "used_at": None,
             "deleted_at": None,
@@ -480,7 +482,11 @@ class FakeTelegram(_Concurrency):
         # (chat id, message id) of messages deleted in Telegram.
         self.deleted: set[tuple[str, str]] = set()
         self._next_update_id = 1000
+        # Message ids count per chat, as in Telegram; a chat's first is 501.
         self._next_message_id = 500
+        self._message_ids: dict[int, int] = {}
+        # What sendPhoto and sendDocument uploaded, by the file_id they answered.
+        self.files: dict[str, dict[str, Any]] = {}
         self._lock = threading.Condition()
 
     # Test controls
@@ -518,6 +524,12 @@ class FakeTelegram(_Concurrency):
             self.migrated[str(old_chat_id)] = new_chat_id
         self.push(migrate_to_update(old_chat_id, new_chat_id))
         self.push(migrate_from_update(old_chat_id, new_chat_id))
+
+    def next_message_id(self, chat_id: int) -> int:
+        """The id the next message in ``chat_id`` gets, whoever sends it."""
+        with self._lock:
+            self._message_ids[chat_id] = self._message_ids.get(chat_id, self._next_message_id) + 1
+            return self._message_ids[chat_id]
 
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         with self._lock:
@@ -562,6 +574,8 @@ class FakeTelegram(_Concurrency):
         return self._answer(name, params)
 
     def _answer(self, name: str, params: dict[str, Any]) -> Answer:
+        if name == "answerCallbackQuery" and len(str(params.get("text", ""))) > 200:
+            return _tg_error(400, "Bad Request: MESSAGE_TOO_LONG")
         refusal = self._refuse(name, params)
         if refusal is not None:
             return refusal
@@ -603,6 +617,10 @@ class FakeTelegram(_Concurrency):
             refusal = _refuse_text(params)
             if refusal:
                 return _tg_error(400, refusal)
+        elif len(str(params.get("caption", ""))) > 1024:
+            return _tg_error(400, "Bad Request: message caption is too long")
+        if not _buttons_valid(params.get("reply_markup")):
+            return _tg_error(400, "Bad Request: BUTTON_DATA_INVALID")
         if name != "editMessageText":
             flood = self._flood_control(chat_id)
             if flood is not None:
@@ -647,9 +665,7 @@ class FakeTelegram(_Concurrency):
         if name in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
             if name == "sendMessage":
-                with self._lock:
-                    self._next_message_id += 1
-                    message_id = self._next_message_id
+                message_id = self.next_message_id(chat_id)
             else:
                 message_id = int(params["message_id"])
             chat = (
@@ -673,11 +689,16 @@ class FakeTelegram(_Concurrency):
                 message["reply_markup"] = params["reply_markup"]
             return message
         if name in ("sendDocument", "sendPhoto"):
-            with self._lock:
-                self._next_message_id += 1
-                message_id = self._next_message_id
             chat_id = int(params["chat_id"])
-            file = {"file_id": f"file{message_id}", "file_unique_id": f"u{message_id}"}
+            message_id = self.next_message_id(chat_id)
+            file_id = f"file{abs(chat_id)}_{message_id}"
+            file = {"file_id": file_id, "file_unique_id": f"u{abs(chat_id)}_{message_id}"}
+            upload = params.get("document" if name == "sendDocument" else "photo")
+            with self._lock:
+                if isinstance(upload, dict):
+                    self.files[file_id] = upload
+                elif isinstance(upload, str) and upload in self.files:  # sent again by file_id
+                    self.files[file_id] = self.files[upload]
             return {
                 "message_id": message_id,
                 "date": int(time.time()),
@@ -754,6 +775,21 @@ def _refuse_text(params: dict[str, Any]) -> str | None:
 
 
 _SENDS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
+_BUTTON_ACTIONS = ("url", "callback_data", "copy_text", "switch_inline_query", "pay")
+
+
+def _buttons_valid(markup: Any) -> bool:
+    """Each inline button has exactly one action; callback_data is 1-64 bytes."""
+    if not isinstance(markup, dict) or "inline_keyboard" not in markup:
+        return True
+    for row in markup["inline_keyboard"]:
+        for button in row:
+            if sum(1 for action in _BUTTON_ACTIONS if action in button) != 1:
+                return False
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                return False
+    return True
 
 
 def _tg_error(status: int, description: str, parameters: dict[str, Any] | None = None) -> Answer:
