@@ -144,6 +144,7 @@ def build_application(
         reports=Reports(links.store, links.omise),
         delivery=Delivery(application.bot, links.store),
         daily_report=settings.daily_report,
+        sandbox=settings.sandbox,
     )
     application.add_handlers(
         [

@@ -56,6 +56,8 @@ class Services:
     delivery: Delivery
     # When the daily summary goes out (local time), or None when it is off.
     daily_report: time | None = None
+    # In ``linkbot try``: Telegram and Omise are simulated.
+    sandbox: bool = False
 
 
 class _HasBotData(Protocol):
@@ -109,6 +111,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             authorized=found.access.may_manage(user),
             test_mode=found.test_mode,
             default_currency=found.default_currency.code,
+            sandbox=found.sandbox,
         ),
     )
 

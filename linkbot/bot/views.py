@@ -40,14 +40,20 @@ def links_page_data(page: int) -> str:
 
 
 def help_message(
-    *, user_id: int, authorized: bool, test_mode: bool, default_currency: str
+    *,
+    user_id: int,
+    authorized: bool,
+    test_mode: bool,
+    default_currency: str,
+    sandbox: bool = False,
 ) -> Reply:
+    mode = "mode_sandbox" if sandbox else "mode_test" if test_mode else "mode_live"
     return Reply(
         text(
             "help",
             user_id=user_id,
             authorization=text("authorized" if authorized else "not_authorized_help"),
-            mode=text("mode_test" if test_mode else "mode_live"),
+            mode=text(mode),
             default_currency=default_currency,
         )
     )
