@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
-import time
 import urllib.parse
+from datetime import datetime
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -71,7 +72,9 @@ class Checkout:
                 await task
 
 
-def create_page(telegram: SandboxTelegram, checkout: Checkout) -> Starlette:
+def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -> Starlette:
+    """The page; times on it are in ``zone``, the merchant's, as the bot writes them."""
+
     async def index(request: Request) -> Response:
         return HTMLResponse(_index_html())
 
@@ -93,7 +96,8 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout) -> Starlette:
             if telegram.version != since:
                 break
             await asyncio.sleep(0.05)
-        return JSONResponse(_state(telegram, person, _int(request.query_params.get("notice"))))
+        notices_after = _int(request.query_params.get("notice"))
+        return JSONResponse(_state(telegram, person, notices_after, zone))
 
     async def say(request: Request) -> Response:
         body = await _json(request)
@@ -188,7 +192,9 @@ async def _json(request: Request) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def _state(telegram: SandboxTelegram, person: Person, notices_after: int) -> dict[str, Any]:
+def _state(
+    telegram: SandboxTelegram, person: Person, notices_after: int, zone: ZoneInfo
+) -> dict[str, Any]:
     chats = []
     for kind in CHATS:
         chat_id = kind.chat_for(person)["id"]
@@ -198,7 +204,9 @@ def _state(telegram: SandboxTelegram, person: Person, notices_after: int) -> dic
                 "title": kind.title,
                 "subtitle": kind.subtitle,
                 "chat_id": chat_id,
-                "messages": [_message(entry, person) for entry in telegram.chat_entries(chat_id)],
+                "messages": [
+                    _message(entry, person, zone) for entry in telegram.chat_entries(chat_id)
+                ],
             }
         )
     notices = [
@@ -214,7 +222,7 @@ def _sender(user_id: int) -> str:
     return next((p.name for p in PEOPLE.values() if p.user_id == user_id), str(user_id))
 
 
-def _message(entry: Entry, person: Person) -> dict[str, Any]:
+def _message(entry: Entry, person: Person, zone: ZoneInfo) -> dict[str, Any]:
     rows = []
     for row in (entry.reply_markup or {}).get("inline_keyboard", []):
         buttons = []
@@ -240,7 +248,7 @@ def _message(entry: Entry, person: Person) -> dict[str, Any]:
         ),
         "buttons": rows,
         "edited": entry.edited,
-        "time": time.strftime("%H:%M", time.localtime(entry.date)),
+        "time": datetime.fromtimestamp(entry.date, zone).strftime("%H:%M"),
     }
 
 

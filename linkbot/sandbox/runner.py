@@ -86,7 +86,7 @@ async def serve(run_bot: RunBot, database: Path, *, port: int, open_browser: boo
     with fakes.serve(omise) as omise_url, fakes.serve(telegram) as telegram_url:
         settings = sandbox_settings(telegram_url, omise_url, database)
         logs.configure(settings.linkbot_log_level, settings.secrets())
-        page = WebServer(create_page(telegram, checkout), f"127.0.0.1:{port}")
+        page = WebServer(create_page(telegram, checkout, settings.timezone), f"127.0.0.1:{port}")
         try:
             await page.start()
         except OSError as exc:
