@@ -19,7 +19,7 @@ import pytest
 
 from linkbot.sandbox import fakes
 from linkbot.sandbox.chats import CUSTOMER, MERCHANT, SandboxTelegram
-from linkbot.sandbox.markup import telegram_html
+from linkbot.sandbox.markup import telegram_html, telegram_text
 
 T = TypeVar("T")
 GROUP_ID = -1001234567890
@@ -208,6 +208,7 @@ def test_the_page_shows_only_telegrams_tags() -> None:
     assert '<a href="https://pay.test/?a=1&amp;b=2" target="_blank"' in shown
     assert '<span class="tg-spoiler">secret</span>' in shown and "1 &lt; 2" in shown
     assert telegram_html("<b><i>unclosed") == "<b><i>unclosed</i></b>"
+    assert telegram_text("<b>Hot Latte</b> 1 &lt; 2 <script>x</script>") == "Hot Latte 1 < 2 x"
 
 
 def test_simulated_telegram_checks_buttons_and_counts_messages_per_chat() -> None:
@@ -320,4 +321,18 @@ def test_a_link_made_paid_and_refused_in_the_browser(sandbox: Sandbox, browser: 
     refusal = wait(group_message("Only the merchant's authorized users"))
     assert "Linkbot" in refusal.text
     bot_said = browser.find_elements(By.CSS_SELECTOR, '[data-chat="group"] .message.bot')
-    assert not [item for item in bot_said if "Everything" in item.text]
+    assert not [item for item in bot_said if "฿5,000.00" in item.text]  # no link was made
+
+
+def test_the_page_answers_only_this_machine_and_json(sandbox: Sandbox) -> None:
+    rebound = sandbox.http.get("/", headers={"Host": "evil.example"})
+    assert rebound.status_code == 400
+    # What a form on another site can send without asking: refused.
+    forged = sandbox.http.post(
+        "/api/say",
+        content=json.dumps({"as": "merchant", "chat": "group", "text": "/link 1000 thb x"}),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert forged.status_code == 400
+    assert sandbox.messages("merchant", "group") == []
+    assert sandbox.http.get("/static/../page.py").status_code == 404

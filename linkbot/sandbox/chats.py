@@ -75,6 +75,8 @@ class Entry:
     filename: str | None = None
     edited: bool = False
     date: float = field(default_factory=time.time)
+    # The message this one answers, in the same chat.
+    reply_to: int | None = None
 
 
 @dataclass
@@ -90,6 +92,8 @@ class Notice:
 class SandboxTelegram(FakeTelegram):
     def __init__(self) -> None:
         super().__init__()
+        # Telegram's limit for groups (the bot's rate limiter keeps under it).
+        self.group_limit = (20, 60.0)
         self.entries: dict[tuple[int, int], Entry] = {}
         self.notices: list[Notice] = []
         # Bumped on every change; the page asks for changes since the version it has.
@@ -212,6 +216,9 @@ class SandboxTelegram(FakeTelegram):
             html=_html(params),
             reply_markup=markup,
         )
+        reply = params.get("reply_parameters")
+        if isinstance(reply, dict) and str(reply.get("chat_id", chat_id)) == str(chat_id):
+            entry.reply_to = int(reply["message_id"])
         if name == "sendPhoto":
             entry.photo = result["photo"][-1]["file_id"]
         elif name == "sendDocument":

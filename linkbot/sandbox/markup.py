@@ -70,6 +70,14 @@ def telegram_html(text: str) -> str:
     return "".join(sanitizer.out) + "".join(f"</{tag}>" for tag in reversed(sanitizer.open))
 
 
+def telegram_text(text: str) -> str:
+    """Text in Telegram's HTML parse mode as the words a reader sees (for a quote)."""
+    sanitizer = _Sanitizer()
+    sanitizer.feed(text)
+    sanitizer.close()
+    return html.unescape("".join(part for part in sanitizer.out if not part.startswith("<")))
+
+
 def plain_html(text: str) -> str:
     """A message without a parse mode: every character as typed."""
     return html.escape(text, quote=False)

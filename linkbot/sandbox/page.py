@@ -17,6 +17,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -24,7 +26,7 @@ from starlette.routing import Route
 from linkbot.money import format_amount
 from linkbot.sandbox.chats import CHAT_KINDS, CHATS, PEOPLE, Entry, Person, SandboxTelegram
 from linkbot.sandbox.fakes import BOT_ID, FakeOmise
-from linkbot.sandbox.markup import plain_html, telegram_html
+from linkbot.sandbox.markup import plain_html, telegram_html, telegram_text
 
 # How long a PromptPay payment stays pending before the simulated bank confirms it.
 PROMPTPAY_DELAY = 4.0
@@ -164,6 +166,8 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
         return RedirectResponse(f"/pay/{code}?charge={charge['id']}", 303)
 
     return Starlette(
+        # A name that only resolves to this machine (against DNS rebinding).
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])],
         routes=[
             Route("/", index),
             Route("/static/{name}", static),
@@ -173,7 +177,7 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
             Route("/files/{file_id}", file),
             Route("/pay/{code}", pay_page),
             Route("/pay/{code}", pay, methods=["POST"]),
-        ]
+        ],
     )
 
 
@@ -185,6 +189,9 @@ def _int(value: object) -> int:
 
 
 async def _json(request: Request) -> dict[str, Any]:
+    # JSON only: another site's page cannot send it here without a CORS preflight.
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return {}
     try:
         body = await request.json()
     except ValueError:
@@ -198,6 +205,8 @@ def _state(
     chats = []
     for kind in CHATS:
         chat_id = kind.chat_for(person)["id"]
+        entries = telegram.chat_entries(chat_id)
+        by_id = {entry.message_id: entry for entry in entries}
         chats.append(
             {
                 "key": kind.key,
@@ -205,7 +214,8 @@ def _state(
                 "subtitle": kind.subtitle,
                 "chat_id": chat_id,
                 "messages": [
-                    _message(entry, person, zone) for entry in telegram.chat_entries(chat_id)
+                    _message(entry, person, zone, by_id.get(entry.reply_to or 0))
+                    for entry in entries
                 ],
             }
         )
@@ -222,7 +232,9 @@ def _sender(user_id: int) -> str:
     return next((p.name for p in PEOPLE.values() if p.user_id == user_id), str(user_id))
 
 
-def _message(entry: Entry, person: Person, zone: ZoneInfo) -> dict[str, Any]:
+def _message(
+    entry: Entry, person: Person, zone: ZoneInfo, quoted: Entry | None = None
+) -> dict[str, Any]:
     rows = []
     for row in (entry.reply_markup or {}).get("inline_keyboard", []):
         buttons = []
@@ -248,6 +260,14 @@ def _message(entry: Entry, person: Person, zone: ZoneInfo) -> dict[str, Any]:
         ),
         "buttons": rows,
         "edited": entry.edited,
+        "reply": (
+            {
+                "sender": _sender(quoted.sender),
+                "text": (telegram_text(quoted.text) if quoted.html else quoted.text)[:80],
+            }
+            if quoted is not None
+            else None
+        ),
         "time": datetime.fromtimestamp(entry.date, zone).strftime("%H:%M"),
     }
 
@@ -255,6 +275,7 @@ def _message(entry: Entry, person: Person, zone: ZoneInfo) -> dict[str, Any]:
 def _index_html() -> str:
     people = "".join(
         f'<label><input type="radio" name="as" value="{p.key}" id="as-{p.key}"'
+        f' data-name="{html.escape(p.name)}"'
         f"{' checked' if p.allowed else ''}> {html.escape(p.name)} "
         f"<small>({'the merchant, an allowed user' if p.allowed else 'a customer'})</small>"
         "</label>"

@@ -10,7 +10,7 @@ function person() {
 }
 
 function personName() {
-  return document.querySelector('input[name="as"]:checked').parentElement.textContent.trim().split(" ")[0];
+  return document.querySelector('input[name="as"]:checked').dataset.name;
 }
 
 function toast(text, alert) {
@@ -68,6 +68,14 @@ function drawMessage(chat, message) {
   sender.className = "sender";
   sender.textContent = message.sender;
   item.append(sender);
+  if (message.reply) {
+    const quote = document.createElement("div");
+    quote.className = "quote";
+    const who = document.createElement("b");
+    who.textContent = message.reply.sender;
+    quote.append(who, document.createElement("br"), message.reply.text);
+    item.append(quote);
+  }
   if (message.photo) {
     const image = document.createElement("img");
     image.src = message.photo;
