@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from linkbot.sandbox import fakes
-from linkbot.sandbox.chats import CUSTOMER, MERCHANT, SandboxTelegram
+from linkbot.sandbox.chats import CHAT_KINDS, CUSTOMER, MERCHANT, SandboxTelegram
 from linkbot.sandbox.markup import telegram_html, telegram_text
 
 T = TypeVar("T")
@@ -142,6 +142,22 @@ def test_linkbot_try_starts_without_configuration_and_stops_on_ctrl_c(tmp_path: 
         sandbox.kill()
 
 
+def test_a_taken_port_is_one_line_and_exit_2(sandbox: Sandbox) -> None:
+    sandbox.say("merchant", "group", "/link 74.40 thb Hot Latte")
+    sandbox.bot_message("merchant", "group", "Hot Latte")
+    # A second sandbox in the same directory: the first one's records stay.
+    taken = subprocess.run(
+        [sys.executable, "-m", "linkbot", "try", "--port", str(sandbox.port), "--no-browser"],
+        cwd=sandbox.workdir,
+        env={},
+        capture_output=True,
+        timeout=30,
+    )
+    assert taken.returncode == 2
+    assert b"--port" in taken.stderr and b"Traceback" not in taken.stderr
+    assert (sandbox.workdir / "linkbot-try.db").exists()
+
+
 def test_pay_page_plays_card_promptpay_and_a_declined_card(sandbox: Sandbox) -> None:
     sandbox.say("merchant", "group", "/multilink 120 Donation")
     link = sandbox.bot_message("merchant", "group", "Donation")
@@ -230,18 +246,12 @@ def test_simulated_telegram_checks_buttons_and_counts_messages_per_chat() -> Non
     two_actions = {"inline_keyboard": [[{"text": "x", "callback_data": "a", "url": "https://a"}]]}
     assert send(GROUP_ID, reply_markup=json.dumps(two_actions)).status_code == 400
 
-    telegram.say(CUSTOMER, _kind("group"), "hello everyone")
-    telegram.say(CUSTOMER, _kind("group"), "/status")
+    telegram.say(CUSTOMER, CHAT_KINDS["group"], "hello everyone")
+    telegram.say(CUSTOMER, CHAT_KINDS["group"], "/status")
     # Privacy mode: the bot gets the group's commands only; the page shows both.
     pushed = telegram._get_updates({})
     assert [u["message"]["text"] for u in pushed] == ["/status"]
     assert [e.text for e in telegram.chat_entries(GROUP_ID)][-2:] == ["hello everyone", "/status"]
-
-
-def _kind(key: str) -> Any:
-    from linkbot.sandbox.chats import CHAT_KINDS
-
-    return CHAT_KINDS[key]
 
 
 # In a real browser

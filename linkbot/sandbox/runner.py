@@ -68,11 +68,8 @@ RunBot = Callable[[Settings], Awaitable[int]]
 
 
 def main(run_bot: RunBot, *, port: int = DEFAULT_PORT, open_browser: bool = True) -> int:
-    database = DATABASE.resolve()
-    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        stale.unlink(missing_ok=True)
     try:
-        return asyncio.run(serve(run_bot, database, port=port, open_browser=open_browser))
+        return asyncio.run(serve(run_bot, DATABASE.resolve(), port=port, open_browser=open_browser))
     except KeyboardInterrupt:  # Ctrl-C before the bot took over the signals
         return 0
 
@@ -93,6 +90,9 @@ async def serve(run_bot: RunBot, database: Path, *, port: int, open_browser: boo
             print(f"linkbot try: {exc} (is another sandbox running? try --port)", file=sys.stderr)
             return EXIT_CONFIG
         try:
+            # Only once the port is ours: a second sandbox in this directory must not
+            # pull the records from under the first.
+            await asyncio.to_thread(_start_afresh, database)
             print(
                 f"linkbot sandbox: open {url} (simulated Telegram and Omise, test mode; "
                 "nothing is real). Ctrl-C stops it.",
@@ -105,6 +105,12 @@ async def serve(run_bot: RunBot, database: Path, *, port: int, open_browser: boo
         finally:
             await checkout.aclose()
             await page.stop()
+
+
+def _start_afresh(database: Path) -> None:
+    """The simulators start empty each time, so the sandbox's records do too."""
+    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
 
 
 def _has_display() -> bool:
