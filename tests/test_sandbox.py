@@ -306,6 +306,11 @@ def test_a_link_made_paid_and_refused_in_the_browser(sandbox: Sandbox, browser: 
 
     link = wait(group_message("Hot Latte\n฿74.40"))
     message_id = link.get_attribute("data-id")
+    # A callback button: the bot answers the press with the QR code as a photo.
+    next(k for k in link.find_elements(By.CSS_SELECTOR, "button.key") if k.text == "QR").click()
+    qr = wait(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-chat="group"] .message img'))[0]
+    wait(lambda _: qr.get_property("naturalWidth") > 0)
+    link = wait(group_message("Hot Latte\n฿74.40"))
     pay = link.find_element(By.PARTIAL_LINK_TEXT, "Pay ฿74.40")
     chats = browser.current_window_handle
     pay.click()
