@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests import fakes
+from linkbot.sandbox import fakes
 from tests.process import BotProcess
 
 

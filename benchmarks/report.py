@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 from linkbot.omise import OmiseClient
 from linkbot.periods import Period, parse_period
 from linkbot.reports import Report, Reports
+from linkbot.sandbox import fakes
 from linkbot.store import Store, charges, links
-from tests import fakes
 
 ZONE = ZoneInfo("Asia/Bangkok")
 TODAY = date(2026, 11, 30)

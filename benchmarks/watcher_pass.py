@@ -22,8 +22,8 @@ from pathlib import Path
 
 from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
+from linkbot.sandbox import fakes
 from linkbot.store import ChargeRecord, LinkRecord, Store
-from tests import fakes
 
 
 class CountingAnnouncer:

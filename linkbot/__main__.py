@@ -1,4 +1,5 @@
-"""Entry point: ``linkbot`` runs the bot, ``linkbot check`` tests the set-up."""
+"""Entry point: ``linkbot`` runs the bot, ``linkbot check`` tests the set-up, ``linkbot try``
+runs it in a local sandbox."""
 
 from __future__ import annotations
 
@@ -40,9 +41,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="linkbot", description="Telegram bot that issues Omise payment links."
     )
-    parser.add_argument("command", nargs="?", choices=["run", "check"], default="run")
+    parser.add_argument("command", nargs="?", choices=["run", "check", "try"], default="run")
     parser.add_argument("--version", action="version", version=f"linkbot {__version__}")
+    parser.add_argument("--port", type=int, default=8765, help="the sandbox page's port (try)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser (try)")
     args = parser.parse_args(argv)
+    if args.command == "try":
+        from linkbot.sandbox import runner
+
+        return runner.main(run, port=args.port, open_browser=not args.no_browser)
     try:
         settings = Settings()
     except SettingsError as exc:

@@ -17,8 +17,8 @@ from linkbot.links import LinkService
 from linkbot.money import CURRENCIES
 from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
+from linkbot.sandbox import fakes
 from linkbot.store import LinkRecord, Store
-from tests import fakes
 
 OMISE_URL = "https://api.omise.test"
 TELEGRAM_URL = "https://telegram.test"

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests import fakes
+from linkbot.sandbox import fakes
 
 
 class BotProcess:

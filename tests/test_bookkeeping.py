@@ -28,8 +28,8 @@ from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.periods import day_period
 from linkbot.reports import Reports
+from linkbot.sandbox import fakes
 from linkbot.store import LinkRecord, PaymentRow, Store
-from tests import fakes
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_link, make_settings
 
 BANGKOK = ZoneInfo("Asia/Bangkok")

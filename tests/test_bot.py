@@ -10,8 +10,8 @@ import pytest
 from linkbot.bot import build_application
 from linkbot.bot.app import register_commands
 from linkbot.links import LinkService
+from linkbot.sandbox import fakes
 from linkbot.store import LinkStatus, Store
-from tests import fakes
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_settings
 
 OTHER_GROUP = fakes.group_chat(-1009999999999)

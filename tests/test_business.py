@@ -20,8 +20,8 @@ from linkbot.links import LinkService, command_key
 from linkbot.money import CURRENCIES
 from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
+from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, Store
-from tests import fakes
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_link, make_settings, no_sleep
 
 CONNECTION = "bconn-Q1w2E3r4"

@@ -15,8 +15,8 @@ from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings
 from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
+from linkbot.sandbox import fakes
 from linkbot.store import Store
-from tests import fakes
 from tests.conftest import GROUP, MERCHANT, Chat
 
 OLD_GROUP = {"id": -4001, "type": "group", "title": "Café Nok"}

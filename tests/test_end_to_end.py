@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from linkbot.bot.app import menus
-from tests import fakes
+from linkbot.sandbox import fakes
 from tests.process import BotProcess
 
 MERCHANT = 4242

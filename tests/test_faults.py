@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import fakes
+from linkbot.sandbox import fakes
 from tests.process import BotProcess
 
 MERCHANT = 4242

@@ -14,7 +14,7 @@ from linkbot.bot.access import Access
 from linkbot.bot.app import PerChatUpdateProcessor
 from linkbot.config import Settings
 from linkbot.links import LinkService
-from tests import fakes
+from linkbot.sandbox import fakes
 from tests.conftest import GROUP, Chat, make_link, make_settings
 
 STAFF = 4444

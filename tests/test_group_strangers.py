@@ -18,7 +18,7 @@ from linkbot.bot.access import Access
 from linkbot.bot.throttle import StrangerReplies
 from linkbot.config import Settings
 from linkbot.links import LinkService
-from tests import fakes
+from linkbot.sandbox import fakes
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, OMISE_URL, TELEGRAM_URL, Chat
 
 REFUSAL = "Only the merchant's authorized users"

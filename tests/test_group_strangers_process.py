@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests import fakes
+from linkbot.sandbox import fakes
 from tests.process import BotProcess
 
 MERCHANT = 4242

@@ -14,8 +14,8 @@ from linkbot.commands import parse_link
 from linkbot.links import LinkService, Origin
 from linkbot.money import CURRENCIES
 from linkbot.payments import PaymentWatcher
+from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, LinkStatus, Store
-from tests import fakes
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_link
 
 

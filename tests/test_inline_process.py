@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from tests import fakes
+from linkbot.sandbox import fakes
 from tests.process import BotProcess
 
 MERCHANT = 4242

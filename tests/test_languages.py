@@ -33,8 +33,8 @@ from linkbot.links import LinkService
 from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.reports import Reports
+from linkbot.sandbox import fakes
 from linkbot.store import Store
-from tests import fakes
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_settings
 
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -12,8 +12,8 @@ import respx
 from linkbot.commands import parse_link
 from linkbot.links import LinkNotCreated, LinkService
 from linkbot.money import CURRENCIES
+from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, Store
-from tests import fakes
 from tests.conftest import GROUP, MERCHANT, Chat
 
 OTHER_GROUP = fakes.group_chat(-1009999999)

@@ -13,7 +13,7 @@ import pytest
 
 from linkbot.__main__ import main
 from linkbot.logs import RedactingFilter
-from tests import fakes
+from linkbot.sandbox import fakes
 
 BASE_ENV = {
     k: v for k, v in os.environ.items() if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_"))

@@ -27,7 +27,7 @@ from linkbot.omise import (
     ValidationError,
 )
 from linkbot.omise.models import Charge
-from tests import fakes
+from linkbot.sandbox import fakes
 
 URL = "https://api.omise.test"
 KEY = fakes.OMISE_KEY

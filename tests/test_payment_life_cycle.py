@@ -17,8 +17,8 @@ from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.omise import OmiseClient
 from linkbot.payments import CURSOR_KEY, PaymentWatcher
+from linkbot.sandbox import fakes
 from linkbot.store import LinkStatus, Store
-from tests import fakes
 from tests.conftest import make_link
 
 

@@ -13,8 +13,8 @@ from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.omise import OmiseClient, ServerError
 from linkbot.payments import CLAIM_LEASE, PassReport, PaymentWatcher
+from linkbot.sandbox import fakes
 from linkbot.store import LinkStatus, Store
-from tests import fakes
 from tests.conftest import GROUP, Chat, make_link
 
 

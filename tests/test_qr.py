@@ -12,7 +12,7 @@ from PIL import Image
 from linkbot.bot.views import cancel_data, qr_data
 from linkbot.commands import LINK_ID_MAX_SUFFIX, parse_link_id
 from linkbot.qr import qr_png
-from tests import fakes
+from linkbot.sandbox import fakes
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat
 
 OTHER_GROUP = fakes.group_chat(-1009999999999)

@@ -20,8 +20,8 @@ from linkbot.bot import build_application
 from linkbot.bot.handlers import resume_unfinished, services
 from linkbot.links import LinkService
 from linkbot.omise import OmiseClient
+from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, CommandState, LinkRecord, Store
-from tests import fakes
 from tests.conftest import GROUP, MERCHANT, Chat, make_settings, no_sleep
 
 

@@ -16,8 +16,8 @@ from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.periods import Period, day_period, parse_period
 from linkbot.reports import CurrencyTotals, LinkCounts, Report, Reports
+from linkbot.sandbox import fakes
 from linkbot.store import ChargeRecord, LinkRecord, Store
-from tests import fakes
 from tests.conftest import GROUP, MERCHANT, make_link
 
 BANGKOK = ZoneInfo("Asia/Bangkok")

@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from linkbot.links import LinkService
 from linkbot.omise import OmiseClient
 from linkbot.payments import Health, PaymentWatcher
+from linkbot.sandbox import fakes
 from linkbot.store import ChargeRecord, LinkRecord, Store
 from linkbot.web import (
     CONFIRM_WORKERS,
@@ -38,7 +39,6 @@ from linkbot.web import (
     parse_charge_event,
     verify_signature,
 )
-from tests import fakes
 from tests.conftest import OMISE_URL, make_link
 
 WEBHOOK_SECRET = base64.b64encode(b"webhook-signing-secret").decode()

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from linkbot.sandbox import fakes
 from linkbot.web import MAX_BODY
-from tests import fakes
 from tests.process import BotProcess
 
 MB = 1024 * 1024

@@ -178,6 +178,7 @@ def build_application(
         delivery=Delivery(application.bot, links.store),
         daily_report=settings.daily_report,
         language=settings.linkbot_language,
+        sandbox=settings.sandbox,
     )
     application.add_handlers(
         [

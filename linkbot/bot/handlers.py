@@ -70,6 +70,9 @@ class Services:
         user = update.effective_user
         return language_for(user.language_code if user is not None else None, self.language)
 
+    # In ``linkbot try``: Telegram and Omise are simulated.
+    sandbox: bool = False
+
 
 class _HasBotData(Protocol):
     @property
@@ -133,6 +136,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             test_mode=found.test_mode,
             default_currency=found.default_currency.code,
             language=found.language_of(update),
+            sandbox=found.sandbox,
         ),
     )
 

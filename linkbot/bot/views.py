@@ -52,14 +52,16 @@ def help_message(
     test_mode: bool,
     default_currency: str,
     language: str = DEFAULT_LANGUAGE,
+    sandbox: bool = False,
 ) -> Reply:
+    mode = "mode_sandbox" if sandbox else "mode_test" if test_mode else "mode_live"
     return Reply(
         text(
             "help",
             language,
             user_id=user_id,
             authorization=text("authorized" if authorized else "not_authorized_help", language),
-            mode=text("mode_test" if test_mode else "mode_live", language),
+            mode=text(mode, language),
             default_currency=default_currency,
         )
     )

@@ -33,6 +33,7 @@ ENGLISH: dict[str, str] = {
     ),
     "mode_test": "test (no real money moves)",
     "mode_live": "live",
+    "mode_sandbox": "sandbox (simulated Telegram and Omise on this machine; nothing is real)",
     "not_authorized": "⛔ Only the merchant's authorized users can do that.",
     # Commands that could not be read
     "usage": (

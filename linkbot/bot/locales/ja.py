@@ -33,6 +33,7 @@ JAPANESE: dict[str, str] = {
     ),
     "mode_test": "テスト（実際のお金は動きません）",
     "mode_live": "本番",
+    "mode_sandbox": "サンドボックス（このマシン上で Telegram と Omise を模擬しています。実際には何も起きません）",
     "not_authorized": "⛔ この操作は、加盟店が許可したユーザーのみ行えます。",
     # Commands that could not be read
     "usage": (

@@ -32,6 +32,7 @@ THAI: dict[str, str] = {
     ),
     "mode_test": "ทดสอบ (ไม่มีการตัดเงินจริง)",
     "mode_live": "ใช้งานจริง",
+    "mode_sandbox": "แซนด์บ็อกซ์ (จำลอง Telegram และ Omise บนเครื่องนี้ ไม่มีอะไรเกิดขึ้นจริง)",
     "not_authorized": "⛔ เฉพาะผู้ใช้ที่ร้านค้าอนุญาตเท่านั้นที่ทำรายการนี้ได้",
     # Commands that could not be read
     "usage": (

@@ -117,6 +117,8 @@ class FakeOmise(_Concurrency):
     def __init__(self, secret_key: str = OMISE_KEY, latency: float = 0.0) -> None:
         super().__init__()
         self.secret_key = secret_key
+        # Where a link's payment page lives (the sandbox serves its own).
+        self.payment_base = "https://link.omise.test"
         self.latency = latency
         self.links: dict[str, dict[str, Any]] = {}
         self.charges: dict[str, dict[str, Any]] = {}
@@ -403,7 +405,7 @@ class FakeOmise(_Concurrency):
             },
             "description": form["description"],
             "title": form["title"],
-            "payment_uri": f"https://link.omise.test/{link_id[10:].upper()}",
+            "payment_uri": f"{self.payment_base}/{link_id[10:].upper()}",
             "created_at": created_at or _now(),
             "used_at": None,
             "deleted_at": None,
@@ -482,7 +484,11 @@ class FakeTelegram(_Concurrency):
         # Command menus set with setMyCommands, by (scope type, language code or None).
         self.menus: dict[tuple[str, str | None], list[dict[str, str]]] = {}
         self._next_update_id = 1000
+        # Message ids count per chat, as in Telegram; a chat's first is 501.
         self._next_message_id = 500
+        self._message_ids: dict[int, int] = {}
+        # What sendPhoto and sendDocument uploaded, by the file_id they answered.
+        self.files: dict[str, dict[str, Any]] = {}
         self._lock = threading.Condition()
         # Inline mode: queries by id (the query and when it arrived), those answered,
         # every answer as sent, results offered (by result id) and inline messages posted.
@@ -642,6 +648,12 @@ class FakeTelegram(_Concurrency):
         with self._lock:
             self.members[(str(chat_id), str(user_id))] = status
 
+    def next_message_id(self, chat_id: int) -> int:
+        """The id the next message in ``chat_id`` gets, whoever sends it."""
+        with self._lock:
+            self._message_ids[chat_id] = self._message_ids.get(chat_id, self._next_message_id) + 1
+            return self._message_ids[chat_id]
+
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         with self._lock:
             return [params for name, params in self.calls if name == method]
@@ -701,6 +713,8 @@ class FakeTelegram(_Concurrency):
             return self._delete_business(params)
         if name == "getChatMember":
             return self._chat_member(params)
+        if name == "answerCallbackQuery" and len(str(params.get("text", ""))) > 200:
+            return _tg_error(400, "Bad Request: MESSAGE_TOO_LONG")
         refusal = self._refuse(name, params)
         if refusal is not None:
             return refusal
@@ -743,13 +757,16 @@ class FakeTelegram(_Concurrency):
             ):
                 return _tg_error(400, "Bad Request: message to be replied not found")
         if name in ("sendMessage", "editMessageText"):
-            refusal = _refuse_text(params) or _refuse_markup(params.get("reply_markup"))
-            if refusal:
-                return _tg_error(400, refusal)
+            problem = _refuse_text(params)
+            if problem:
+                return _tg_error(400, problem)
         elif params.get("caption"):
-            refusal = html_problem(str(params["caption"]), CAPTION_LIMIT, params.get("parse_mode"))
-            if refusal:
-                return _tg_error(400, refusal.replace("message is", "message caption is"))
+            problem = html_problem(str(params["caption"]), CAPTION_LIMIT, params.get("parse_mode"))
+            if problem:
+                return _tg_error(400, problem.replace("message is", "message caption is"))
+        problem = _refuse_markup(params.get("reply_markup"))
+        if problem:
+            return _tg_error(400, problem)
         if name != "editMessageText":
             flood = self._flood_control(chat_id)
             if flood is not None:
@@ -959,9 +976,7 @@ class FakeTelegram(_Concurrency):
         if name in ("sendMessage", "editMessageText"):
             chat_id = int(params["chat_id"])
             if name == "sendMessage":
-                with self._lock:
-                    self._next_message_id += 1
-                    message_id = self._next_message_id
+                message_id = self.next_message_id(chat_id)
             else:
                 message_id = int(params["message_id"])
             chat = (
@@ -985,11 +1000,16 @@ class FakeTelegram(_Concurrency):
                 message["reply_markup"] = params["reply_markup"]
             return self._as_business(message, params)
         if name in ("sendDocument", "sendPhoto"):
-            with self._lock:
-                self._next_message_id += 1
-                message_id = self._next_message_id
             chat_id = int(params["chat_id"])
-            file = {"file_id": f"file{message_id}", "file_unique_id": f"u{message_id}"}
+            message_id = self.next_message_id(chat_id)
+            file_id = f"file{abs(chat_id)}_{message_id}"
+            file = {"file_id": file_id, "file_unique_id": f"u{abs(chat_id)}_{message_id}"}
+            upload = params.get("document" if name == "sendDocument" else "photo")
+            with self._lock:
+                if isinstance(upload, dict):
+                    self.files[file_id] = upload
+                elif isinstance(upload, str) and upload in self.files:  # sent again by file_id
+                    self.files[file_id] = self.files[upload]
             photo = {
                 "message_id": message_id,
                 "date": int(time.time()),
@@ -1182,8 +1202,6 @@ def _update_type(update: dict[str, Any]) -> str:
 
 
 _SENDS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
-
-
 def _tg_error(status: int, description: str, parameters: dict[str, Any] | None = None) -> Answer:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if parameters:

@@ -1,0 +1,363 @@
+"""The sandbox's local page: the chats, the people's side of them, and a simulated checkout.
+
+Server-rendered HTML and one small script (``static/sandbox.js``) that polls
+``/api/state``; no build step, nothing fetched from elsewhere, so it works
+offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import urllib.parse
+from datetime import datetime
+from importlib import resources
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from linkbot.money import format_amount
+from linkbot.sandbox.chats import CHAT_KINDS, CHATS, PEOPLE, Entry, Person, SandboxTelegram
+from linkbot.sandbox.fakes import BOT_ID, FakeOmise
+from linkbot.sandbox.markup import plain_html, telegram_html, telegram_text
+
+# How long a PromptPay payment stays pending before the simulated bank confirms it.
+PROMPTPAY_DELAY = 4.0
+# How long /api/state waits for something new before answering "nothing yet".
+LONG_POLL = 2.0
+MAX_TEXT = 4096
+
+NOTHING_IS_REAL = (
+    "Sandbox: nothing here is real. Test mode, a simulated Telegram and a simulated Omise "
+    "on this machine; no money moves and no message leaves it."
+)
+
+
+class Checkout:
+    """The customer's side of Omise: pays links through :class:`FakeOmise`'s life cycle."""
+
+    def __init__(self, omise: FakeOmise, promptpay_delay: float = PROMPTPAY_DELAY) -> None:
+        self.omise = omise
+        self.promptpay_delay = promptpay_delay
+        self._later: set[asyncio.Task[None]] = set()
+
+    def link_by_code(self, code: str) -> dict[str, Any] | None:
+        for link in list(self.omise.links.values()):
+            if str(link["payment_uri"]).rsplit("/", 1)[-1] == code:
+                return link
+        return None
+
+    def pay(self, link: dict[str, Any], method: str) -> dict[str, Any]:
+        if method == "promptpay":
+            charge = self.omise.pay(link["id"], status="pending")
+            task = asyncio.create_task(self._settle_later(charge["id"]))
+            self._later.add(task)
+            task.add_done_callback(self._later.discard)
+            return charge
+        return self.omise.pay(link["id"], status="failed" if method == "declined" else "successful")
+
+    async def _settle_later(self, charge_id: str) -> None:
+        await asyncio.sleep(self.promptpay_delay)
+        self.omise.settle(charge_id, "successful")
+
+    async def aclose(self) -> None:
+        for task in list(self._later):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -> Starlette:
+    """The page; times on it are in ``zone``, the merchant's, as the bot writes them."""
+
+    async def index(request: Request) -> Response:
+        return HTMLResponse(_index_html())
+
+    async def static(request: Request) -> Response:
+        name = request.path_params["name"]
+        media = {"sandbox.js": "text/javascript", "sandbox.css": "text/css"}.get(name)
+        if media is None:
+            return Response("not found", 404)
+        body = resources.files("linkbot.sandbox").joinpath("static", name).read_bytes()
+        return Response(body, media_type=media, headers={"Cache-Control": "no-cache"})
+
+    async def state(request: Request) -> Response:
+        person = PEOPLE.get(request.query_params.get("as", ""))
+        if person is None:
+            return JSONResponse({"error": "unknown person"}, 400)
+        since = _int(request.query_params.get("since"))
+        # Changes come from the simulator's HTTP threads; a short look each 50 ms is enough.
+        for _ in range(round(LONG_POLL / 0.05)):
+            if telegram.version != since:
+                break
+            await asyncio.sleep(0.05)
+        notices_after = _int(request.query_params.get("notice"))
+        return JSONResponse(_state(telegram, person, notices_after, zone))
+
+    async def say(request: Request) -> Response:
+        body = await _json(request)
+        person, kind = PEOPLE.get(str(body.get("as"))), CHAT_KINDS.get(str(body.get("chat")))
+        words = str(body.get("text", "")).strip()
+        if person is None or kind is None or not words or len(words) > MAX_TEXT:
+            return JSONResponse({"error": "a person, a chat and 1-4096 characters"}, 400)
+        telegram.say(person, kind, words)
+        return JSONResponse({"ok": True})
+
+    async def press(request: Request) -> Response:
+        body = await _json(request)
+        person = PEOPLE.get(str(body.get("as")))
+        chat_id, message_id = _int(body.get("chat_id")), _int(body.get("message_id"))
+        data = str(body.get("data", ""))
+        if person is None or not telegram.press(person, chat_id, message_id, data):
+            return JSONResponse({"error": "no such button"}, 400)
+        return JSONResponse({"ok": True})
+
+    async def file(request: Request) -> Response:
+        upload = telegram.files.get(request.path_params["file_id"])
+        if upload is None:
+            return Response("not found", 404)
+        name, content = str(upload.get("filename") or "file"), bytes(upload["content"])
+        # A photo's upload name is the library's choice; its bytes say what it is.
+        if content.startswith(b"\x89PNG"):
+            media = "image/png"
+        elif content.startswith(b"\xff\xd8"):
+            media = "image/jpeg"
+        elif name.endswith(".csv"):
+            media = "text/csv; charset=utf-8"
+        else:
+            media = "application/octet-stream"
+        disposition = "inline" if media.startswith("image/") else "attachment"
+        safe = "".join(c for c in name if c.isalnum() or c in "._-") or "file"
+        return Response(
+            content,
+            media_type=media,
+            headers={"Content-Disposition": f'{disposition}; filename="{safe}"'},
+        )
+
+    async def pay_page(request: Request) -> Response:
+        code = request.path_params["code"]
+        link = checkout.link_by_code(code)
+        if link is None:
+            return HTMLResponse(_pay_html("Link not found", "<p>No such payment link.</p>"), 404)
+        charge = checkout.omise.charges.get(request.query_params.get("charge", ""))
+        if charge is not None and charge["link"] == link["id"]:
+            pending = charge["status"] == "pending"
+            return HTMLResponse(_pay_html(link["title"], _charge_html(charge), refresh=pending))
+        return HTMLResponse(_pay_html(link["title"], _offer_html(link, code)))
+
+    async def pay(request: Request) -> Response:
+        code = request.path_params["code"]
+        link = checkout.link_by_code(code)
+        # Read by hand: Starlette's form parsing needs python-multipart, one more dependency.
+        form = dict(urllib.parse.parse_qsl((await request.body()).decode(errors="replace")))
+        method = form.get("method", "")
+        if link is None or method not in ("card", "promptpay", "declined"):
+            return HTMLResponse(_pay_html("Not paid", "<p>No such link or method.</p>"), 400)
+        if not _payable(link):
+            return RedirectResponse(f"/pay/{code}", 303)
+        charge = checkout.pay(link, method)
+        return RedirectResponse(f"/pay/{code}?charge={charge['id']}", 303)
+
+    return Starlette(
+        # A name that only resolves to this machine (against DNS rebinding).
+        middleware=[Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"])],
+        routes=[
+            Route("/", index),
+            Route("/static/{name}", static),
+            Route("/api/state", state),
+            Route("/api/say", say, methods=["POST"]),
+            Route("/api/press", press, methods=["POST"]),
+            Route("/files/{file_id}", file),
+            Route("/pay/{code}", pay_page),
+            Route("/pay/{code}", pay, methods=["POST"]),
+        ],
+    )
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return 0
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    # JSON only: another site's page cannot send it here without a CORS preflight.
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _state(
+    telegram: SandboxTelegram, person: Person, notices_after: int, zone: ZoneInfo
+) -> dict[str, Any]:
+    chats = []
+    for kind in CHATS:
+        chat_id = kind.chat_for(person)["id"]
+        entries = telegram.chat_entries(chat_id)
+        by_id = {entry.message_id: entry for entry in entries}
+        chats.append(
+            {
+                "key": kind.key,
+                "title": kind.title,
+                "subtitle": kind.subtitle,
+                "chat_id": chat_id,
+                "messages": [
+                    _message(entry, person, zone, by_id.get(entry.reply_to or 0))
+                    for entry in entries
+                ],
+            }
+        )
+    notices = [
+        {"number": n.number, "text": n.text, "alert": n.alert}
+        for n in telegram.notices_for(person.user_id, notices_after)
+    ]
+    return {"version": telegram.version, "chats": chats, "notices": notices}
+
+
+def _sender(user_id: int) -> str:
+    if user_id == BOT_ID:
+        return "Linkbot"
+    return next((p.name for p in PEOPLE.values() if p.user_id == user_id), str(user_id))
+
+
+def _message(
+    entry: Entry, person: Person, zone: ZoneInfo, quoted: Entry | None = None
+) -> dict[str, Any]:
+    rows = []
+    for row in (entry.reply_markup or {}).get("inline_keyboard", []):
+        buttons = []
+        for button in row:
+            shown: dict[str, Any] = {"text": str(button.get("text", ""))}
+            if "callback_data" in button:
+                shown["callback"] = str(button["callback_data"])
+            elif "url" in button:
+                shown["url"] = str(button["url"])
+            elif "copy_text" in button:
+                shown["copy"] = str(button["copy_text"].get("text", ""))
+            buttons.append(shown)
+        rows.append(buttons)
+    return {
+        "id": entry.message_id,
+        "mine": entry.sender == person.user_id,
+        "bot": entry.sender == BOT_ID,
+        "sender": _sender(entry.sender),
+        "html": telegram_html(entry.text) if entry.html else plain_html(entry.text),
+        "photo": f"/files/{entry.photo}" if entry.photo else None,
+        "document": (
+            {"url": f"/files/{entry.document}", "name": entry.filename} if entry.document else None
+        ),
+        "buttons": rows,
+        "edited": entry.edited,
+        "reply": (
+            {
+                "sender": _sender(quoted.sender),
+                "text": (telegram_text(quoted.text) if quoted.html else quoted.text)[:80],
+            }
+            if quoted is not None
+            else None
+        ),
+        "time": datetime.fromtimestamp(entry.date, zone).strftime("%H:%M"),
+    }
+
+
+def _index_html() -> str:
+    people = "".join(
+        f'<label><input type="radio" name="as" value="{p.key}" id="as-{p.key}"'
+        f' data-name="{html.escape(p.name)}"'
+        f"{' checked' if p.allowed else ''}> {html.escape(p.name)} "
+        f"<small>({'the merchant, an allowed user' if p.allowed else 'a customer'})</small>"
+        "</label>"
+        for p in PEOPLE.values()
+    )
+    panes = "".join(
+        f'<section class="chat" data-chat="{kind.key}">'
+        f"<header><b>{html.escape(kind.title)}</b> <small>{html.escape(kind.subtitle)}</small>"
+        "</header>"
+        '<ol class="messages"></ol>'
+        '<form class="compose"><input name="text" autocomplete="off" '
+        f'placeholder="Message as …" maxlength="{MAX_TEXT}"><button>Send</button></form>'
+        "</section>"
+        for kind in CHATS
+    )
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>linkbot sandbox</title>
+<link rel="stylesheet" href="/static/sandbox.css"></head>
+<body>
+<p class="banner" role="note">{html.escape(NOTHING_IS_REAL)}</p>
+<nav class="people">Type as: {people}
+<span class="hint">Try <code>/link 74.40 thb Hot Latte</code> in the group, then press Pay.</span>
+</nav>
+<main class="chats">{panes}</main>
+<div id="toasts" aria-live="polite"></div>
+<script src="/static/sandbox.js"></script>
+</body></html>"""
+
+
+def _payable(link: dict[str, Any]) -> bool:
+    return not link["deleted"] and (link["multiple"] or not link["used"])
+
+
+def _offer_html(link: dict[str, Any], code: str) -> str:
+    if link["deleted"]:
+        return "<p>This link has been deactivated by the merchant; it can no longer be paid.</p>"
+    if not _payable(link):
+        return "<p>This link has already been paid.</p>"
+    methods = (
+        ("card", "Pay by card", "succeeds at once"),
+        ("promptpay", "Pay by PromptPay", f"pending for {PROMPTPAY_DELAY:.0f} s, then succeeds"),
+        ("declined", "Card declined", "the payment fails"),
+    )
+    buttons = "".join(
+        f'<form method="post" action="/pay/{html.escape(code)}">'
+        f'<input type="hidden" name="method" value="{value}">'
+        f'<button id="pay-{value}">{label}</button> <small>{note}</small></form>'
+        for value, label, note in methods
+    )
+    return (
+        f'<p class="amount">{html.escape(format_amount(link["amount"], link["currency"]))}</p>'
+        f"<p>{html.escape(link['description'])}</p>{buttons}"
+    )
+
+
+def _charge_html(charge: dict[str, Any]) -> str:
+    amount = html.escape(format_amount(charge["amount"], charge["currency"]))
+    status = charge["status"]
+    if status == "successful":
+        said = f"✅ Paid {amount}. The bot announces it in the chat within a few seconds."
+    elif status == "pending":
+        said = (
+            f"⏳ Waiting for the PromptPay payment of {amount} "
+            "(simulated: the bank confirms it in a few seconds)."
+        )
+    else:
+        said = f"❌ The payment of {amount} failed: {html.escape(str(charge['failure_message']))}."
+    return f'<p class="result" id="result-{status}">{said}</p>'
+
+
+def _pay_html(title: str, body: str, *, refresh: bool = False) -> str:
+    # While a payment is pending the page looks again each second, as Omise's does.
+    again = '<meta http-equiv="refresh" content="1">' if refresh else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">{again}
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Pay: {html.escape(title)}</title>
+<link rel="stylesheet" href="/static/sandbox.css"></head>
+<body class="checkout">
+<p class="banner" role="note">Simulated Omise checkout, test mode: no money moves.</p>
+<main><h1>{html.escape(title)}</h1>{body}
+<p><a href="/">Back to the chats</a></p></main>
+</body></html>"""

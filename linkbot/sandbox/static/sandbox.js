@@ -1,0 +1,178 @@
+// The sandbox page: polls /api/state and draws the chats; sends what people type and press.
+"use strict";
+
+let version = -1;
+let lastNotice = 0;
+let generation = 0;
+
+function person() {
+  return document.querySelector('input[name="as"]:checked').value;
+}
+
+function personName() {
+  return document.querySelector('input[name="as"]:checked').dataset.name;
+}
+
+function toast(text, alert) {
+  const box = document.createElement("div");
+  box.className = alert ? "toast alert" : "toast";
+  box.textContent = text;
+  box.addEventListener("click", () => box.remove());
+  document.getElementById("toasts").append(box);
+  if (!alert) setTimeout(() => box.remove(), 4000);
+}
+
+async function post(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) toast((await response.json()).error || "refused", true);
+}
+
+function button(chat, message, spec) {
+  let element;
+  if (spec.url !== undefined) {
+    element = document.createElement("a");
+    element.href = spec.url;
+    element.target = "_blank";
+    element.rel = "noopener";
+  } else {
+    element = document.createElement("button");
+    element.type = "button";
+    if (spec.callback !== undefined) {
+      element.addEventListener("click", () =>
+        post("/api/press", { as: person(), chat_id: chat.chat_id, message_id: message.id, data: spec.callback }));
+    } else if (spec.copy !== undefined) {
+      element.addEventListener("click", async () => {
+        try {
+          await navigator.clipboard.writeText(spec.copy);
+          toast("Copied: " + spec.copy, false);
+        } catch (error) {
+          toast("Copy this: " + spec.copy, true);
+        }
+      });
+    }
+  }
+  element.className = "key";
+  element.textContent = spec.text;
+  return element;
+}
+
+function drawMessage(chat, message) {
+  const item = document.createElement("li");
+  item.className = "message" + (message.mine ? " mine" : "") + (message.bot ? " bot" : "");
+  item.dataset.id = message.id;
+  const sender = document.createElement("div");
+  sender.className = "sender";
+  sender.textContent = message.sender;
+  item.append(sender);
+  if (message.reply) {
+    const quote = document.createElement("div");
+    quote.className = "quote";
+    const who = document.createElement("b");
+    who.textContent = message.reply.sender;
+    quote.append(who, document.createElement("br"), message.reply.text);
+    item.append(quote);
+  }
+  if (message.photo) {
+    const image = document.createElement("img");
+    image.src = message.photo;
+    image.alt = "photo";
+    item.append(image);
+  }
+  if (message.document) {
+    const file = document.createElement("a");
+    file.className = "document";
+    file.href = message.document.url;
+    file.download = message.document.name;
+    file.textContent = "📄 " + message.document.name;
+    item.append(file);
+  }
+  const body = document.createElement("div");
+  body.className = "text";
+  body.innerHTML = message.html; // sanitized by the server: Telegram's tags only
+  item.append(body);
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  meta.textContent = (message.edited ? "edited " : "") + message.time;
+  item.append(meta);
+  for (const row of message.buttons) {
+    const line = document.createElement("div");
+    line.className = "keys";
+    for (const spec of row) line.append(button(chat, message, spec));
+    item.append(line);
+  }
+  return item;
+}
+
+function drawChat(chat) {
+  const pane = document.querySelector(`.chat[data-chat="${chat.key}"]`);
+  if (!pane) return;
+  const list = pane.querySelector(".messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  const existing = new Map([...list.children].map((item) => [item.dataset.id, item]));
+  let added = false;
+  const wanted = new Set();
+  for (const message of chat.messages) {
+    const key = String(message.id);
+    wanted.add(key);
+    const drawn = JSON.stringify(message);
+    const old = existing.get(key);
+    if (old && old.dataset.drawn === drawn) continue;
+    const item = drawMessage(chat, message);
+    item.dataset.drawn = drawn;
+    if (old) {
+      old.replaceWith(item); // an edit, in place
+    } else {
+      list.append(item);
+      added = true;
+    }
+  }
+  for (const [key, item] of existing) if (!wanted.has(key)) item.remove();
+  if (added && (atBottom || chat.messages.at(-1)?.mine)) list.scrollTop = list.scrollHeight;
+}
+
+async function poll() {
+  const mine = generation;
+  while (mine === generation) {
+    try {
+      const query = new URLSearchParams({ as: person(), since: version, notice: lastNotice });
+      const response = await fetch("/api/state?" + query);
+      if (mine !== generation) return;
+      const state = await response.json();
+      version = state.version;
+      for (const chat of state.chats) drawChat(chat);
+      for (const notice of state.notices) {
+        lastNotice = Math.max(lastNotice, notice.number);
+        toast(notice.text, notice.alert);
+      }
+      document.body.classList.remove("offline");
+    } catch (error) {
+      document.body.classList.add("offline");
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+function restart() {
+  generation += 1;
+  version = -1;
+  for (const list of document.querySelectorAll(".messages")) list.replaceChildren();
+  for (const input of document.querySelectorAll(".compose input")) input.placeholder = "Message as " + personName();
+  poll();
+}
+
+for (const form of document.querySelectorAll(".compose")) {
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const input = form.querySelector("input");
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    await post("/api/say", { as: person(), chat: form.closest(".chat").dataset.chat, text });
+  });
+}
+for (const radio of document.querySelectorAll('input[name="as"]')) radio.addEventListener("change", restart);
+restart();

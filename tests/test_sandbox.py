@@ -1,0 +1,353 @@
+"""``linkbot try``: the real process with its simulators and page, driven over HTTP and in a
+real headless browser (Debian's chromium and chromium-driver)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from linkbot.sandbox import fakes
+from linkbot.sandbox.chats import CHAT_KINDS, CUSTOMER, MERCHANT, SandboxTelegram
+from linkbot.sandbox.markup import telegram_html, telegram_text
+
+T = TypeVar("T")
+GROUP_ID = -1001234567890
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class Sandbox:
+    """``linkbot try`` as a user starts it: no environment at all, in an empty directory."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / "try.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.http = httpx.Client(base_url=self.url, timeout=10)
+
+    def start(self) -> float:
+        """Start it; the seconds until the page answered."""
+        started = time.monotonic()
+        with self.log_path.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "linkbot", "try", "--port", str(self.port)],
+                cwd=self.workdir,
+                env={},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        while time.monotonic() - started < 15:
+            assert self.proc.poll() is None, self.log()
+            try:
+                if httpx.get(self.url, timeout=1).status_code == 200:
+                    return time.monotonic() - started
+            except httpx.TransportError:
+                time.sleep(0.02)
+        raise AssertionError("the page never answered\n" + self.log())
+
+    def interrupt(self, timeout: float = 15) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGINT)
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        self.http.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def say(self, person: str, chat: str, text: str) -> None:
+        answer = self.http.post("/api/say", json={"as": person, "chat": chat, "text": text})
+        assert answer.status_code == 200, answer.text
+
+    def messages(self, person: str, chat: str) -> list[dict[str, Any]]:
+        state = self.http.get("/api/state", params={"as": person, "since": -1}).json()
+        found: list[dict[str, Any]] = next(c for c in state["chats"] if c["key"] == chat)[
+            "messages"
+        ]
+        return found
+
+    def wait_for(self, check: Callable[[], T | None], timeout: float = 15) -> T:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = check()
+            if found:
+                return found
+            time.sleep(0.1)
+        raise AssertionError("not seen in time\n" + self.log())
+
+    def bot_message(self, person: str, chat: str, containing: str) -> dict[str, Any]:
+        def check() -> dict[str, Any] | None:
+            return next(
+                (m for m in self.messages(person, chat) if m["bot"] and containing in m["html"]),
+                None,
+            )
+
+        return self.wait_for(check)
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    running = Sandbox(tmp_path)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.kill()
+
+
+def pay_code(message: dict[str, Any]) -> str:
+    url = next(b["url"] for row in message["buttons"] for b in row if "url" in b)
+    assert url.startswith("http://127.0.0.1:")
+    return str(url.rsplit("/", 1)[1])
+
+
+def test_linkbot_try_starts_without_configuration_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:real\nOMISE_SECRET_KEY=skey_live_x\n")
+    sandbox = Sandbox(tmp_path)
+    try:
+        seconds = sandbox.start()
+        assert seconds < 3.0, f"started in {seconds:.2f} s"
+        page = httpx.get(sandbox.url).text
+        assert "nothing here is real" in page and "simulated Omise" in page
+        sandbox.say("merchant", "private", "/help")
+        assert "sandbox" in sandbox.bot_message("merchant", "private", "Omise mode")["html"]
+        assert sandbox.interrupt() == 0
+        assert (tmp_path / "linkbot-try.db").exists() and not (tmp_path / "linkbot.db").exists()
+        log = sandbox.log()
+        assert f"open {sandbox.url}" in log and "Traceback" not in log
+        assert fakes.BOT_TOKEN.partition(":")[2] not in log
+    finally:
+        sandbox.kill()
+
+
+def test_a_taken_port_is_one_line_and_exit_2(sandbox: Sandbox) -> None:
+    sandbox.say("merchant", "group", "/link 74.40 thb Hot Latte")
+    sandbox.bot_message("merchant", "group", "Hot Latte")
+    # A second sandbox in the same directory: the first one's records stay.
+    taken = subprocess.run(
+        [sys.executable, "-m", "linkbot", "try", "--port", str(sandbox.port), "--no-browser"],
+        cwd=sandbox.workdir,
+        env={},
+        capture_output=True,
+        timeout=30,
+    )
+    assert taken.returncode == 2
+    assert b"--port" in taken.stderr and b"Traceback" not in taken.stderr
+    assert (sandbox.workdir / "linkbot-try.db").exists()
+
+
+def test_pay_page_plays_card_promptpay_and_a_declined_card(sandbox: Sandbox) -> None:
+    sandbox.say("merchant", "group", "/multilink 120 Donation")
+    link = sandbox.bot_message("merchant", "group", "Donation")
+    code = pay_code(link)
+    offer = sandbox.http.get(f"/pay/{code}").text
+    assert "฿120.00" in offer and "no money moves" in offer
+
+    declined = sandbox.http.post(f"/pay/{code}", data={"method": "declined"}, follow_redirects=True)
+    assert 'id="result-failed"' in declined.text
+    pending = sandbox.http.post(f"/pay/{code}", data={"method": "promptpay"}, follow_redirects=True)
+    assert 'id="result-pending"' in pending.text and 'http-equiv="refresh"' in pending.text
+    # Pending is not paid: the group hears nothing until the bank confirms.
+    time.sleep(1.5)
+    assert not [m for m in sandbox.messages("merchant", "group") if "was paid" in m["html"]]
+    sandbox.bot_message("merchant", "group", "was paid: ฿120.00")
+    settled = sandbox.http.get(str(pending.url)).text
+    assert 'id="result-successful"' in settled
+
+    card = sandbox.http.post(f"/pay/{code}", data={"method": "card"}, follow_redirects=True)
+    assert 'id="result-successful"' in card.text
+    sandbox.bot_message("merchant", "group", "Payment 2")
+
+
+def test_buttons_press_as_callback_queries_and_files_download(sandbox: Sandbox) -> None:
+    sandbox.say("merchant", "group", "/link 74.40 thb Hot Latte")
+    link = sandbox.bot_message("merchant", "group", "Hot Latte")
+    keys = {b["text"]: b for row in link["buttons"] for b in row}
+    assert keys["Copy link"]["copy"].endswith(pay_code(link))
+    press = {"as": "merchant", "chat_id": GROUP_ID, "message_id": link["id"]}
+    assert sandbox.http.post("/api/press", json={**press, "data": "qr:nope"}).status_code == 400
+    answer = sandbox.http.post("/api/press", json={**press, "data": keys["QR"]["callback"]})
+    assert answer.status_code == 200
+    photo = sandbox.wait_for(
+        lambda: next((m for m in sandbox.messages("merchant", "group") if m["photo"]), None)
+    )
+    image = sandbox.http.get(photo["photo"])
+    assert image.headers["content-type"] == "image/png" and image.content[:4] == b"\x89PNG"
+
+    sandbox.http.post(f"/pay/{pay_code(link)}", data={"method": "card"})
+    sandbox.bot_message("merchant", "group", "was paid")
+    sandbox.say("merchant", "private", "/export today")
+    export = sandbox.wait_for(
+        lambda: next((m for m in sandbox.messages("merchant", "private") if m["document"]), None)
+    )
+    csv = sandbox.http.get(export["document"]["url"])
+    assert "attachment" in csv.headers["content-disposition"]
+    assert export["document"]["name"].endswith(".csv") and b"Hot Latte" in csv.content
+
+    # The customer's own private chat is another chat: the merchant's stays the merchant's.
+    assert sandbox.messages("customer", "private") == []
+    # The payment edited the link message in place; its buttons went with it.
+    edited = next(m for m in sandbox.messages("merchant", "group") if m["id"] == link["id"])
+    assert edited["edited"] and "✅ Paid" in edited["html"] and not edited["buttons"]
+
+
+def test_the_page_shows_only_telegrams_tags() -> None:
+    shown = telegram_html(
+        '<b>bold</b> <script>alert(1)</script><a href="javascript:alert(1)">x</a>'
+        '<img src=x onerror=alert(1)><a href="https://pay.test/?a=1&amp;b=2">pay</a>'
+        "<tg-spoiler>secret</tg-spoiler> 1 &lt; 2"
+    )
+    assert "<script" not in shown and "<img" not in shown and "javascript:" not in shown
+    assert "<b>bold</b>" in shown and "alert(1)" in shown  # the text stays, as text
+    assert '<a href="https://pay.test/?a=1&amp;b=2" target="_blank"' in shown
+    assert '<span class="tg-spoiler">secret</span>' in shown and "1 &lt; 2" in shown
+    assert telegram_html("<b><i>unclosed") == "<b><i>unclosed</i></b>"
+    assert telegram_text("<b>Hot Latte</b> 1 &lt; 2 <script>x</script>") == "Hot Latte 1 < 2 x"
+
+
+def test_simulated_telegram_checks_buttons_and_counts_messages_per_chat() -> None:
+    telegram = SandboxTelegram()
+    handle = fakes.respx_handler(telegram)
+
+    def send(chat_id: int, **extra: Any) -> httpx.Response:
+        body = {"chat_id": chat_id, "text": "hi", **extra}
+        url = f"https://telegram.test/bot{fakes.BOT_TOKEN}/sendMessage"
+        return handle(httpx.Request("POST", url, json=body))
+
+    first, other = send(GROUP_ID), send(MERCHANT.user_id)
+    again = send(GROUP_ID)
+    assert first.json()["result"]["message_id"] == other.json()["result"]["message_id"] == 501
+    assert again.json()["result"]["message_id"] == 502
+    too_long = {"inline_keyboard": [[{"text": "x", "callback_data": "é" * 33}]]}
+    refused = send(GROUP_ID, reply_markup=json.dumps(too_long))
+    assert refused.status_code == 400 and "BUTTON_DATA_INVALID" in refused.json()["description"]
+    two_actions = {"inline_keyboard": [[{"text": "x", "callback_data": "a", "url": "https://a"}]]}
+    assert send(GROUP_ID, reply_markup=json.dumps(two_actions)).status_code == 400
+
+    telegram.say(CUSTOMER, CHAT_KINDS["group"], "hello everyone")
+    telegram.say(CUSTOMER, CHAT_KINDS["group"], "/status")
+    # Privacy mode: the bot gets the group's commands only; the page shows both.
+    pushed = telegram._get_updates({})
+    assert [u["message"]["text"] for u in pushed] == ["/status"]
+    assert [e.text for e in telegram.chat_entries(GROUP_ID)][-2:] == ["hello everyone", "/status"]
+
+
+# In a real browser
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None or CHROMEDRIVER is None:
+        pytest.skip(
+            "chromium and chromium-driver are not installed "
+            "(apt-get install chromium chromium-driver); .ci/run installs them"
+        )
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
+        options.add_argument(argument)
+    options.add_argument("--window-size=1280,900")
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(CHROMEDRIVER))
+    driver.implicitly_wait(0)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def test_a_link_made_paid_and_refused_in_the_browser(sandbox: Sandbox, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait(find: Callable[[Any], T], timeout: float = 20) -> T:
+        found: T = WebDriverWait(browser, timeout, poll_frequency=0.1).until(find)
+        return found
+
+    def group_message(containing: str) -> Callable[[Any], Any]:
+        def find(driver: Any) -> Any:
+            for item in driver.find_elements(By.CSS_SELECTOR, '[data-chat="group"] .message'):
+                if containing in item.text:
+                    return item
+            return False
+
+        return find
+
+    browser.get(sandbox.url)
+    assert "nothing here is real" in browser.find_element(By.CLASS_NAME, "banner").text
+    assert browser.find_element(By.ID, "as-merchant").is_selected()
+    compose = browser.find_element(By.CSS_SELECTOR, '[data-chat="group"] .compose input')
+    compose.send_keys("/link 74.40 thb Hot Latte\n")
+
+    link = wait(group_message("Hot Latte\n฿74.40"))
+    message_id = link.get_attribute("data-id")
+    # A callback button: the bot answers the press with the QR code as a photo.
+    next(k for k in link.find_elements(By.CSS_SELECTOR, "button.key") if k.text == "QR").click()
+    qr = wait(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-chat="group"] .message img'))[0]
+    wait(lambda _: qr.get_property("naturalWidth") > 0)
+    link = wait(group_message("Hot Latte\n฿74.40"))
+    pay = link.find_element(By.PARTIAL_LINK_TEXT, "Pay ฿74.40")
+    chats = browser.current_window_handle
+    pay.click()
+    wait(lambda driver: len(driver.window_handles) == 2)
+    browser.switch_to.window(next(h for h in browser.window_handles if h != chats))
+    wait(lambda driver: driver.find_elements(By.ID, "pay-card"))[0].click()
+    wait(lambda driver: driver.find_elements(By.ID, "result-successful"))
+    browser.close()
+    browser.switch_to.window(chats)
+
+    def paid(driver: Any) -> Any:
+        selector = f'[data-chat="group"] .message[data-id="{message_id}"]'
+        items = driver.find_elements(By.CSS_SELECTOR, selector)
+        return items[0] if items and "✅ Paid" in items[0].text else False
+
+    assert "edited" in wait(paid).text
+    wait(group_message("Hot Latte was paid: ฿74.40"))
+
+    browser.find_element(By.ID, "as-customer").click()
+    wait(group_message("Hot Latte was paid"))  # the customer sees the group too
+    compose = browser.find_element(By.CSS_SELECTOR, '[data-chat="group"] .compose input')
+    compose.send_keys("/link 5000 thb Everything\n")
+    refusal = wait(group_message("Only the merchant's authorized users"))
+    assert "Linkbot" in refusal.text
+    bot_said = browser.find_elements(By.CSS_SELECTOR, '[data-chat="group"] .message.bot')
+    assert not [item for item in bot_said if "฿5,000.00" in item.text]  # no link was made
+
+
+def test_the_page_answers_only_this_machine_and_json(sandbox: Sandbox) -> None:
+    rebound = sandbox.http.get("/", headers={"Host": "evil.example"})
+    assert rebound.status_code == 400
+    # What a form on another site can send without asking: refused.
+    forged = sandbox.http.post(
+        "/api/say",
+        content=json.dumps({"as": "merchant", "chat": "group", "text": "/link 1000 thb x"}),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert forged.status_code == 400
+    assert sandbox.messages("merchant", "group") == []
+    assert sandbox.http.get("/static/../page.py").status_code == 404
