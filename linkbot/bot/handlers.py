@@ -21,6 +21,7 @@ from linkbot.bot import views
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery, refresh_link_message, send_persistently, send_reply
 from linkbot.bot.messages import text
+from linkbot.bot.observe import note
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
 from linkbot.links import AlreadyCancelled, AlreadyPaid, LinkNotCreated, LinkService
@@ -80,6 +81,7 @@ def for_managers(action: _Action) -> _Handler:
     async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         found = services(context)
         if not found.access.may_manage(update.effective_user):
+            note(outcome="refused")
             if found.access.grant_reply(update):
                 await _answer(update, views.plain("not_authorized"))
             return
@@ -89,6 +91,7 @@ def for_managers(action: _Action) -> _Handler:
         try:
             await action(update, found)
         except (CommandError, OmiseError, LinkNotCreated) as exc:
+            note(outcome="failed")
             await _answer(update, failure(exc, command=_command_name(update.effective_message)))
 
     return handler
@@ -101,6 +104,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = services(context)
     user = update.effective_user
     if user is None or not found.access.grant_reply(update):
+        note(outcome="ignored")
         return
     await _answer(
         update,
@@ -136,7 +140,9 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
         request, chat_id=chat.id, message_id=message.message_id, creator_id=user.id
     )
     if created is None or created.answered:
+        note(outcome="duplicate")
         return  # a second delivery of a command already answered, or being answered
+    note(link_id=created.record.link_id)
     sent = await found.delivery.to_link_chat(
         created.record,
         views.link_message(created.record, found.zone),
