@@ -529,6 +529,8 @@ class WebServer:
             host=self._address[0],
             port=self._address[1],
             log_level="warning",
+            # uvicorn's own handlers would write past the JSON format and the redaction.
+            log_config=None,
             lifespan="off",
             access_log=False,
             limit_concurrency=MAX_CONNECTIONS,
