@@ -657,6 +657,20 @@ class FakeTelegram(_Concurrency):
                     if self._closed:
                         return
                     update, hook = self._updates[0], dict(self.webhook)
+                    allowed = hook.get("allowed_updates")
+                    if allowed and not set(update) - {"update_id"} <= set(allowed):
+                        # Telegram never sends a type the bot did not ask for.
+                        self._updates.pop(0)
+                        self.deliveries.append(
+                            {
+                                "update_id": update["update_id"],
+                                "attempt": 0,
+                                "status": "not allowed",
+                                "delivered": False,
+                                "given_up": True,
+                            }
+                        )
+                        continue
                     attempt = 1 + sum(
                         1 for d in self.deliveries if d["update_id"] == update["update_id"]
                     )

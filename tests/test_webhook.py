@@ -181,6 +181,7 @@ async def test_a_real_application_answers_a_command_delivered_by_webhook(
         finally:
             await application.stop()
             await app.state.confirmations.aclose()
+    assert processor.unfinished == 0
     replies = fake_telegram.sent()
     links = list(fake_omise.links.values())
     assert [link["title"] for link in links] == ["Hot Latte", "Tea"]  # in the chat's order

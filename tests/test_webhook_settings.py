@@ -18,6 +18,12 @@ from tests import fakes
 from tests.conftest import make_settings
 
 
+@pytest.fixture(autouse=True)
+def no_listener_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("LINKBOT_HTTP_LISTEN", raising=False)
+
+
 def test_the_derived_secret_is_stable_within_telegrams_rule_and_not_the_token(
     tmp_path: Path,
 ) -> None:
@@ -57,7 +63,6 @@ def test_port_sets_the_listener_unless_linkbot_http_listen_does(tmp_path: Path) 
 
 def test_port_is_read_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PORT", "5005")
-    monkeypatch.delenv("LINKBOT_HTTP_LISTEN", raising=False)
     assert make_settings(tmp_path).http_listen == "0.0.0.0:5005"
 
 
@@ -191,3 +196,16 @@ def test_fake_delivers_by_post_with_the_secret_retrying_failures(
     assert statuses == [(first, 500), (first, 500), (first, 200), (second, 200)]
     assert [update["update_id"] for update, _ in state.received] == [first, first, first, second]
     assert {secret for _, secret in state.received} == {"abc_DEF-1"}
+
+
+def test_fake_delivers_only_the_update_types_asked_for(receiver: tuple[Receiver, str]) -> None:
+    state, hook = receiver
+    state.failures = 0
+    telegram = fakes.FakeTelegram()
+    with fakes.serve(telegram) as api:
+        assert call(api, "setWebhook", url=hook, allowed_updates=["message"]).json()["ok"]
+        skipped = telegram.push({"inline_query": {"id": "1", "query": "x"}})
+        sent = telegram.push(fakes.command_update("/help", user_id=1, chat=fakes.private_chat(1)))
+        assert telegram.wait_delivered(skipped["update_id"])["status"] == "not allowed"
+        assert telegram.wait_delivered(sent["update_id"])["status"] == 200
+    assert [update["update_id"] for update, _ in state.received] == [sent["update_id"]]

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal
 
 from telegram import BotCommand, Chat, Message, Update, User
-from telegram._utils.types import JSONDict
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -127,16 +126,18 @@ class CountingRateLimiter(AIORateLimiter):
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
-    ) -> bool | JSONDict | list[JSONDict]:
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         attempts = 0
 
-        async def counted(*call_args: Any, **call_kwargs: Any) -> bool | JSONDict | list[JSONDict]:
+        async def counted(
+            *call_args: Any, **call_kwargs: Any
+        ) -> bool | dict[str, Any] | list[dict[str, Any]]:
             # AIORateLimiter calls this once per attempt, and again only after a RetryAfter.
             nonlocal attempts
             attempts += 1

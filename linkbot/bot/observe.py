@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -21,9 +21,9 @@ from telegram.ext import ContextTypes
 
 from linkbot import metrics
 
-logger = logging.getLogger("linkbot.commands")
+logger = logging.getLogger(__name__)
 
-_Handler = Any  # a PTB callback: (Update, context) -> Coroutine
+_Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 
 @dataclass(slots=True)
@@ -57,8 +57,7 @@ def observed(names: str | Sequence[str], callback: _Handler) -> _Handler:
         token = _current.set(record)
         started = time.perf_counter()
         try:
-            result: Coroutine[Any, Any, None] = callback(update, context)
-            await result
+            await callback(update, context)
         except Exception:
             record.outcome = "error"
             raise
@@ -89,8 +88,10 @@ def observed(names: str | Sequence[str], callback: _Handler) -> _Handler:
 
 
 def _name(update: Update, known: list[str]) -> str:
-    """The command as typed when it is one of ``known``; a stranger's spelling never becomes a
-    label."""
+    """The command as typed when it is one of ``known``, else the first of them.
+
+    Metric labels must stay few: whatever else someone types never becomes one.
+    """
     message = update.effective_message
     if update.callback_query is None and message is not None and message.text:
         typed = message.text.split(None, 1)[0].lstrip("/").split("@", 1)[0].lower()
