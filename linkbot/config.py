@@ -24,6 +24,8 @@ _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The label the derived secret is keyed on; changing it changes every deployed secret.
 _DERIVED_SECRET_LABEL = b"linkbot telegram webhook secret v1"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# The only ports Telegram posts webhooks to.
+_WEBHOOK_PORTS = {443, 80, 88, 8443}
 
 
 class Settings(BaseSettings):
@@ -134,6 +136,12 @@ class Settings(BaseSettings):
             )
         if not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
             raise ValueError("must be a plain https:// base address, without ?query or #fragment")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError("has a port that is not a number") from None
+        if port is not None and not local and port not in _WEBHOOK_PORTS:
+            raise ValueError("must use port 443, 80, 88 or 8443: Telegram posts to no other")
         return parts.geturl().rstrip("/")
 
     @field_validator("linkbot_webhook_secret", mode="before")

@@ -318,13 +318,13 @@ class Backlog(Protocol):
 class TelegramWebhook:
     """``POST /telegram/webhook``: updates from Telegram onto the Application's update queue.
 
-    Nothing of a request is read before its secret header matches; the
-    answer comes as soon as the update is queued, since Telegram sends a
-    chat's next update only after this one is answered, and resends it
-    when the answer is slow. Resent updates are recognised by their
-    ``update_id`` and dropped; ``backlog`` counts the updates taken but
-    not yet handled, so past ``max_pending`` of them Telegram is answered
-    503 and retries later.
+    Nothing of a request is read before its secret header matches. The
+    answer comes as soon as the update is queued, not once it is handled:
+    Telegram delivers again what it does not see answered 2xx, and a
+    command waiting on Omise would keep it waiting. Updates delivered again
+    are recognised by their ``update_id`` and dropped; ``backlog`` counts
+    the updates taken but not yet handled, so past ``max_pending`` of them
+    Telegram is answered 503 and retries later.
     """
 
     def __init__(
@@ -363,10 +363,10 @@ class TelegramWebhook:
             return "forbidden", JSONResponse(
                 {"error": "forbidden"}, status_code=403, headers={"Connection": "close"}
             )
-        failed = await _read_limited(request)
-        if isinstance(failed, Response):
-            return "unread", failed
-        update = self._parse(failed)
+        body = await _read_limited(request)
+        if isinstance(body, Response):
+            return "unread", body
+        update = self._parse(body)
         if update is None:
             return "bad_request", JSONResponse({"error": "not an update"}, status_code=400)
         if update.update_id in self._seen:

@@ -904,6 +904,8 @@ def _webhook_refusal(url: str, secret_token: object) -> str | None:
         return "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
     if not parts.hostname:
         return "Bad Request: bad webhook: Failed to resolve host"
+    if not local and (parts.port or 443) not in (443, 80, 88, 8443):
+        return "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
     if secret_token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret_token)):
         return "Bad Request: secret token contains unallowed characters"
     return None

@@ -74,6 +74,7 @@ def test_port_is_read_from_the_environment(tmp_path: Path, monkeypatch: pytest.M
         ("https://example.com/shop", "https://example.com/shop/telegram/webhook"),
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080/telegram/webhook"),
         ("http://localhost:8080", "http://localhost:8080/telegram/webhook"),
+        ("https://bot.example.com:8443", "https://bot.example.com:8443/telegram/webhook"),
     ],
 )
 def test_webhook_urls(tmp_path: Path, given: str, endpoint: str) -> None:
@@ -91,6 +92,8 @@ def test_webhook_urls(tmp_path: Path, given: str, endpoint: str) -> None:
         "https://bot.example.com/#x",
         "https://",
         "https://user:pw@bot.example.com",
+        "https://bot.example.com:8080",
+        "https://bot.example.com:port",
     ],
 )
 def test_bad_webhook_urls(tmp_path: Path, bad: str) -> None:
@@ -167,6 +170,8 @@ def test_fake_set_webhook_checks_like_telegram() -> None:
         assert refused.status_code == 400 and "HTTPS" in refused.json()["description"]
         refused = call(api, "setWebhook", url="https://bot.example.com/hook", secret_token="a b")
         assert refused.status_code == 400
+        refused = call(api, "setWebhook", url="https://bot.example.com:8080/hook")
+        assert refused.status_code == 400 and "ports" in refused.json()["description"]
         assert call(api, "setWebhook", url="https://bot.example.com/hook").json()["result"]
         info = call(api, "getWebhookInfo").json()["result"]
         assert info["url"] == "https://bot.example.com/hook"
