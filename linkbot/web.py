@@ -364,8 +364,8 @@ class TelegramWebhook:
                 {"error": "forbidden"}, status_code=403, headers={"Connection": "close"}
             )
         body = await _read_limited(request)
-        if isinstance(body, Response):
-            return "unread", body
+        if isinstance(body, tuple):
+            return body
         update = self._parse(body)
         if update is None:
             return "bad_request", JSONResponse({"error": "not an update"}, status_code=400)
@@ -413,22 +413,22 @@ class TelegramWebhook:
             return None
 
 
-async def _read_limited(request: Request) -> bytes | Response:
-    """The body, or the answer for one too large, too slow or cut off."""
+async def _read_limited(request: Request) -> bytes | tuple[str, Response]:
+    """The body, or why it was not read (an outcome for the metrics) and the answer."""
     try:
         async with asyncio.timeout(BODY_TIMEOUT):
             return await _read_body(request)
     except _TooLarge:
         # Closing the connection keeps the server from reading the rest of the body.
-        return JSONResponse(
+        return "too_large", JSONResponse(
             {"error": "too large"}, status_code=413, headers={"Connection": "close"}
         )
     except TimeoutError:
-        return JSONResponse(
+        return "too_slow", JSONResponse(
             {"error": "body too slow"}, status_code=408, headers={"Connection": "close"}
         )
     except ClientDisconnect:
-        return Response(status_code=400)
+        return "disconnected", Response(status_code=400)
 
 
 async def metrics_endpoint(request: Request) -> Response:
@@ -461,8 +461,8 @@ def create_app(
 
     async def handle_omise(request: Request) -> tuple[str, Response]:
         body = await _read_limited(request)
-        if isinstance(body, Response):
-            return "unread", body
+        if isinstance(body, tuple):
+            return body
         if webhook_secret is not None and not verify_signature(
             webhook_secret,
             body,

@@ -202,6 +202,7 @@ async def test_metrics_count_webhook_requests_and_are_off_by_default(
             await post(client, link_update(30))
             await post(client, link_update(31), secret="wrong")
             await client.post("/omise/webhook", content=b"{}")
+            await post(client, b"x" * (MAX_BODY + 1))
             exposed = await client.get("/metrics")
         finally:
             metrics.disable()
@@ -214,3 +215,4 @@ async def test_metrics_count_webhook_requests_and_are_off_by_default(
         line = f'linkbot_webhook_requests_total{{endpoint="telegram",outcome="{outcome}"}} 1.0'
         assert line in text
     assert 'linkbot_webhook_requests_total{endpoint="omise",outcome="ignored"} 1.0' in text
+    assert 'linkbot_webhook_requests_total{endpoint="telegram",outcome="too_large"} 1.0' in text
