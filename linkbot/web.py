@@ -550,6 +550,10 @@ class WebServer:
             )
         except OSError as exc:
             raise OSError(f"could not listen on {self._listen}: {exc.strerror}") from None
+        # asyncio turns Nagle off only on sockets it knows as TCP, and create_server's
+        # are not (proto 0); left on, each answer waits 40 ms for the client's delayed ACK.
+        # Accepted connections inherit the option.
+        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._task = asyncio.create_task(self._server.serve(sockets=[listening]))
         while not self._server.started:
             if self._task.done():
