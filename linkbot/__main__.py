@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import httpx
 from pydantic import ValidationError as SettingsError
-from telegram import Bot
+from telegram import Bot, WebhookInfo
 from telegram.error import InvalidToken, TelegramError
 
 from linkbot import __version__, logs, metrics
@@ -197,6 +197,22 @@ async def run(settings: Settings) -> int:
     return 0
 
 
+def describe_webhook(settings: Settings, info: WebhookInfo) -> str:
+    """How updates reach the bot, as configured and as Telegram has it."""
+    wanted = settings.webhook_endpoint
+    if wanted is None:
+        if info.url:
+            return f"Updates: polling; Telegram has a webhook at {info.url}, removed at start-up"
+        return "Updates: polling"
+    if info.url != wanted:
+        return f"Updates: webhook at {wanted}, set at start-up (Telegram has {info.url or 'none'})"
+    line = f"Updates: webhook at {wanted}, {info.pending_update_count} waiting"
+    if info.last_error_message:
+        # Telegram's own words on why its last delivery failed, e.g. a refused secret.
+        line += f"; the last delivery failed: {info.last_error_message}"
+    return line
+
+
 async def check(settings: Settings) -> int:
     """Check the configuration against Telegram and Omise, and say what was found."""
     ok = True
@@ -206,7 +222,8 @@ async def check(settings: Settings) -> int:
     try:
         async with bot:
             me = await bot.get_me()
-        print(f"Telegram: OK, the bot is @{me.username}")
+            print(f"Telegram: OK, the bot is @{me.username}")
+            print(describe_webhook(settings, await bot.get_webhook_info()))
     except InvalidToken:
         print("Telegram: FAILED, TELEGRAM_BOT_TOKEN was refused")
         ok = False
