@@ -136,6 +136,18 @@ async def test_a_redelivered_update_is_dropped(client: httpx.AsyncClient, queued
     assert queued.update_queue.qsize() == 1
 
 
+async def test_the_updates_remembered_are_bounded(watcher: PaymentWatcher, queued: Queued) -> None:
+    webhook = TelegramWebhook(queued, SecretStr(SECRET), remember=2)
+    app = create_app(watcher, None, routes=[webhook.route()])
+    async with make_client(app) as client:
+        for update_id in (1, 2, 3):
+            assert (await post(client, link_update(update_id))).json() == {"status": "ok"}
+        assert (await post(client, link_update(3))).json() == {"status": "duplicate"}
+        # The oldest is forgotten; a redelivery this late is left to the store's command claim.
+        assert (await post(client, link_update(1))).json() == {"status": "ok"}
+    await app.state.confirmations.aclose()
+
+
 async def test_a_backlog_is_answered_503_until_it_is_handled(
     client: httpx.AsyncClient, queued: Queued, backlog: PerChatUpdateProcessor
 ) -> None:
