@@ -13,12 +13,12 @@ from datetime import timedelta
 
 import httpx
 from pydantic import ValidationError as SettingsError
-from telegram import Bot
+from telegram import Bot, WebhookInfo
 from telegram.error import InvalidToken, TelegramError
 
-from linkbot import __version__, logs
+from linkbot import __version__, logs, metrics
 from linkbot.bot import build_application
-from linkbot.bot.app import ALLOWED_UPDATES, register_commands
+from linkbot.bot.app import ALLOWED_UPDATES, PerChatUpdateProcessor, register_commands
 from linkbot.bot.daily import DailySummary
 from linkbot.bot.handlers import resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
@@ -27,7 +27,7 @@ from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
 from linkbot.payments import PaymentWatcher
 from linkbot.store import Store
-from linkbot.web import WebServer, create_app
+from linkbot.web import TelegramWebhook, WebServer, create_app
 
 logger = logging.getLogger("linkbot")
 
@@ -35,6 +35,8 @@ EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 # In-flight commands get this long to finish after SIGTERM.
 SHUTDOWN_GRACE = 10.0
+# Connections Telegram may open at once to deliver updates (its default is 40).
+WEBHOOK_CONNECTIONS = 40
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(describe_errors(exc), file=sys.stderr)
         return EXIT_CONFIG
-    logs.configure(settings.linkbot_log_level, settings.secrets())
+    logs.configure(settings.linkbot_log_level, settings.secrets(), fmt=settings.linkbot_log_format)
+    if settings.linkbot_metrics:
+        metrics.enable()
     if args.command == "check":
         return asyncio.run(check(settings))
     try:
@@ -68,7 +72,12 @@ def omise_client(settings: Settings) -> OmiseClient:
     timeout = httpx.Timeout(
         connect=min(5.0, settings.omise_timeout), read=settings.omise_timeout, write=10.0, pool=5.0
     )
-    return OmiseClient(settings.omise_secret_key, base_url=settings.omise_api_url, timeout=timeout)
+    return OmiseClient(
+        settings.omise_secret_key,
+        base_url=settings.omise_api_url,
+        timeout=timeout,
+        on_response=metrics.recorder().omise_request if metrics.recorder().enabled else None,
+    )
 
 
 async def run(settings: Settings) -> int:
@@ -107,28 +116,57 @@ async def run(settings: Settings) -> int:
             horizon=timedelta(days=settings.linkbot_watch_days),
             interval=settings.linkbot_poll_interval,
             sweep_interval=settings.linkbot_sweep_interval,
+            on_pass=metrics.recorder().watcher_pass,
+            on_announced=metrics.recorder().payment_announced,
         )
         web = None
-        if settings.linkbot_http_listen:
+        listen = settings.http_listen
+        if listen:
+            routes = []
+            if settings.webhook_endpoint is not None:
+                processor = application.update_processor
+                backlog = processor if isinstance(processor, PerChatUpdateProcessor) else None
+                routes.append(
+                    TelegramWebhook(application, settings.webhook_secret, backlog=backlog).route()
+                )
             web = WebServer(
-                create_app(watcher, settings.omise_webhook_secret), settings.linkbot_http_listen
+                create_app(watcher, settings.omise_webhook_secret, routes=routes), listen
             )
             try:
                 await web.start()
             except OSError as exc:
-                logger.error("LINKBOT_HTTP_LISTEN: %s (is another process using it?)", exc)
+                name = "LINKBOT_HTTP_LISTEN" if settings.linkbot_http_listen else "PORT"
+                logger.error("%s: %s (is another process using it?)", name, exc)
                 return EXIT_CONFIG
             # Also on the way out after an error: confirmations must end before the store closes.
             resources.push_async_callback(web.stop)
-            logger.info("Serving Omise webhooks on %s", settings.linkbot_http_listen)
+            logger.info("Serving HTTP on %s", listen)
 
         await register_commands(application)
         await resume_unfinished(application.bot, services(application))
 
         updater = application.updater
         assert updater is not None
-        await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
-        await application.start()
+        if settings.webhook_endpoint is None:
+            # PTB deletes any webhook first (keeping its updates): Telegram refuses
+            # getUpdates while one is set.
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+            await application.start()
+        else:
+            await application.start()
+            try:
+                await application.bot.set_webhook(
+                    url=settings.webhook_endpoint,
+                    secret_token=settings.webhook_secret.get_secret_value(),
+                    allowed_updates=ALLOWED_UPDATES,
+                    max_connections=WEBHOOK_CONNECTIONS,
+                    drop_pending_updates=False,
+                )
+            except TelegramError as exc:
+                logger.error("Telegram refused the webhook %s: %s", settings.webhook_endpoint, exc)
+                await application.stop()
+                return EXIT_FAILURE
+            logger.info("Taking updates by webhook at %s", settings.webhook_endpoint)
         watching = asyncio.create_task(watcher.run(settings.linkbot_poll_interval, stop))
         summaries = None
         if settings.daily_report is not None:
@@ -154,7 +192,8 @@ async def run(settings: Settings) -> int:
         logger.info("Stopping: finishing commands in progress")
         if web is not None:
             await web.stop()
-        await updater.stop()
+        if updater.running:
+            await updater.stop()
         try:
             await asyncio.wait_for(application.stop(), SHUTDOWN_GRACE)
         except TimeoutError:
@@ -168,6 +207,22 @@ async def run(settings: Settings) -> int:
     return 0
 
 
+def describe_webhook(settings: Settings, info: WebhookInfo) -> str:
+    """How updates reach the bot, as configured and as Telegram has it."""
+    wanted = settings.webhook_endpoint
+    if wanted is None:
+        if info.url:
+            return f"Updates: polling; Telegram has a webhook at {info.url}, removed at start-up"
+        return "Updates: polling"
+    if info.url != wanted:
+        return f"Updates: webhook at {wanted}, set at start-up (Telegram has {info.url or 'none'})"
+    line = f"Updates: webhook at {wanted}, {info.pending_update_count} waiting"
+    if info.last_error_message:
+        # Telegram's own words on why its last delivery failed, e.g. a refused secret.
+        line += f"; the last delivery failed: {info.last_error_message}"
+    return line
+
+
 async def check(settings: Settings) -> int:
     """Check the configuration against Telegram and Omise, and say what was found."""
     ok = True
@@ -177,7 +232,8 @@ async def check(settings: Settings) -> int:
     try:
         async with bot:
             me = await bot.get_me()
-        print(f"Telegram: OK, the bot is @{me.username}")
+            print(f"Telegram: OK, the bot is @{me.username}")
+            print(describe_webhook(settings, await bot.get_webhook_info()))
     except InvalidToken:
         print("Telegram: FAILED, TELEGRAM_BOT_TOKEN was refused")
         ok = False

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
+import urllib.parse
 from datetime import time
 from pathlib import Path
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from linkbot.money import CURRENCIES, Currency
 
 # The catalogs linkbot.bot.messages has (a test keeps the two in step).
 LANGUAGES = ("en", "th", "ja")
+# Where Telegram posts updates, below LINKBOT_WEBHOOK_URL. Fixed and public:
+# the secret travels in a header, never in the path, which proxies log.
+WEBHOOK_PATH = "/telegram/webhook"
+# Telegram's rule for secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# The label the derived secret is keyed on; changing it changes every deployed secret.
+_DERIVED_SECRET_LABEL = b"linkbot telegram webhook secret v1"
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# The only ports Telegram posts webhooks to.
+_WEBHOOK_PORTS = {443, 80, 88, 8443}
 
 
 class Settings(BaseSettings):
@@ -45,6 +58,12 @@ class Settings(BaseSettings):
     linkbot_language: str | None = None
     # Lets a group's administrators manage that group's links (see the README for the risk).
     linkbot_group_admins: bool = False
+    linkbot_webhook_url: str | None = None
+    linkbot_webhook_secret: SecretStr | None = None
+    # The PaaS convention: listen on 0.0.0.0:$PORT when LINKBOT_HTTP_LISTEN is unset.
+    port: int | None = Field(default=None, gt=0, lt=65536)
+    linkbot_log_format: Literal["text", "json"] = "text"
+    linkbot_metrics: bool = False
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -113,6 +132,62 @@ class Settings(BaseSettings):
             return None
         return value
 
+    @field_validator("linkbot_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if not value or not value.strip():
+            return None
+        parts = urllib.parse.urlsplit(value.strip())
+        local = parts.hostname in _LOCAL_HOSTS
+        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+            raise ValueError(
+                "must be the bot's public https:// address, such as https://bot.example.com"
+            )
+        if not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
+            raise ValueError("must be a plain https:// base address, without ?query or #fragment")
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError("has a port that is not a number") from None
+        if port is not None and not local and port not in _WEBHOOK_PORTS:
+            raise ValueError("must use port 443, 80, 88 or 8443: Telegram posts to no other")
+        return parts.geturl().rstrip("/")
+
+    @field_validator("linkbot_webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret_or_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("linkbot_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise ValueError("must be 1 to 256 characters: letters, digits, _ and -")
+        return value
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port_or_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("linkbot_log_format", mode="before")
+    @classmethod
+    def _log_format(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_listener(self) -> Self:
+        if self.linkbot_webhook_url and self.http_listen is None:
+            raise ValueError(
+                "LINKBOT_WEBHOOK_URL needs an address to serve it on: set LINKBOT_HTTP_LISTEN "
+                "(such as 0.0.0.0:8080) or PORT"
+            )
+        return self
+
     @field_validator("linkbot_http_listen")
     @classmethod
     def _listen(cls, value: str | None) -> str | None:
@@ -168,12 +243,43 @@ class Settings(BaseSettings):
         )
 
     @property
+    def http_listen(self) -> str | None:
+        """Where the HTTP side listens: LINKBOT_HTTP_LISTEN, else 0.0.0.0:$PORT, else nowhere."""
+        if self.linkbot_http_listen:
+            return self.linkbot_http_listen
+        return None if self.port is None else f"0.0.0.0:{self.port}"
+
+    @property
+    def webhook_endpoint(self) -> str | None:
+        """The URL given to setWebhook, or None in polling mode."""
+        return None if self.linkbot_webhook_url is None else self.linkbot_webhook_url + WEBHOOK_PATH
+
+    @property
+    def webhook_secret(self) -> SecretStr:
+        """LINKBOT_WEBHOOK_SECRET, or one derived from the bot token.
+
+        Derived with a keyed hash, so every instance with the same token
+        agrees on it (instances with secrets of their own would each
+        overwrite the others' webhook), while the token itself cannot be
+        read back from it.
+        """
+        if self.linkbot_webhook_secret is not None:
+            return self.linkbot_webhook_secret
+        token = self.telegram_bot_token.get_secret_value().encode()
+        return SecretStr(hmac.new(token, _DERIVED_SECRET_LABEL, hashlib.sha256).hexdigest())
+
+    @property
     def omise_test_mode(self) -> bool:
         return self.omise_secret_key.get_secret_value().startswith("skey_test_")
 
     def secrets(self) -> list[str]:
         """Every secret value, for scrubbing logs (the token's secret half on its own too)."""
-        values = [self.telegram_bot_token, self.omise_secret_key, self.omise_webhook_secret]
+        values = [
+            self.telegram_bot_token,
+            self.omise_secret_key,
+            self.omise_webhook_secret,
+            self.webhook_secret,
+        ]
         found = [v.get_secret_value() for v in values if v is not None]
         return [*found, self.telegram_bot_token.get_secret_value().partition(":")[2]]
 
@@ -186,8 +292,10 @@ def describe_errors(exc: Exception) -> str:
         return f"linkbot: configuration error: {exc}"
     lines = []
     for error in exc.errors():
-        name = str(error["loc"][0]).upper() if error["loc"] else "configuration"
-        if error["type"] == "missing":
+        name = str(error["loc"][0]).upper() if error["loc"] else ""
+        if not name:
+            lines.append(str(error["msg"]).removeprefix("Value error, ") + ".")
+        elif error["type"] == "missing":
             lines.append(f"{name} is not set.")
         else:
             message = str(error["msg"]).removeprefix("Value error, ")

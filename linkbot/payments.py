@@ -144,7 +144,12 @@ class PaymentWatcher:
         interval: float = 20.0,
         sweep_interval: float = 600.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_pass: Callable[[float, float | None], None] | None = None,
+        on_announced: Callable[[], None] | None = None,
     ) -> None:
+        """``on_pass(seconds, lag)`` hears of every pass in :meth:`run`: how long it took and
+        how far the event cursor is behind now (None before the first cursor);
+        ``on_announced()`` of every payment announced."""
         self.omise = omise
         self.store = store
         self.announcer = announcer
@@ -162,6 +167,8 @@ class PaymentWatcher:
         # Set once a pass has read Omise: what happened while the bot was down is recorded.
         self.caught_up = asyncio.Event()
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._on_pass = on_pass
+        self._on_announced = on_announced
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
         """Run a pass every ``interval`` seconds until ``stop`` is set. Never raises."""
@@ -179,6 +186,8 @@ class PaymentWatcher:
                 logger.warning("Payment pass skipped, Omise failed: %s", exc.message)
             except Exception:
                 logger.exception("Payment pass failed")
+            if self._on_pass is not None:
+                self._on_pass(time.monotonic() - started, self.lag())
             remaining = interval - (time.monotonic() - started)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), max(remaining, 0.0))
@@ -211,6 +220,12 @@ class PaymentWatcher:
             raise
         except OmiseError as exc:
             logger.warning("Sweep of the open links failed, trying again: %s", exc.message)
+
+    def lag(self) -> float | None:
+        """Seconds between now and the event cursor, which is on Omise's clock."""
+        if self._cursor is None:
+            return None
+        return (self._now() - self._cursor).total_seconds()
 
     def health(self, now: datetime | None = None) -> Health:
         """Whether payments are being watched: a recent successful pass, a key Omise takes."""
@@ -510,6 +525,8 @@ class PaymentWatcher:
                 )
             else:
                 report.announced += 1
+                if self._on_announced is not None:
+                    self._on_announced()
             await self.store.mark_announced(charge.charge_id, self._now())
 
     def _give_up(self, refusals: int, failing_since: datetime) -> bool:

@@ -1,8 +1,10 @@
-"""The optional HTTP side: Omise webhooks and a health check.
+"""The optional HTTP side: Omise and Telegram webhooks, a health check, metrics.
 
-An ASGI app (Starlette) served by uvicorn in the bot's own event loop, so a
-Telegram webhook endpoint can join it later. A webhook body is never
-believed: it only names a charge, which the watcher fetches from Omise.
+An ASGI app (Starlette) served by uvicorn in the bot's own event loop. An
+Omise webhook body is never believed: it only names a charge, which the
+watcher fetches from Omise. A Telegram update is taken only with the
+secret header Telegram was given, and handed to the Application's own
+update queue, so it meets the same handlers and per-chat order as in polling.
 
 Everything a caller can make this side do is bounded: a body is read up to
 :data:`MAX_BODY` and no further, and the charges waiting to be confirmed
@@ -26,17 +28,20 @@ import re
 import socket
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import uvicorn
 from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+from telegram import Update
 
+from linkbot import metrics
+from linkbot.config import WEBHOOK_PATH
 from linkbot.omise import NotFoundError, OmiseError
 from linkbot.payments import CHARGE_EVENTS, Health
 
@@ -63,6 +68,13 @@ STOP_GRACE = 2.0
 # not reach a URL path or sit in memory at any length.
 _CHARGE_ID = re.compile(r"chrg_[A-Za-z0-9_]{1,64}")
 _EVENT_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
+
+TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Updates taken but not yet handled; past this Telegram is told 503 and
+# retries later, rather than this process growing without bound.
+MAX_PENDING_UPDATES = 1000
+# Telegram redelivers an update whose answer was slow or lost, soon after.
+REMEMBERED_UPDATES = 10_000
 
 
 class Watcher(Protocol):
@@ -284,11 +296,155 @@ async def _read_body(request: Request) -> bytes:
     return bytes(body)
 
 
+class UpdateQueue(Protocol):
+    """What the Telegram endpoint needs of an Application: a bot to read updates with, a queue."""
+
+    @property
+    def bot(self) -> Any: ...
+
+    @property
+    def update_queue(self) -> asyncio.Queue[object]: ...
+
+
+class Backlog(Protocol):
+    """Counts the updates queued by the webhook until they are handled."""
+
+    def expect(self, update: object) -> None: ...
+
+    @property
+    def unfinished(self) -> int: ...
+
+
+class TelegramWebhook:
+    """``POST /telegram/webhook``: updates from Telegram onto the Application's update queue.
+
+    Nothing of a request is read before its secret header matches. The
+    answer comes as soon as the update is queued, not once it is handled:
+    Telegram delivers again what it does not see answered 2xx, and a
+    command waiting on Omise would keep it waiting. Updates delivered again
+    are recognised by their ``update_id`` and dropped; ``backlog`` counts
+    the updates taken but not yet handled, so past ``max_pending`` of them
+    Telegram is answered 503 and retries later.
+    """
+
+    def __init__(
+        self,
+        application: UpdateQueue,
+        secret: SecretStr,
+        *,
+        backlog: Backlog | None = None,
+        max_pending: int = MAX_PENDING_UPDATES,
+        remember: int = REMEMBERED_UPDATES,
+    ) -> None:
+        self._application = application
+        self._secret = secret.get_secret_value().encode()
+        self._backlog = backlog
+        self._max_pending = max_pending
+        self._remember = remember
+        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._refusing = False
+        self.accepted = 0
+
+    def route(self) -> Route:
+        return Route(WEBHOOK_PATH, self.endpoint, methods=["POST"])
+
+    def _authorized(self, request: Request) -> bool:
+        given = request.headers.get(TELEGRAM_SECRET_HEADER, "").encode()
+        return hmac.compare_digest(given, self._secret)
+
+    async def endpoint(self, request: Request) -> Response:
+        outcome, response = await self._handle(request)
+        metrics.recorder().webhook_request("telegram", outcome)
+        return response
+
+    async def _handle(self, request: Request) -> tuple[str, Response]:
+        if not self._authorized(request):
+            logger.warning("Refused a Telegram webhook request with a missing or wrong secret")
+            return "forbidden", JSONResponse(
+                {"error": "forbidden"}, status_code=403, headers={"Connection": "close"}
+            )
+        body = await _read_limited(request)
+        if isinstance(body, tuple):
+            return body
+        update = self._parse(body)
+        if update is None:
+            return "bad_request", JSONResponse({"error": "not an update"}, status_code=400)
+        if update.update_id in self._seen:
+            return "duplicate", JSONResponse({"status": "duplicate"})
+        queue = self._application.update_queue
+        pending = queue.qsize() if self._backlog is None else self._backlog.unfinished
+        if pending >= self._max_pending:
+            if not self._refusing:
+                self._refusing = True
+                logger.warning(
+                    "%d updates are waiting to be handled: answering Telegram 503 until they "
+                    "are; it delivers them again",
+                    pending,
+                )
+            return "busy", JSONResponse(
+                {"error": "busy"}, status_code=503, headers={"Retry-After": "5"}
+            )
+        self._refusing = False
+        if self._backlog is not None:
+            self._backlog.expect(update)
+        queue.put_nowait(update)
+        # Remembered only once queued: a refused update must be welcome when Telegram retries.
+        self._seen[update.update_id] = None
+        while len(self._seen) > self._remember:
+            self._seen.popitem(last=False)
+        self.accepted += 1
+        return "accepted", JSONResponse({"status": "ok"})
+
+    def _parse(self, body: bytes) -> Update | None:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("update_id"), int)
+            or isinstance(data.get("update_id"), bool)
+        ):
+            return None
+        try:
+            return Update.de_json(data, self._application.bot)
+        except Exception:
+            logger.info("Refused a Telegram webhook body that is not an update", exc_info=True)
+            return None
+
+
+async def _read_limited(request: Request) -> bytes | tuple[str, Response]:
+    """The body, or why it was not read (an outcome for the metrics) and the answer."""
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT):
+            return await _read_body(request)
+    except _TooLarge:
+        # Closing the connection keeps the server from reading the rest of the body.
+        return "too_large", JSONResponse(
+            {"error": "too large"}, status_code=413, headers={"Connection": "close"}
+        )
+    except TimeoutError:
+        return "too_slow", JSONResponse(
+            {"error": "body too slow"}, status_code=408, headers={"Connection": "close"}
+        )
+    except ClientDisconnect:
+        return "disconnected", Response(status_code=400)
+
+
+async def metrics_endpoint(request: Request) -> Response:
+    try:
+        body, content_type = metrics.recorder().exposition()
+    except LookupError:
+        return Response(status_code=404)
+    return Response(body, headers={"Content-Type": content_type})
+
+
 def create_app(
     watcher: Watcher,
     webhook_secret: SecretStr | None,
     *,
     confirmations: Confirmations | None = None,
+    routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
     if webhook_secret is None:
         logger.warning(
@@ -299,20 +455,14 @@ def create_app(
     queue = confirmations if confirmations is not None else Confirmations(watcher)
 
     async def omise_webhook(request: Request) -> Response:
-        try:
-            async with asyncio.timeout(BODY_TIMEOUT):
-                body = await _read_body(request)
-        except _TooLarge:
-            # Closing the connection keeps the server from reading the rest of the body.
-            return JSONResponse(
-                {"error": "too large"}, status_code=413, headers={"Connection": "close"}
-            )
-        except TimeoutError:
-            return JSONResponse(
-                {"error": "body too slow"}, status_code=408, headers={"Connection": "close"}
-            )
-        except ClientDisconnect:
-            return Response(status_code=400)
+        outcome, response = await handle_omise(request)
+        metrics.recorder().webhook_request("omise", outcome)
+        return response
+
+    async def handle_omise(request: Request) -> tuple[str, Response]:
+        body = await _read_limited(request)
+        if isinstance(body, tuple):
+            return body
         if webhook_secret is not None and not verify_signature(
             webhook_secret,
             body,
@@ -321,21 +471,22 @@ def create_app(
             now=time.time(),
         ):
             logger.warning("Refused a webhook with a missing or wrong signature")
-            return JSONResponse({"error": "bad signature"}, status_code=401)
+            return "bad_signature", JSONResponse({"error": "bad signature"}, status_code=401)
         event = parse_charge_event(body)
         if event is None:
-            return JSONResponse({"status": "ignored"})
+            return "ignored", JSONResponse({"status": "ignored"})
         offer = queue.offer(event.charge_id, event.event_id)
         if offer is Offer.DUPLICATE:
-            return JSONResponse({"status": "duplicate"})
+            return "duplicate", JSONResponse({"status": "duplicate"})
         if offer is not Offer.QUEUED:
-            return JSONResponse(
-                {"error": "busy" if offer is Offer.FULL else "stopping"},
+            busy = offer is Offer.FULL
+            return "busy" if busy else "stopping", JSONResponse(
+                {"error": "busy" if busy else "stopping"},
                 status_code=503,
                 headers={"Retry-After": "60"},
             )
         # Answered at once: Omise gives up on slow endpoints, and confirming takes a round trip.
-        return JSONResponse({"status": "accepted"}, status_code=202)
+        return "accepted", JSONResponse({"status": "accepted"}, status_code=202)
 
     async def healthz(request: Request) -> Response:
         health = watcher.health()
@@ -352,6 +503,8 @@ def create_app(
         routes=[
             Route("/omise/webhook", omise_webhook, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
+            *routes,
         ]
     )
     app.state.confirmations = queue
@@ -376,6 +529,8 @@ class WebServer:
             host=self._address[0],
             port=self._address[1],
             log_level="warning",
+            # uvicorn's own handlers would write past the JSON format and the redaction.
+            log_config=None,
             lifespan="off",
             access_log=False,
             limit_concurrency=MAX_CONNECTIONS,
@@ -395,6 +550,10 @@ class WebServer:
             )
         except OSError as exc:
             raise OSError(f"could not listen on {self._listen}: {exc.strerror}") from None
+        # asyncio turns Nagle off only on sockets it knows as TCP, and create_server's
+        # are not (proto 0); left on, each answer waits 40 ms for the client's delayed ACK.
+        # Accepted connections inherit the option.
+        listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._task = asyncio.create_task(self._server.serve(sockets=[listening]))
         while not self._server.started:
             if self._task.done():

@@ -18,7 +18,7 @@ class BotProcess:
             **{
                 k: v
                 for k, v in os.environ.items()
-                if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_"))
+                if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_")) and k != "PORT"
             },
             "TELEGRAM_BOT_TOKEN": fakes.BOT_TOKEN,
             "OMISE_SECRET_KEY": fakes.OMISE_KEY,

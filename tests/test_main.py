@@ -16,7 +16,9 @@ from linkbot.logs import RedactingFilter
 from linkbot.sandbox import fakes
 
 BASE_ENV = {
-    k: v for k, v in os.environ.items() if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_"))
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_")) and k != "PORT"
 }
 
 
@@ -109,6 +111,36 @@ def test_check_reports_both_services(tmp_path: Path) -> None:
     assert f"Telegram: OK, the bot is @{fakes.BOT_USERNAME}" in result.stdout
     assert "Omise: OK, test mode, 1 link(s) on the account" in result.stdout
     assert "Authorized users: 2" in result.stdout
+    assert "Updates: polling" in result.stdout
+
+
+def test_check_reports_the_webhook(tmp_path: Path) -> None:
+    telegram = fakes.FakeTelegram()
+    result = run_against(
+        tmp_path,
+        telegram,
+        fakes.FakeOmise(),
+        "check",
+        LINKBOT_WEBHOOK_URL="https://bot.example.com",
+        PORT="8080",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (
+        "Updates: webhook at https://bot.example.com/telegram/webhook, set at start-up "
+        "(Telegram has none)" in result.stdout
+    )
+    telegram.webhook = {"url": "https://bot.example.com/telegram/webhook", "max_connections": 40}
+    result = run_against(
+        tmp_path,
+        telegram,
+        fakes.FakeOmise(),
+        "check",
+        LINKBOT_WEBHOOK_URL="https://bot.example.com",
+        PORT="8080",
+    )
+    assert "Updates: webhook at https://bot.example.com/telegram/webhook, 0 waiting" in (
+        result.stdout
+    )
 
 
 def test_check_reports_refused_credentials(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal
 
 from telegram import (
@@ -17,7 +17,7 @@ from telegram import (
     Update,
     User,
 )
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -32,11 +32,13 @@ from telegram.ext import (
     filters,
 )
 
+from linkbot import metrics
 from linkbot.bot import bookkeeping, business, handlers, inline
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services
 from linkbot.bot.messages import DEFAULT_LANGUAGE, SUPPORTED, text
+from linkbot.bot.observe import observed
 from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.reports import Reports
@@ -84,8 +86,24 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._known_admin = known_admin
         self._locks: dict[int, asyncio.Lock] = {}
         self._waiting: dict[int, int] = {}
+        # Webhook updates queued and not yet handled, by id(): what the webhook may refuse on.
+        self._expected: set[int] = set()
+
+    def expect(self, update: object) -> None:
+        """Count ``update`` as unfinished until it has been handled."""
+        self._expected.add(id(update))
+
+    @property
+    def unfinished(self) -> int:
+        return len(self._expected)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            self._expected.discard(id(update))
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = self._queue_of(update)
         if chat is None:
             await coroutine
@@ -134,9 +152,40 @@ def _is_command(message: Message | None) -> bool:
     return message is not None and (message.text or "").startswith("/")
 
 
+class CountingRateLimiter(AIORateLimiter):
+    """AIORateLimiter telling :mod:`linkbot.metrics` of every 429 and every retry after one."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        attempts = 0
+
+        async def counted(
+            *call_args: Any, **call_kwargs: Any
+        ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+            # AIORateLimiter calls this once per attempt, and again only after a RetryAfter.
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                metrics.recorder().telegram_retry()
+            try:
+                return await callback(*call_args, **call_kwargs)
+            except RetryAfter:
+                metrics.recorder().telegram_flood()
+                raise
+
+        return await super().process_request(counted, args, kwargs, endpoint, data, rate_limit_args)
+
+
 def default_rate_limiter() -> AIORateLimiter:
     """Telegram's flood limits (30 messages a second, 20 a minute per group), retrying 429s."""
-    return AIORateLimiter(max_retries=5)
+    return CountingRateLimiter(max_retries=5)
 
 
 def build_application(
@@ -183,18 +232,20 @@ def build_application(
     application.add_handlers(
         [
             *inline.inline_handlers(),
-            CommandHandler(["start", "help"], handlers.start),
-            CommandHandler("link", handlers.link),
-            CommandHandler("multilink", handlers.multilink),
-            CommandHandler("links", handlers.links),
-            CommandHandler("cancel", handlers.cancel),
-            CommandHandler("status", handlers.status),
-            CommandHandler("qr", handlers.qr),
-            CommandHandler("report", bookkeeping.report),
-            CommandHandler("export", bookkeeping.export),
-            CallbackQueryHandler(handlers.cancel_button, pattern=r"^cancel:"),
-            CallbackQueryHandler(handlers.qr_button, pattern=r"^qr:"),
-            CallbackQueryHandler(handlers.links_page, pattern=r"^links:"),
+            CommandHandler(["start", "help"], observed(["start", "help"], handlers.start)),
+            CommandHandler("link", observed("link", handlers.link)),
+            CommandHandler("multilink", observed("multilink", handlers.multilink)),
+            CommandHandler("links", observed("links", handlers.links)),
+            CommandHandler("cancel", observed("cancel", handlers.cancel)),
+            CommandHandler("status", observed("status", handlers.status)),
+            CommandHandler("qr", observed("qr", handlers.qr)),
+            CommandHandler("report", observed("report", bookkeeping.report)),
+            CommandHandler("export", observed("export", bookkeeping.export)),
+            CallbackQueryHandler(
+                observed("cancel_button", handlers.cancel_button), pattern=r"^cancel:"
+            ),
+            CallbackQueryHandler(observed("qr_button", handlers.qr_button), pattern=r"^qr:"),
+            CallbackQueryHandler(observed("links_page", handlers.links_page), pattern=r"^links:"),
             MessageHandler(filters.StatusUpdate.MIGRATE, handlers.chat_migrated),
             ChatMemberHandler(handlers.bot_membership, ChatMemberHandler.MY_CHAT_MEMBER),
             *business.business_handlers(),

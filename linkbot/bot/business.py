@@ -24,6 +24,7 @@ from linkbot.bot import handlers, views
 from linkbot.bot.delivery import send_reply
 from linkbot.bot.handlers import services
 from linkbot.bot.messages import Html, text
+from linkbot.bot.observe import observed
 from linkbot.bot.views import Reply
 from linkbot.store import BusinessConnectionRecord, Store
 
@@ -52,7 +53,11 @@ COMMANDS: dict[str, _Handler] = {
 def business_handlers() -> list[BaseHandler[Update, Any, None]]:
     # CommandHandler takes only ordinary messages unless told otherwise.
     commands: list[BaseHandler[Update, Any, None]] = [
-        CommandHandler(name, from_owner(action), filters=filters.UpdateType.BUSINESS_MESSAGES)
+        CommandHandler(
+            name,
+            observed(name, from_owner(action)),
+            filters=filters.UpdateType.BUSINESS_MESSAGES,
+        )
         for name, action in COMMANDS.items()
     ]
     return [BusinessConnectionHandler(connection_changed), *commands]

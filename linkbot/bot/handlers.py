@@ -27,6 +27,7 @@ from linkbot.bot.delivery import (
     send_reply,
 )
 from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
+from linkbot.bot.observe import note
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
 from linkbot.links import AlreadyCancelled, AlreadyPaid, LinkNotCreated, LinkService
@@ -98,6 +99,7 @@ def for_managers(action: _Action) -> _Handler:
         language = found.language_of(update)
         user = update.effective_user
         if user is None or not await found.access.may_act(update):
+            note(outcome="refused")
             if found.access.grant_reply(update):
                 await _answer(update, views.plain("not_authorized", language))
             return
@@ -111,6 +113,7 @@ def for_managers(action: _Action) -> _Handler:
         try:
             await action(update, found)
         except (CommandError, OmiseError, LinkNotCreated) as exc:
+            note(outcome="failed")
             command = _command_name(update.effective_message)
             await _answer(update, failure(exc, command=command, language=language))
 
@@ -124,6 +127,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = services(context)
     user = update.effective_user
     if user is None or not found.access.grant_reply(update):
+        note(outcome="ignored")
         return
     authorized = await found.access.may_act(update)
     if authorized:
@@ -178,8 +182,10 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
         business_connection_id=message.business_connection_id,
     )
     if created is None or created.answered:
+        note(outcome="duplicate")
         return  # a second delivery of a command already answered, or being answered
     language = found.language_of(update)
+    note(link_id=created.record.link_id)
     sent = await found.delivery.to_link_chat(
         created.record,
         views.link_message(created.record, found.zone, language),

@@ -45,6 +45,7 @@ from linkbot.bot.handlers import (
     tell_inline_message,
 )
 from linkbot.bot.messages import text
+from linkbot.bot.observe import observed
 from linkbot.commands import CommandError, LinkRequest, parse_link, parse_link_id
 from linkbot.links import LinkNotCreated, Origin
 from linkbot.money import format_amount
@@ -69,7 +70,7 @@ def inline_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("start", start_access, filters=filters.Regex(rf"^/start {ACCESS_START}$")),
         InlineQueryHandler(query),
-        ChosenInlineResultHandler(chosen),
+        ChosenInlineResultHandler(observed("inline_link", chosen)),
         CallbackQueryHandler(waiting, pattern=rf"^{re.escape(WAIT_DATA)}$"),
     ]
 

@@ -68,7 +68,10 @@ class OmiseClient:
         max_connections: int = 100,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        on_response: Callable[[str, str, float], None] | None = None,
     ) -> None:
+        """``on_response(route, status, seconds)`` hears of every attempt: the route as a
+        template (``GET /links/{id}``), the status code or the transport error's name."""
         key = secret_key if isinstance(secret_key, SecretStr) else SecretStr(secret_key)
         self._livemode = not key.get_secret_value().startswith("skey_test_")
         self._max_attempts = max(1, max_attempts)
@@ -76,6 +79,7 @@ class OmiseClient:
         self._max_backoff = max_backoff
         self._max_retry_after = max_retry_after
         self._sleep = sleep
+        self._on_response = on_response
         self._http = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             auth=httpx.BasicAuth(key.get_secret_value(), ""),
@@ -239,8 +243,14 @@ class OmiseClient:
                 response = await self._http.request(method, path, params=params, data=data)
             except httpx.TransportError as exc:
                 error = _transport_error(exc)
+                if self._on_response is not None:
+                    self._on_response(
+                        _route(method, path), type(error).__name__, time.perf_counter() - started
+                    )
             else:
                 elapsed = time.perf_counter() - started
+                if self._on_response is not None:
+                    self._on_response(_route(method, path), str(response.status_code), elapsed)
                 logger.debug(
                     "Omise %s %s -> %s in %.3fs", method, path, response.status_code, elapsed
                 )
@@ -277,6 +287,17 @@ class OmiseClient:
                 return None
             delay = max(delay, retry_after)
         return delay
+
+
+def _route(method: str, path: str) -> str:
+    """``GET /links/{id}/charges`` for ``GET /links/link_test_1/charges``.
+
+    Omise paths alternate collection and id, so every second segment is an
+    id; a metric labelled by raw ids would grow without end.
+    """
+    segments = path.strip("/").split("/")
+    template = "/".join(s if i % 2 == 0 else "{id}" for i, s in enumerate(segments))
+    return f"{method} /{template}"
 
 
 def _path_id(object_id: str) -> str:

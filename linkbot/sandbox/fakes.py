@@ -14,6 +14,7 @@ import json
 import math
 import re
 import secrets
+import socket
 import threading
 import time
 import urllib.parse
@@ -509,6 +510,17 @@ class FakeTelegram(_Concurrency):
         # Group members' statuses for getChatMember: (chat id, user id) -> status.
         self.members: dict[tuple[str, str], str] = {}
 
+        # setWebhook's parameters while a webhook is set; then updates are POSTed, not polled.
+        self.webhook: dict[str, Any] | None = None
+        # Every webhook delivery attempt: update_id, attempt, status (or the error's name).
+        self.deliveries: list[dict[str, Any]] = []
+        # getUpdates calls refused because a webhook was set.
+        self.conflicts = 0
+        self.delivery_attempts = 5
+        self.delivery_retry_delay = 0.2
+        self._deliverer: threading.Thread | None = None
+        self._closed = False
+
     # Test controls
 
     def fail(self, match: str, **kwargs: Any) -> None:
@@ -572,6 +584,25 @@ class FakeTelegram(_Concurrency):
             assert self.inline_answers, "no inline query was answered"
             results: list[dict[str, Any]] = self.inline_answers[-1]["results"]
             return results
+
+    def close(self) -> None:
+        """Stop delivering to the webhook."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+        if self._deliverer is not None:
+            self._deliverer.join(5)
+
+    def wait_delivered(self, update_id: int, timeout: float = 10.0) -> dict[str, Any]:
+        """The last delivery attempt of ``update_id`` once it succeeded or was given up."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                attempts = [d for d in self.deliveries if d["update_id"] == update_id]
+                if attempts and (attempts[-1]["delivered"] or attempts[-1]["given_up"]):
+                    return attempts[-1]
+            time.sleep(0.02)
+        raise AssertionError(f"update {update_id} was not delivered: {self.deliveries}")
 
     def delete_message(self, chat_id: int, message_id: int) -> None:
         """Someone deleted a message: replies to it and edits of it now fail."""
@@ -693,8 +724,122 @@ class FakeTelegram(_Concurrency):
             }
             return Answer(fault.status, body_, fault.headers, fault.drop, fault.delay)
         if name == "getUpdates":
+            with self._lock:
+                if self.webhook is not None:
+                    self.conflicts += 1
+                    return _tg_error(
+                        409,
+                        "Conflict: can't use getUpdates method while webhook is active; "
+                        "use deleteWebhook to delete the webhook first",
+                    )
             return Answer(200, {"ok": True, "result": self._get_updates(params)})
+        if name in ("setWebhook", "deleteWebhook", "getWebhookInfo"):
+            return self._webhook_method(name, params)
         return self._answer(name, params)
+
+    # Webhooks, as Telegram runs them
+
+    def _webhook_method(self, name: str, params: dict[str, Any]) -> Answer:
+        with self._lock:
+            if name == "getWebhookInfo":
+                hook = self.webhook or {}
+                info: dict[str, Any] = {
+                    "url": hook.get("url", ""),
+                    "has_custom_certificate": False,
+                    "pending_update_count": len(self._updates),
+                }
+                if hook:
+                    info["max_connections"] = hook["max_connections"]
+                    if hook.get("allowed_updates") is not None:
+                        info["allowed_updates"] = hook["allowed_updates"]
+                return Answer(200, {"ok": True, "result": info})
+            if params.get("drop_pending_updates") is True:
+                self._updates.clear()
+            if name == "deleteWebhook":
+                self.webhook = None
+                return Answer(200, {"ok": True, "result": True})
+            url = str(params.get("url") or "")
+            if not url:  # setWebhook with an empty url removes the webhook
+                self.webhook = None
+                return Answer(200, {"ok": True, "result": True})
+            refusal = _webhook_refusal(url, params.get("secret_token"))
+            if refusal is not None:
+                return _tg_error(400, refusal)
+            self.webhook = {
+                "url": url,
+                "secret_token": params.get("secret_token"),
+                "allowed_updates": params.get("allowed_updates"),
+                "max_connections": int(params.get("max_connections") or 40),
+            }
+            if self._deliverer is None:
+                self._deliverer = threading.Thread(
+                    target=self._deliver, name="fake-telegram-webhook", daemon=True
+                )
+                self._deliverer.start()
+            self._lock.notify_all()
+        return Answer(200, {"ok": True, "result": True})
+
+    def _deliver(self) -> None:
+        """POST pending updates to the webhook one at a time, in order, retrying failures.
+
+        Telegram waits for an answer before it sends the next update, resends
+        one answered with anything but 2xx (or not answered), and gives up
+        on it after some attempts.
+        """
+        # httpx writes headers and body apart; without this, delayed ACKs add 40 ms a delivery.
+        nodelay = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
+        with httpx.Client(timeout=10.0, transport=nodelay) as client:
+            while True:
+                with self._lock:
+                    while not self._closed and (self.webhook is None or not self._updates):
+                        self._lock.wait(0.5)
+                    if self._closed:
+                        return
+                    assert self.webhook is not None
+                    update, hook = self._updates[0], dict(self.webhook)
+                    allowed = hook.get("allowed_updates")
+                    if allowed and not set(update) - {"update_id"} <= set(allowed):
+                        # Telegram never sends a type the bot did not ask for.
+                        self._updates.pop(0)
+                        self.deliveries.append(
+                            {
+                                "update_id": update["update_id"],
+                                "attempt": 0,
+                                "status": "not allowed",
+                                "delivered": False,
+                                "given_up": True,
+                            }
+                        )
+                        continue
+                    attempt = 1 + sum(
+                        1 for d in self.deliveries if d["update_id"] == update["update_id"]
+                    )
+                headers = {"Content-Type": "application/json"}
+                if hook.get("secret_token"):
+                    headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+                status: int | str
+                try:
+                    status = client.post(
+                        hook["url"], content=json.dumps(update), headers=headers
+                    ).status_code
+                except httpx.HTTPError as exc:
+                    status = type(exc).__name__
+                delivered = isinstance(status, int) and 200 <= status < 300
+                given_up = not delivered and attempt >= self.delivery_attempts
+                with self._lock:
+                    self.deliveries.append(
+                        {
+                            "update_id": update["update_id"],
+                            "attempt": attempt,
+                            "status": status,
+                            "delivered": delivered,
+                            "given_up": given_up,
+                        }
+                    )
+                    if (delivered or given_up) and self._updates and self._updates[0] is update:
+                        self._updates.pop(0)
+                if not (delivered or given_up):
+                    time.sleep(self.delivery_retry_delay)
 
     def _answer(self, name: str, params: dict[str, Any]) -> Answer:
         if name == "setMyCommands":
@@ -1202,6 +1347,23 @@ def _update_type(update: dict[str, Any]) -> str:
 
 
 _SENDS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
+
+
+def _webhook_refusal(url: str, secret_token: object) -> str | None:
+    """Telegram's checks of setWebhook (http is allowed on 127.0.0.1 for local tests only)."""
+    parts = urllib.parse.urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        return "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+    if not parts.hostname:
+        return "Bad Request: bad webhook: Failed to resolve host"
+    if not local and (parts.port or 443) not in (443, 80, 88, 8443):
+        return "Bad Request: bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+    if secret_token is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret_token)):
+        return "Bad Request: secret token contains unallowed characters"
+    return None
+
+
 def _tg_error(status: int, description: str, parameters: dict[str, Any] | None = None) -> Answer:
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
     if parameters:
@@ -1320,6 +1482,8 @@ def serve(fake: FakeOmise | FakeTelegram) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
+        if isinstance(fake, FakeTelegram):
+            fake.close()
         server.shutdown()
         server.server_close()
 
