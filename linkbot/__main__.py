@@ -12,10 +12,11 @@ from datetime import timedelta
 
 import httpx
 from pydantic import ValidationError as SettingsError
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
-from linkbot import __version__, logs
+from linkbot import __version__, logs, migrations
 from linkbot.bot import build_application
 from linkbot.bot.app import ALLOWED_UPDATES, register_commands
 from linkbot.bot.daily import DailySummary
@@ -76,9 +77,15 @@ async def run(settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
 
     async with contextlib.AsyncExitStack() as resources:
-        store = Store.sqlite(settings.linkbot_database)
-        await store.initialize()
+        store = Store.connect(settings.database, instance_id=settings.linkbot_instance_id)
         resources.push_async_callback(store.close)
+        try:
+            applied = await store.initialize()
+        except (OSError, SQLAlchemyError) as exc:
+            logger.error("Could not open the database (%s): %s", store.describe(), _reason(exc))
+            return EXIT_FAILURE
+        if applied:
+            logger.info("Database %s: schema upgraded to %s", store.describe(), applied[-1])
         omise = await resources.enter_async_context(omise_client(settings))
         application = build_application(settings, LinkService(omise, store))
         try:
@@ -185,9 +192,28 @@ async def check(settings: Settings) -> int:
         except OmiseError as exc:
             print(f"Omise: FAILED, {type(exc).__name__}: {exc.message}")
             ok = False
+    store = Store.connect(settings.database)
+    try:
+        revision = await store.revision()
+        head = migrations.head()
+        state = "up to date" if revision == head else f"at {revision or 'no'} revision, {head} due"
+        print(f"Database: OK, {store.describe()}, schema {state}")
+    except (OSError, SQLAlchemyError) as exc:
+        print(f"Database: FAILED, {store.describe()}: {_reason(exc)}")
+        ok = False
+    finally:
+        await store.close()
     users = len(settings.linkbot_allowed_users)
     print(f"Authorized users: {users}" + ("" if users else " (nobody may create links)"))
     return 0 if ok else EXIT_FAILURE
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong with the database, in one line, without the statement or its values."""
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}".rstrip(
+        ": "
+    )
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from linkbot.money import CURRENCIES, Currency
+from linkbot.store import postgresql_url
 
 
 class Settings(BaseSettings):
@@ -26,7 +27,12 @@ class Settings(BaseSettings):
     omise_timeout: float = Field(default=20.0, gt=0, le=300)
     linkbot_allowed_users: Annotated[frozenset[int], NoDecode] = frozenset()
     linkbot_default_currency: str = "THB"
-    linkbot_database: Path = Path("linkbot.db")
+    # A path (SQLite) or a postgresql:// URL; DATABASE_URL, as PaaS providers
+    # set it, when this is unset.
+    linkbot_database: str | None = None
+    database_url: str | None = None
+    # Names this process in the database's claims and leases (random when unset).
+    linkbot_instance_id: str | None = Field(default=None, max_length=48)
     linkbot_log_level: str = "INFO"
     linkbot_poll_interval: float = Field(default=20.0, gt=0)
     linkbot_sweep_interval: float = Field(default=600.0, gt=0)
@@ -76,6 +82,24 @@ class Settings(BaseSettings):
         if code not in CURRENCIES:
             raise ValueError(f"must be one of {', '.join(sorted(CURRENCIES))}")
         return code
+
+    @field_validator("linkbot_database", "database_url", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        if isinstance(value, Path):
+            return str(value)
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        scheme, found, _ = value.partition("://")
+        if found and postgresql_url(value) is None:
+            # Said without the value: a URL may carry a password.
+            raise ValueError(
+                f"must be a postgresql:// URL or the path of an SQLite file, not a {scheme}:// URL"
+            )
+        return value
 
     @field_validator("linkbot_log_level")
     @classmethod
@@ -131,6 +155,11 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @property
+    def database(self) -> str:
+        """Where the store is: LINKBOT_DATABASE, else DATABASE_URL, else linkbot.db."""
+        return self.linkbot_database or self.database_url or "linkbot.db"
+
+    @property
     def default_currency(self) -> Currency:
         return CURRENCIES[self.linkbot_default_currency]
 
@@ -155,6 +184,9 @@ class Settings(BaseSettings):
         """Every secret value, for scrubbing logs (the token's secret half on its own too)."""
         values = [self.telegram_bot_token, self.omise_secret_key, self.omise_webhook_secret]
         found = [v.get_secret_value() for v in values if v is not None]
+        url = postgresql_url(self.database)
+        if url is not None and url.password:
+            found.append(str(url.password))
         return [*found, self.telegram_bot_token.get_secret_value().partition(":")[2]]
 
 
