@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 from pydantic import ValidationError as SettingsError
@@ -26,7 +27,7 @@ from linkbot.config import Settings, describe_errors
 from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
 from linkbot.payments import PaymentWatcher
-from linkbot.store import Store
+from linkbot.store import Store, postgresql_url
 from linkbot.web import WebServer, create_app
 
 logger = logging.getLogger("linkbot")
@@ -192,20 +193,29 @@ async def check(settings: Settings) -> int:
         except OmiseError as exc:
             print(f"Omise: FAILED, {type(exc).__name__}: {exc.message}")
             ok = False
+    ok = await _check_database(settings) and ok
+    users = len(settings.linkbot_allowed_users)
+    print(f"Authorized users: {users}" + ("" if users else " (nobody may create links)"))
+    return 0 if ok else EXIT_FAILURE
+
+
+async def _check_database(settings: Settings) -> bool:
+    sqlite_file = None if postgresql_url(settings.database) else Path(settings.database)
+    if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):
+        print(f"Database: SQLite {settings.database}, made at the first start")
+        return True
     store = Store.connect(settings.database)
     try:
         revision = await store.revision()
         head = migrations.head()
         state = "up to date" if revision == head else f"at {revision or 'no'} revision, {head} due"
         print(f"Database: OK, {store.describe()}, schema {state}")
+        return True
     except (OSError, SQLAlchemyError) as exc:
         print(f"Database: FAILED, {store.describe()}: {_reason(exc)}")
-        ok = False
+        return False
     finally:
         await store.close()
-    users = len(settings.linkbot_allowed_users)
-    print(f"Authorized users: {users}" + ("" if users else " (nobody may create links)"))
-    return 0 if ok else EXIT_FAILURE
 
 
 def _reason(exc: BaseException) -> str:

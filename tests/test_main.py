@@ -16,7 +16,9 @@ from linkbot.logs import RedactingFilter
 from tests import fakes
 
 BASE_ENV = {
-    k: v for k, v in os.environ.items() if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_"))
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_", "DATABASE_URL"))
 }
 
 
