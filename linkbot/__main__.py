@@ -8,7 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -26,7 +26,7 @@ from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
 from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
-from linkbot.payments import PaymentWatcher
+from linkbot.payments import LEASE_TTL, PaymentWatcher
 from linkbot.store import Store, postgresql_url
 from linkbot.web import WebServer, create_app
 
@@ -87,6 +87,9 @@ async def run(settings: Settings) -> int:
             return EXIT_FAILURE
         if applied:
             logger.info("Database %s: schema upgraded to %s", store.describe(), applied[-1])
+        # Alive before the first command is claimed; the watcher keeps it up.
+        lease = timedelta(seconds=settings.linkbot_poll_interval * LEASE_TTL)
+        await store.heartbeat(datetime.now(UTC), lease)
         omise = await resources.enter_async_context(omise_client(settings))
         application = build_application(settings, LinkService(omise, store))
         try:
@@ -159,6 +162,9 @@ async def run(settings: Settings) -> int:
             logger.warning("Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(watching, SHUTDOWN_GRACE)
+        # Only now: the commands this instance claimed are finished (or given up).
+        with contextlib.suppress(OSError, SQLAlchemyError):
+            await store.sign_off()
         if summaries is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(summaries, SHUTDOWN_GRACE)

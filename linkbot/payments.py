@@ -216,7 +216,11 @@ class PaymentWatcher:
             logger.exception("Payment pass failed")
 
     async def _keep_lease(self, stop: asyncio.Event) -> None:
-        """Hold (or wait for) the watcher's lease, and show this instance is alive."""
+        """Hold (or wait for) the watcher's lease, and show this instance is alive.
+
+        The sign of life goes on while the bot runs (the watcher runs as long
+        as it does); the bot itself signs off once its commands are finished.
+        """
         ttl = timedelta(seconds=self.interval * LEASE_TTL)
         while not stop.is_set():
             try:
@@ -248,7 +252,6 @@ class PaymentWatcher:
         self._holding.clear()
         try:
             await self.store.release_lease(WATCHER_LEASE)
-            await self.store.sign_off()
         except Exception:
             logger.warning("Could not give up the payment watcher's lease; it expires on its own")
 

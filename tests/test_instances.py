@@ -23,9 +23,11 @@ from linkbot.money import CURRENCIES
 from linkbot.omise import Link, OmiseClient
 from linkbot.payments import CLAIM_LEASE, PaymentWatcher
 from linkbot.store import ChargeRecord, CommandRecord, CommandState, Store
+from linkbot.web import create_app
 from tests import fakes
 from tests.conftest import GROUP, MERCHANT, make_link
 from tests.databases import ENGINES
+from tests.test_web import client
 
 ROUNDS = 40
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -230,6 +232,9 @@ async def test_two_watchers_announce_a_payment_once_and_one_takes_over(
         assert all(w.health().ok for w in watchers)
         [holder] = [w for w in watchers if not w.standby]
         [standby] = [w for w in watchers if w.standby]
+        async with client(create_app(standby, None)) as http:
+            response = await http.get("/healthz")
+        assert response.status_code == 200 and response.json()["status"] == "standby"
 
         fake_omise.pay(record.link_id)
         await wait_for(lambda: fake_telegram.sent("sendMessage"), 5)
@@ -242,7 +247,6 @@ async def test_two_watchers_announce_a_payment_once_and_one_takes_over(
             return None
 
         monkeypatch.setattr(holder.store, "release_lease", dead)
-        monkeypatch.setattr(holder.store, "sign_off", dead)
         holder_task = tasks[watchers.index(holder)]
         holder_task.cancel()
         died = time.monotonic()
