@@ -123,6 +123,33 @@ async def test_a_failure_in_the_second_step_writes_nothing(store: Store, tmp_pat
     assert stored is not None and (stored.paid_count, stored.paid_total) == (1, 7440)
 
 
+async def test_a_step_that_fails_undoes_the_transaction_on_either_engine(
+    any_store: Store,
+) -> None:
+    store = any_store
+    await store.add_link(link())
+    fail_on(store, "UPDATE LINKS")
+    with pytest.raises(Exception, match="power cut"):
+        await store.record_charge(charge())
+    assert await store.link_charges("link_test_1") == []
+    first = command()
+    assert await store.claim_command(first) is None
+    fail_on(store, "UPDATE COMMANDS")
+    with pytest.raises(RuntimeError):
+        await store.finish_command(first.key, link("link_test_2"))
+    # Another process sees none of it.
+    other = Store.connect(location(store))
+    try:
+        assert await other.get_link("link_test_2") is None
+        [pending] = await other.pending_commands(NOW)
+        assert pending.key == first.key
+        stored = await other.get_link("link_test_1")
+        assert stored is not None and stored.paid_count == 0
+    finally:
+        await other.close()
+    assert await store.record_charge(charge()) is Recorded.PAID
+
+
 def command(chat_id: int = -100) -> CommandRecord:
     return CommandRecord(
         key=f"{chat_id}:5",
