@@ -78,7 +78,7 @@ async def run(settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
 
     async with contextlib.AsyncExitStack() as resources:
-        store = Store.connect(settings.database, instance_id=settings.linkbot_instance_id)
+        store = Store.connect(settings.database, instance_id=settings.instance_id)
         resources.push_async_callback(store.close)
         try:
             applied = await store.initialize()

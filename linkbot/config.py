@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from datetime import time
 from pathlib import Path
 from typing import Annotated
@@ -31,7 +32,7 @@ class Settings(BaseSettings):
     # set it, when this is unset.
     linkbot_database: str | None = None
     database_url: str | None = None
-    # Names this process in the database's claims and leases (random when unset).
+    # Names this process in the database's claims and leases (see instance_id).
     linkbot_instance_id: str | None = Field(default=None, max_length=48)
     linkbot_log_level: str = "INFO"
     linkbot_poll_interval: float = Field(default=20.0, gt=0)
@@ -158,6 +159,16 @@ class Settings(BaseSettings):
     def database(self) -> str:
         """Where the store is: LINKBOT_DATABASE, else DATABASE_URL, else linkbot.db."""
         return self.linkbot_database or self.database_url or "linkbot.db"
+
+    @property
+    def instance_id(self) -> str:
+        """LINKBOT_INSTANCE_ID, else the host's name.
+
+        Stable across restarts on one host, so a restarted bot knows the
+        claims its earlier run left as its own and finishes them at once;
+        distinct between containers and machines, as instances are.
+        """
+        return self.linkbot_instance_id or socket.gethostname()[:48] or "linkbot"
 
     @property
     def default_currency(self) -> Currency:
