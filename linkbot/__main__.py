@@ -34,6 +34,10 @@ logger = logging.getLogger("linkbot")
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
+POSTGRESQL_DRIVER_MISSING = (
+    "LINKBOT_DATABASE is a PostgreSQL URL, and its driver is not installed:"
+    " pip install 'linkbot[postgres]'"
+)
 # In-flight commands get this long to finish after SIGTERM.
 SHUTDOWN_GRACE = 10.0
 
@@ -78,7 +82,11 @@ async def run(settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
 
     async with contextlib.AsyncExitStack() as resources:
-        store = Store.connect(settings.database, instance_id=settings.instance_id)
+        try:
+            store = Store.connect(settings.database, instance_id=settings.instance_id)
+        except ImportError:
+            logger.error(POSTGRESQL_DRIVER_MISSING)
+            return EXIT_CONFIG
         resources.push_async_callback(store.close)
         try:
             applied = await store.initialize()
@@ -210,7 +218,11 @@ async def _check_database(settings: Settings) -> bool:
     if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):
         print(f"Database: SQLite {settings.database}, made at the first start")
         return True
-    store = Store.connect(settings.database)
+    try:
+        store = Store.connect(settings.database)
+    except ImportError:
+        print(f"Database: FAILED, {POSTGRESQL_DRIVER_MISSING}")
+        return False
     try:
         revision = await store.revision()
         head = migrations.head()

@@ -227,10 +227,12 @@ class PaymentWatcher:
                 now = self._now()
                 await self.store.heartbeat(now, ttl)
                 held = await self.store.acquire_lease(WATCHER_LEASE, now, ttl)
-            except Exception:
+            except Exception as exc:
                 # The database is unreachable: keep the lease's state as it was;
                 # the lease itself expires if this goes on.
-                logger.exception("Could not renew the payment watcher's lease")
+                logger.warning(
+                    "Could not renew the payment watcher's lease (%s)", type(exc).__name__
+                )
             else:
                 if held and not self._holding.is_set():
                     logger.info("Watching payments (instance %s)", self.store.instance_id)
