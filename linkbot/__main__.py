@@ -9,14 +9,16 @@ import contextlib
 import logging
 import signal
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 from pydantic import ValidationError as SettingsError
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, WebhookInfo
 from telegram.error import InvalidToken, TelegramError
 
-from linkbot import __version__, logs, metrics
+from linkbot import __version__, logs, metrics, migrations
 from linkbot.bot import build_application
 from linkbot.bot.app import ALLOWED_UPDATES, PerChatUpdateProcessor, register_commands
 from linkbot.bot.daily import DailySummary
@@ -25,14 +27,18 @@ from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
 from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
-from linkbot.payments import PaymentWatcher
-from linkbot.store import Store
+from linkbot.payments import LEASE_TTL, PaymentWatcher
+from linkbot.store import Store, postgresql_url
 from linkbot.web import TelegramWebhook, WebServer, create_app
 
 logger = logging.getLogger("linkbot")
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
+POSTGRESQL_DRIVER_MISSING = (
+    "LINKBOT_DATABASE is a PostgreSQL URL, and its driver is not installed:"
+    " pip install 'linkbot[postgres]'"
+)
 # In-flight commands get this long to finish after SIGTERM.
 SHUTDOWN_GRACE = 10.0
 # Connections Telegram may open at once to deliver updates (its default is 40).
@@ -92,9 +98,22 @@ async def run(settings: Settings) -> int:
         loop.add_signal_handler(signum, stop.set)
 
     async with contextlib.AsyncExitStack() as resources:
-        store = Store.sqlite(settings.linkbot_database)
-        await store.initialize()
+        try:
+            store = Store.connect(settings.database, instance_id=settings.instance_id)
+        except ImportError:
+            logger.error(POSTGRESQL_DRIVER_MISSING)
+            return EXIT_CONFIG
         resources.push_async_callback(store.close)
+        try:
+            applied = await store.initialize()
+        except (OSError, SQLAlchemyError) as exc:
+            logger.error("Could not open the database (%s): %s", store.describe(), _reason(exc))
+            return EXIT_FAILURE
+        if applied:
+            logger.info("Database %s: schema upgraded to %s", store.describe(), applied[-1])
+        # Alive before the first command is claimed; the watcher keeps it up.
+        lease = timedelta(seconds=settings.linkbot_poll_interval * LEASE_TTL)
+        await store.heartbeat(datetime.now(UTC), lease)
         omise = await resources.enter_async_context(omise_client(settings))
         application = build_application(settings, LinkService(omise, store))
         try:
@@ -200,6 +219,9 @@ async def run(settings: Settings) -> int:
             logger.warning("Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(watching, SHUTDOWN_GRACE)
+        # Only now: the commands this instance claimed are finished (or given up).
+        with contextlib.suppress(OSError, SQLAlchemyError):
+            await store.sign_off()
         if summaries is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(summaries, SHUTDOWN_GRACE)
@@ -251,9 +273,41 @@ async def check(settings: Settings) -> int:
         except OmiseError as exc:
             print(f"Omise: FAILED, {type(exc).__name__}: {exc.message}")
             ok = False
+    ok = await _check_database(settings) and ok
     users = len(settings.linkbot_allowed_users)
     print(f"Authorized users: {users}" + ("" if users else " (nobody may create links)"))
     return 0 if ok else EXIT_FAILURE
+
+
+async def _check_database(settings: Settings) -> bool:
+    sqlite_file = None if postgresql_url(settings.database) else Path(settings.database)
+    if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):
+        print(f"Database: SQLite {settings.database}, made at the first start")
+        return True
+    try:
+        store = Store.connect(settings.database)
+    except ImportError:
+        print(f"Database: FAILED, {POSTGRESQL_DRIVER_MISSING}")
+        return False
+    try:
+        revision = await store.revision()
+        head = migrations.head()
+        state = "up to date" if revision == head else f"at {revision or 'no'} revision, {head} due"
+        print(f"Database: OK, {store.describe()}, schema {state}")
+        return True
+    except (OSError, SQLAlchemyError) as exc:
+        print(f"Database: FAILED, {store.describe()}: {_reason(exc)}")
+        return False
+    finally:
+        await store.close()
+
+
+def _reason(exc: BaseException) -> str:
+    """What went wrong with the database, in one line, without the statement or its values."""
+    cause = getattr(exc, "orig", None) or exc
+    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}".rstrip(
+        ": "
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import socket
 import urllib.parse
 from datetime import time
 from pathlib import Path
@@ -15,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from linkbot.money import CURRENCIES, Currency
+from linkbot.store import postgresql_url
 
 # The catalogs linkbot.bot.messages has (a test keeps the two in step).
 LANGUAGES = ("en", "th", "ja")
@@ -45,7 +47,12 @@ class Settings(BaseSettings):
     omise_timeout: float = Field(default=20.0, gt=0, le=300)
     linkbot_allowed_users: Annotated[frozenset[int], NoDecode] = frozenset()
     linkbot_default_currency: str = "THB"
-    linkbot_database: Path = Path("linkbot.db")
+    # A path (SQLite) or a postgresql:// URL; DATABASE_URL, as PaaS providers
+    # set it, when this is unset.
+    linkbot_database: str | None = None
+    database_url: str | None = None
+    # Names this process in the database's claims and leases (see instance_id).
+    linkbot_instance_id: str | None = Field(default=None, max_length=48)
     linkbot_log_level: str = "INFO"
     linkbot_poll_interval: float = Field(default=20.0, gt=0)
     linkbot_sweep_interval: float = Field(default=600.0, gt=0)
@@ -105,6 +112,24 @@ class Settings(BaseSettings):
         if code not in CURRENCIES:
             raise ValueError(f"must be one of {', '.join(sorted(CURRENCIES))}")
         return code
+
+    @field_validator("linkbot_database", "database_url", mode="before")
+    @classmethod
+    def _database(cls, value: object) -> object:
+        if isinstance(value, Path):
+            return str(value)
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if not value:
+            return None
+        scheme, found, _ = value.partition("://")
+        if found and postgresql_url(value) is None:
+            # Said without the value: a URL may carry a password.
+            raise ValueError(
+                f"must be a postgresql:// URL or the path of an SQLite file, not a {scheme}:// URL"
+            )
+        return value
 
     @field_validator("linkbot_log_level")
     @classmethod
@@ -226,6 +251,21 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @property
+    def database(self) -> str:
+        """Where the store is: LINKBOT_DATABASE, else DATABASE_URL, else linkbot.db."""
+        return self.linkbot_database or self.database_url or "linkbot.db"
+
+    @property
+    def instance_id(self) -> str:
+        """LINKBOT_INSTANCE_ID, else the host's name.
+
+        Stable across restarts on one host, so a restarted bot knows the
+        claims its earlier run left as its own and finishes them at once;
+        distinct between containers and machines, as instances are.
+        """
+        return self.linkbot_instance_id or socket.gethostname()[:48] or "linkbot"
+
+    @property
     def default_currency(self) -> Currency:
         return CURRENCIES[self.linkbot_default_currency]
 
@@ -281,6 +321,9 @@ class Settings(BaseSettings):
             self.webhook_secret,
         ]
         found = [v.get_secret_value() for v in values if v is not None]
+        url = postgresql_url(self.database)
+        if url is not None and url.password:
+            found.append(str(url.password))
         return [*found, self.telegram_bot_token.get_secret_value().partition(":")[2]]
 
 

@@ -36,6 +36,11 @@ RECONCILE_DELAYS: tuple[float, ...] = (0.5, 1.5, 3.0)
 PAGE_SIZE = 10
 # Commands older than this are not resumed after a restart: the chat has moved on.
 RESUME_WINDOW = timedelta(hours=1)
+# A repeat of a command that another live instance claimed waits this long
+# at most for that one to finish it (create, record, reply), looking every
+# COMMAND_POLL seconds; longer than a create and its reconciliation take.
+COMMAND_WAIT = timedelta(minutes=2)
+COMMAND_POLL = 0.5
 
 
 def command_key(chat_id: int, message_id: int, business_connection_id: str | None = None) -> str:
@@ -143,9 +148,13 @@ class LinkService:
         reconcile_delays: Sequence[float] = RECONCILE_DELAYS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        command_wait: timedelta = COMMAND_WAIT,
+        command_poll: float = COMMAND_POLL,
     ) -> None:
         self.omise = omise
         self.store = store
+        self._command_wait = command_wait
+        self._command_poll = command_poll
         self._reconcile_delays = tuple(reconcile_delays)
         self._sleep = sleep
         self._now = now
@@ -229,6 +238,7 @@ class LinkService:
             return await self._settle(command)
 
     async def _repeat(self, command: CommandRecord) -> Created | None:
+        command = await self._finished_elsewhere(command)
         if command.state is CommandState.FAILED:
             return None
         if command.state is CommandState.DONE and command.link_id is not None:
@@ -238,6 +248,33 @@ class LinkService:
         # The first delivery died between asking Omise and recording the
         # answer: look for its link instead of creating another.
         return Created(await self._settle(command))
+
+    async def _finished_elsewhere(self, command: CommandRecord) -> CommandRecord:
+        """Wait while another live instance is still creating or answering ``command``.
+
+        Telegram may deliver a command again to another instance while the
+        first is still asking Omise; settling it here meanwhile would tell
+        the chat that no link was made. Returns the command as it is once
+        that instance has finished (or failed, or died, or taken too long).
+        """
+        deadline = self._now() + self._command_wait
+        while await self._held_elsewhere(command) and self._now() < deadline:
+            if command.state is CommandState.FAILED:
+                break
+            if command.state is CommandState.DONE and command.link_id is not None:
+                record = await self.store.get_link(command.link_id)
+                if record is None or record.message_id is not None:
+                    break  # answered: nothing is left for the other instance to do
+            await self._sleep(self._command_poll)
+            command = await self.store.get_command(command.key) or command
+        return command
+
+    async def _held_elsewhere(self, command: CommandRecord) -> bool:
+        """Whether another instance claimed the command and is still alive."""
+        holder = command.claimed_by
+        if holder is None or holder == self.store.instance_id:
+            return False
+        return await self.store.alive(holder, self._now())
 
     async def _settle(self, command: CommandRecord) -> LinkRecord:
         """Find and record the link a lost create made; if there is none, the command failed."""
@@ -275,8 +312,13 @@ class LinkService:
         """
         since = self._now() - RESUME_WINDOW
         outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
-        outcomes.extend(await self.store.unanswered_links(since))
+        # What another live instance is working on is left to it.
+        for command, record in await self.store.unanswered_links(since):
+            if not await self._held_elsewhere(command):
+                outcomes.append((command, record))
         for command in await self.store.pending_commands(since):
+            if await self._held_elsewhere(command):
+                continue
             try:
                 outcomes.append((command, await self._settle(command)))
             except (LinkNotCreated, CreateOutcomeUnknown) as exc:

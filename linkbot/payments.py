@@ -13,6 +13,10 @@ missed. Webhooks (see :mod:`linkbot.web`) only make all of this faster.
 A successful charge is counted once in the store, then announced by
 whichever pass claims it first. Nothing here knows Telegram: an
 :class:`Announcer` does the talking.
+
+Where several instances share one database, passes run on one of them at a
+time: the one holding the watcher's lease in the store. The others stand by
+and take the lease over once its holder stops renewing it.
 """
 
 from __future__ import annotations
@@ -22,10 +26,10 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from linkbot.omise import AuthenticationError, Charge, Event, Link, OmiseClient, OmiseError
 from linkbot.store import ChargeRecord, LinkRecord, LinkStatus, Notice, OpenLink, Recorded, Store
@@ -69,6 +73,13 @@ ANNOUNCE_TIMEOUT = 60.0
 MIN_ANNOUNCE_BUDGET = 30.0
 # Event ids handled by this process, so the overlap costs no store work.
 SEEN_EVENTS = 5_000
+# The lease that lets one instance at a time run passes. It is renewed (or,
+# by a standby, asked for) every LEASE_CHECKS of a poll interval and lasts
+# LEASE_TTL intervals: a holder survives a missed renewal, and a standby
+# takes over within two intervals after the holder dies.
+WATCHER_LEASE = "payment_watcher"
+LEASE_CHECKS = 0.5
+LEASE_TTL = 1.5
 
 
 class AnnouncementRefused(Exception):
@@ -169,28 +180,91 @@ class PaymentWatcher:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._on_pass = on_pass
         self._on_announced = on_announced
+        # Set while this instance holds the watcher's lease (see run()).
+        self._holding = asyncio.Event()
+        self.standby = False
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
-        """Run a pass every ``interval`` seconds until ``stop`` is set. Never raises."""
+        """Run a pass every ``interval`` seconds until ``stop`` is set. Never raises.
+
+        Passes run only while this instance holds the watcher's lease; until
+        then it stands by. On the way out the lease is given up, so a standby
+        takes over at its next check.
+        """
         self.interval = interval
         self._started_at = self._now()
+        leasing = asyncio.create_task(self._keep_lease(stop))
+        try:
+            while not stop.is_set():
+                if not self._holding.is_set():
+                    await _first(stop.wait(), self._holding.wait())
+                    continue
+                started = time.monotonic()
+                await self._pass_or_log()
+                if self._on_pass is not None:
+                    self._on_pass(time.monotonic() - started, self.lag())
+                remaining = interval - (time.monotonic() - started)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), max(remaining, 0.0))
+        finally:
+            leasing.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await leasing
+            await self._give_up_lease()
+
+    async def _pass_or_log(self) -> None:
+        try:
+            report = await self.run_pass()
+            if report.eventful:
+                logger.info("Payment pass: %s", report.summary())
+        except AuthenticationError:
+            logger.error("Payment pass failed: Omise refused OMISE_SECRET_KEY")
+        except OmiseError as exc:
+            logger.warning("Payment pass skipped, Omise failed: %s", exc.message)
+        except Exception:
+            logger.exception("Payment pass failed")
+
+    async def _keep_lease(self, stop: asyncio.Event) -> None:
+        """Hold (or wait for) the watcher's lease, and show this instance is alive.
+
+        The sign of life goes on while the bot runs (the watcher runs as long
+        as it does); the bot itself signs off once its commands are finished.
+        """
+        ttl = timedelta(seconds=self.interval * LEASE_TTL)
         while not stop.is_set():
-            started = time.monotonic()
             try:
-                report = await self.run_pass()
-                if report.eventful:
-                    logger.info("Payment pass: %s", report.summary())
-            except AuthenticationError:
-                logger.error("Payment pass failed: Omise refused OMISE_SECRET_KEY")
-            except OmiseError as exc:
-                logger.warning("Payment pass skipped, Omise failed: %s", exc.message)
-            except Exception:
-                logger.exception("Payment pass failed")
-            if self._on_pass is not None:
-                self._on_pass(time.monotonic() - started, self.lag())
-            remaining = interval - (time.monotonic() - started)
+                now = self._now()
+                await self.store.heartbeat(now, ttl)
+                held = await self.store.acquire_lease(WATCHER_LEASE, now, ttl)
+            except Exception as exc:
+                # The database is unreachable: keep the lease's state as it was;
+                # the lease itself expires if this goes on.
+                logger.warning(
+                    "Could not renew the payment watcher's lease (%s)", type(exc).__name__
+                )
+            else:
+                if held and not self._holding.is_set():
+                    logger.info("Watching payments (instance %s)", self.store.instance_id)
+                    # Health counts from here: a standby that takes over is starting.
+                    self._started_at, self.last_pass_at = now, None
+                    self.standby = False
+                    self._holding.set()
+                elif not held and not self.standby:
+                    if self._holding.is_set():
+                        logger.warning("Another instance took over watching payments")
+                    else:
+                        logger.info("Another instance watches payments; standing by")
+                    self._holding.clear()
+                    self.standby = True
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), max(remaining, 0.0))
+                await asyncio.wait_for(stop.wait(), self.interval * LEASE_CHECKS)
+
+    async def _give_up_lease(self) -> None:
+        self._holding.clear()
+        try:
+            await self.store.release_lease(WATCHER_LEASE)
+        except Exception:
+            logger.warning("Could not give up the payment watcher's lease; it expires on its own")
 
     async def run_pass(self) -> PassReport:
         """Read what happened since the last pass (and sweep when due), then announce."""
@@ -231,6 +305,9 @@ class PaymentWatcher:
         """Whether payments are being watched: a recent successful pass, a key Omise takes."""
         now = now or self._now()
         limit = timedelta(seconds=3 * self.interval)
+        if self.standby:
+            # Another instance watches: nothing here can stall.
+            return Health(True, "standby", self.last_pass_at)
         if self._key_refused:
             return Health(False, "Omise refused the secret key", self.last_pass_at)
         if self.last_pass_at is None:
@@ -537,6 +614,16 @@ def _later(first: datetime | None, second: datetime | None) -> datetime | None:
     if first is None or second is None:
         return first or second
     return max(first, second)
+
+
+async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
+    """Wait until the first of ``waits`` is done; cancel the rest."""
+    tasks = [asyncio.ensure_future(wait) for wait in waits]
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _seconds(delta: timedelta) -> int:

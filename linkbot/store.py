@@ -1,13 +1,17 @@
 """Persistence of the links created through the bot.
 
-SQLAlchemy async Core: the queries below are plain Core and run on SQLite
-(the default) or on any other backend SQLAlchemy has an async driver for.
+SQLAlchemy async Core on SQLite (the default, aiosqlite) or PostgreSQL
+(asyncpg). Every method means the same on both: claims are unique rows or
+conditional UPDATEs whose row count says who won, so they hold between
+processes; a write that reads first locks what it read. The schema is
+versioned in :mod:`linkbot.migrations`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import enum
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -37,9 +41,13 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from linkbot import migrations
+from linkbot.migrations import schema_0001
 from linkbot.omise import FINAL_STATUSES
 
 
@@ -145,6 +153,8 @@ commands = Table(
     Column("link_id", String(64)),
     Column("received_at", _UTCDateTime, nullable=False),
     Column("business_connection_id", String(255)),
+    # The instance that claimed it; while that one is alive, no other settles it.
+    Column("claimed_by", String(64)),
 )
 
 # One row per charge of a link of ours, with its last known status. A
@@ -191,7 +201,6 @@ chats = Table(
     Column("title", Text),
 )
 
-# Small named values that must survive a restart (the event cursor).
 # The merchants' Telegram Business accounts connected to the bot, as last told.
 business_connections = Table(
     "business_connections",
@@ -207,11 +216,23 @@ business_connections = Table(
     Column("date", _UTCDateTime, nullable=False),
 )
 
+# Small named values that must survive a restart (the event cursor).
 state = Table(
     "state",
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# Work that runs on one instance at a time (the payment watcher), and each
+# instance's sign of life: held by ``holder`` until ``expires_at``, renewed
+# by it before then, taken over by another once it has expired.
+leases = Table(
+    "leases",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", _UTCDateTime, nullable=False),
 )
 
 # Users who asked for the daily summary in a private chat (/report daily on).
@@ -296,6 +317,7 @@ class CommandRecord:
     link_id: str | None = None
     inline_message_id: str | None = None
     business_connection_id: str | None = None
+    claimed_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -367,12 +389,34 @@ class LinkTaken(Exception):
 class Store:
     """The bot's own records: its links, the commands it has handled, announced charges."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, instance_id: str | None = None) -> None:
         self._engine = engine
         self._writer = engine.execution_options(**{_WRITE: True})
+        # Names this process in claims and leases; unique per process.
+        self.instance_id = instance_id or uuid.uuid4().hex
 
     @classmethod
-    def sqlite(cls, path: Path | str) -> Store:
+    def connect(cls, database: str | Path, *, instance_id: str | None = None) -> Store:
+        """The store at a PostgreSQL URL, or in an SQLite file at a path."""
+        url = postgresql_url(database)
+        if url is not None:
+            return cls.postgresql(url, instance_id=instance_id)
+        return cls.sqlite(database, instance_id=instance_id)
+
+    @classmethod
+    def postgresql(cls, url: str | URL, *, instance_id: str | None = None) -> Store:
+        engine = create_async_engine(
+            url,
+            pool_size=5,
+            max_overflow=10,
+            # A connection the server dropped (a restart, a failover) is replaced, not used.
+            pool_pre_ping=True,
+            connect_args={"timeout": 10, "command_timeout": 60},
+        )
+        return cls(engine, instance_id=instance_id)
+
+    @classmethod
+    def sqlite(cls, path: Path | str, *, instance_id: str | None = None) -> Store:
         location = str(path)
         url = "sqlite+aiosqlite://" if location == ":memory:" else f"sqlite+aiosqlite:///{location}"
         engine = create_async_engine(url, connect_args={"timeout": 30})
@@ -397,7 +441,19 @@ class Store:
             writes = conn.get_execution_options().get(_WRITE, False)
             conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
-        return cls(engine)
+        return cls(engine, instance_id=instance_id)
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._engine.dialect.name
+
+    def describe(self) -> str:
+        """Where the store is, for logs: the URL without its password, or the file."""
+        url = self._engine.url
+        if url.get_backend_name() == "sqlite":
+            return f"SQLite {url.database or ':memory:'}"
+        return f"PostgreSQL {url.render_as_string(hide_password=True)}"
 
     @contextlib.asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
@@ -405,9 +461,17 @@ class Store:
         async with self._writer.begin() as conn:
             yield conn
 
-    async def initialize(self) -> None:
+    async def initialize(self) -> list[str]:
+        """Create or upgrade the schema to the newest revision; returns the revisions applied."""
         async with self._write() as conn:
-            await conn.run_sync(_create_or_upgrade)
+            return await conn.run_sync(
+                lambda sync: migrations.upgrade(sync, legacy_upgrade=_create_or_upgrade)
+            )
+
+    async def revision(self) -> str | None:
+        """The schema revision of the database (None before any)."""
+        async with self._engine.connect() as conn:
+            return await conn.run_sync(migrations.current)
 
     async def close(self) -> None:
         await self._engine.dispose()
@@ -532,6 +596,7 @@ class Store:
         Returns None the first time; for a repeat, the command as recorded
         by the first delivery.
         """
+        command = replace(command, claimed_by=self.instance_id)
         values = {name: getattr(command, name) for name in CommandRecord.__slots__}
         async with self._write() as conn:
             try:
@@ -541,6 +606,11 @@ class Store:
             except IntegrityError:
                 query = select(commands).where(commands.c.key == command.key)
                 return _command((await conn.execute(query)).one()._mapping)
+
+    async def get_command(self, key: str) -> CommandRecord | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(select(commands).where(commands.c.key == key))).first()
+        return _command(row._mapping) if row else None
 
     async def finish_command(self, key: str, record: LinkRecord) -> None:
         """Store the command's link and mark the command done, in one transaction.
@@ -996,14 +1066,59 @@ class Store:
 
     async def set_value(self, key: str, value: str) -> None:
         async with self._write() as conn:
-            changed = await conn.execute(
-                update(state).where(state.c.key == key).values(value=value)
+            await _upsert(conn, state, {"key": key}, {"value": value})
+
+    # Leases: work that runs on one instance at a time
+
+    async def acquire_lease(self, name: str, now: datetime, ttl: timedelta) -> bool:
+        """Take or renew the lease ``name`` for this instance until ``now + ttl``.
+
+        Returns whether this instance holds it now: it did already, nobody
+        did, or the holder let it expire. One statement, so two instances
+        asking at once cannot both win.
+        """
+        holder, expires_at = self.instance_id, now + ttl
+        c = leases.c
+        statement = _insert_for(self.dialect, leases).values(
+            name=name, holder=holder, expires_at=expires_at
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[c.name],
+            set_={"holder": holder, "expires_at": expires_at},
+            where=(c.holder == holder) | (c.expires_at <= now),
+        ).returning(c.holder)
+        async with self._write() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def release_lease(self, name: str) -> None:
+        """Give a lease up (on a clean shutdown), so a standby takes over at once."""
+        async with self._write() as conn:
+            await conn.execute(
+                delete(leases).where(leases.c.name == name, leases.c.holder == self.instance_id)
             )
-            if not changed.rowcount:
-                await conn.execute(state.insert().values(key=key, value=value))
+
+    async def lease_holder(self, name: str, now: datetime) -> str | None:
+        """The instance holding an unexpired lease ``name``, if one does."""
+        query = select(leases.c.holder).where(leases.c.name == name, leases.c.expires_at > now)
+        async with self._engine.connect() as conn:
+            holder: str | None = (await conn.execute(query)).scalar_one_or_none()
+        return holder
+
+    async def alive(self, instance_id: str, now: datetime) -> bool:
+        """Whether an instance has shown a sign of life recently (see :meth:`heartbeat`)."""
+        return await self.lease_holder(_instance_lease(instance_id), now) == instance_id
+
+    async def heartbeat(self, now: datetime, ttl: timedelta) -> None:
+        """Show other instances that this one is alive until ``now + ttl``."""
+        await self.acquire_lease(_instance_lease(self.instance_id), now, ttl)
+
+    async def sign_off(self) -> None:
+        """This instance is stopping: claims it still holds are free to settle."""
+        await self.release_lease(_instance_lease(self.instance_id))
 
 
 _WRITE = "linkbot_write"
+_POSTGRESQL_SCHEMES = frozenset({"postgresql", "postgres", "postgresql+asyncpg"})
 _SETTLED_WITHOUT_PAYMENT = ("failed", "expired", "reversed")
 
 
@@ -1036,7 +1151,14 @@ def _in_chat(chat_id: int) -> Any:
 
 async def _record_charge(conn: AsyncConnection, charge: ChargeRecord) -> Recorded:
     c = charges.c
-    row = (await conn.execute(select(c.status).where(c.charge_id == charge.charge_id))).first()
+    # Locked until the end of the transaction: two processes that saw the
+    # same charge settle must not both count it (SQLite's write lock already
+    # serializes them, and ignores FOR UPDATE).
+    row = (
+        await conn.execute(
+            select(c.status).where(c.charge_id == charge.charge_id).with_for_update()
+        )
+    ).first()
     if row is None:
         await conn.execute(
             charges.insert().values(**_charge_values(replace(charge, notice=None, position=0)))
@@ -1127,37 +1249,52 @@ async def _count_payment(conn: AsyncConnection, charge: ChargeRecord) -> None:
 
 
 async def _upsert_chat(conn: AsyncConnection, chat_id: int, **values: object) -> None:
-    changed = await conn.execute(update(chats).where(chats.c.chat_id == chat_id).values(**values))
-    if not changed.rowcount:
-        await conn.execute(chats.insert().values(chat_id=chat_id, **values))
+    await _upsert(conn, chats, {"chat_id": chat_id}, values)
+
+
+async def _upsert(
+    conn: AsyncConnection, table: Table, key: dict[str, Any], values: dict[str, Any]
+) -> None:
+    """Insert a row, or update it where the key is taken: one statement, no race."""
+    statement = _insert_for(conn.dialect.name, table).values(**key, **values)
+    await conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
+
+
+def _insert_for(dialect: str, table: Table) -> Any:
+    """An INSERT that knows ON CONFLICT, in the store's dialect (both spell it alike)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _instance_lease(instance_id: str) -> str:
+    return f"instance:{instance_id}"
+
+
+def postgresql_url(database: str | Path) -> URL | None:
+    """The asyncpg URL for a PostgreSQL database setting; None for an SQLite path.
+
+    Takes ``postgresql://`` and ``postgres://`` (as PaaS providers write it)
+    and ``postgresql+asyncpg://``.
+    """
+    location = str(database).strip()
+    scheme, found, _ = location.partition("://")
+    if not found or scheme.lower() not in _POSTGRESQL_SCHEMES:
+        return None
+    return make_url(location).set(drivername="postgresql+asyncpg")
 
 
 def _create_or_upgrade(conn: Connection) -> None:
-    """Create the tables, and bring a file made by an earlier release up to date in place.
+    """Bring a file made before migrations to revision 0001 in place.
 
     Earlier releases had no ``links.message_chat_id`` and kept only
     successful charges, without a status; their rows are kept as they are.
-    Before inline mode every command had a message (``commands.message_id``
-    NOT NULL): that table is rebuilt with its rows.
+    Later schema changes are migrations: this stops at 0001's tables.
     """
+    release = schema_0001.build()
     existing = inspect(conn)
     tables = set(existing.get_table_names())
     old_charges = False
-    old_commands = "commands" in tables and "inline_message_id" not in _columns(
-        existing, "commands"
-    )
-    kept_command_columns = _columns(existing, "commands") if old_commands else set()
-    if old_commands:
-        for reflected in existing.get_indexes("commands"):
-            conn.execute(text(f'DROP INDEX "{reflected["name"]}"'))
-        conn.execute(text("ALTER TABLE commands RENAME TO commands_before_inline"))
     added = {
-        "links": {
-            "message_chat_id": "BIGINT",
-            "inline_message_id": "VARCHAR(255)",
-            "business_connection_id": "VARCHAR(255)",
-        },
-        "commands": {"business_connection_id": "VARCHAR(255)"},
+        "links": {"message_chat_id": "BIGINT"},
         "chats": {"title": "TEXT"},
         "charges": {
             "fee": "BIGINT",
@@ -1168,10 +1305,8 @@ def _create_or_upgrade(conn: Connection) -> None:
         },
     }
     for table, columns in added.items():
-        if (
-            table not in tables
-            or (table == "commands" and old_commands)
-            or (table == "charges" and "status" not in _columns(existing, table))
+        if table not in tables or (
+            table == "charges" and "status" not in _columns(existing, table)
         ):
             continue  # made below, whole
         have = _columns(existing, table)
@@ -1183,16 +1318,10 @@ def _create_or_upgrade(conn: Connection) -> None:
             conn.execute(text(f'DROP INDEX "{reflected["name"]}"'))
         conn.execute(text("ALTER TABLE charges RENAME TO charges_before_status"))
         old_charges = True
-    metadata.create_all(conn)
-    for made in metadata.sorted_tables:  # indexes added to tables that already existed
+    release.create_all(conn)
+    for made in release.sorted_tables:  # indexes added to tables that already existed
         for index in made.indexes:
             index.create(conn, checkfirst=True)
-    if old_commands:
-        names = ", ".join(c.name for c in commands.c if c.name in kept_command_columns)
-        conn.execute(
-            text(f"INSERT INTO commands ({names}) SELECT {names} FROM commands_before_inline")
-        )
-        conn.execute(text("DROP TABLE commands_before_inline"))
     if old_charges:
         conn.execute(
             text(

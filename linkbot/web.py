@@ -496,7 +496,8 @@ def create_app(
                 {"status": "unhealthy", "reason": health.reason, "last_payment_pass": last},
                 status_code=503,
             )
-        status = "starting" if health.reason == "starting" else "ok"
+        # A standby instance is healthy: another one watches payments.
+        status = health.reason if health.reason in ("starting", "standby") else "ok"
         return JSONResponse({"status": status, "last_payment_pass": last})
 
     app = Starlette(

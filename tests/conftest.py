@@ -20,6 +20,9 @@ from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import LinkRecord, Store
 
+# The database fixtures: an SQLite file, or the real PostgreSQL.
+pytest_plugins = ["tests.databases"]
+
 OMISE_URL = "https://api.omise.test"
 TELEGRAM_URL = "https://telegram.test"
 MERCHANT = 1111
@@ -50,8 +53,8 @@ def no_reply_retry_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path)
+def settings(tmp_path: Path, database: str) -> Settings:
+    return make_settings(tmp_path, linkbot_database=database)
 
 
 @pytest.fixture
@@ -79,7 +82,7 @@ def mock_http(
 
 @pytest.fixture
 async def store(settings: Settings) -> AsyncIterator[Store]:
-    store = Store.sqlite(settings.linkbot_database)
+    store = Store.connect(settings.database)
     await store.initialize()
     yield store
     await store.close()

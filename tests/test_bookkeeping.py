@@ -31,14 +31,21 @@ from linkbot.reports import Reports
 from linkbot.sandbox import fakes
 from linkbot.store import LinkRecord, PaymentRow, Store
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_link, make_settings
+from tests.databases import ENGINES
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 SUMMARY_AT = time(21, 0)
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return make_settings(tmp_path, linkbot_daily_report="21:00")
+def settings(tmp_path: Path, database: str) -> Settings:
+    return make_settings(tmp_path, linkbot_database=database, linkbot_daily_report="21:00")
 
 
 def today() -> date:

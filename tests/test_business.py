@@ -367,7 +367,7 @@ async def test_commands_in_a_business_chat_are_answered_in_order(tmp_path: Path)
     telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise(latency=0.3)
     with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
         settings = make_settings(tmp_path, telegram_api_url=telegram_url, omise_api_url=omise_url)
-        store = Store.sqlite(settings.linkbot_database)
+        store = Store.sqlite(settings.database)
         await store.initialize()
         try:
             async with OmiseClient(settings.omise_secret_key, base_url=omise_url) as client:

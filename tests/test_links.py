@@ -15,6 +15,13 @@ from linkbot.money import CURRENCIES
 from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, Store
 from tests.conftest import GROUP, MERCHANT, Chat
+from tests.databases import ENGINES
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
 
 OTHER_GROUP = fakes.group_chat(-1009999999)
 

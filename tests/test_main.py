@@ -18,7 +18,7 @@ from linkbot.sandbox import fakes
 BASE_ENV = {
     k: v
     for k, v in os.environ.items()
-    if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_")) and k != "PORT"
+    if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_", "DATABASE_URL")) and k != "PORT"
 }
 
 

@@ -19,6 +19,13 @@ from linkbot.reports import CurrencyTotals, LinkCounts, Report, Reports
 from linkbot.sandbox import fakes
 from linkbot.store import ChargeRecord, LinkRecord, Store
 from tests.conftest import GROUP, MERCHANT, make_link
+from tests.databases import ENGINES
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 OTHER_GROUP = -100999

@@ -1,4 +1,8 @@
-"""The store on a real SQLite file: one transaction is one transaction, and old files upgrade."""
+"""The store on a real SQLite file and on the real PostgreSQL.
+
+One transaction is one transaction, concurrent writers count a payment
+once, and old files upgrade.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ from linkbot.store import (
     Recorded,
     Store,
 )
+from tests.databases import ENGINES, PostgreSQL
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -64,6 +69,27 @@ async def store(tmp_path: Path) -> Any:
     await store.close()
 
 
+@pytest.fixture(params=ENGINES)
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path, postgresql: PostgreSQL) -> Any:
+    """The store on each engine in turn (``store``: the tests that read the SQLite file)."""
+    if request.param == "postgresql":
+        location = await postgresql.fresh()
+    else:
+        location = str(tmp_path / "linkbot.db")
+    store = Store.connect(location)
+    await store.initialize()
+    yield store
+    await store.close()
+
+
+def location(store: Store) -> str:
+    """Where a store is, to open it again as another process would."""
+    url = store._engine.url
+    if url.get_backend_name() == "sqlite":
+        return str(url.database)
+    return url.render_as_string(hide_password=False)
+
+
 def fail_on(store: Store, statement_start: str) -> list[str]:
     """Make the next statement starting with ``statement_start`` fail, as a crash would.
 
@@ -99,6 +125,33 @@ async def test_a_failure_in_the_second_step_writes_nothing(store: Store, tmp_pat
     assert stored is not None and (stored.paid_count, stored.paid_total) == (1, 7440)
 
 
+async def test_a_step_that_fails_undoes_the_transaction_on_either_engine(
+    any_store: Store,
+) -> None:
+    store = any_store
+    await store.add_link(link())
+    fail_on(store, "UPDATE LINKS")
+    with pytest.raises(Exception, match="power cut"):
+        await store.record_charge(charge())
+    assert await store.link_charges("link_test_1") == []
+    first = command()
+    assert await store.claim_command(first) is None
+    fail_on(store, "UPDATE COMMANDS")
+    with pytest.raises(RuntimeError):
+        await store.finish_command(first.key, link("link_test_2"))
+    # Another process sees none of it.
+    other = Store.connect(location(store))
+    try:
+        assert await other.get_link("link_test_2") is None
+        [pending] = await other.pending_commands(NOW)
+        assert pending.key == first.key
+        stored = await other.get_link("link_test_1")
+        assert stored is not None and stored.paid_count == 0
+    finally:
+        await other.close()
+    assert await store.record_charge(charge()) is Recorded.PAID
+
+
 def command(chat_id: int = -100) -> CommandRecord:
     return CommandRecord(
         key=f"{chat_id}:5",
@@ -126,10 +179,11 @@ async def test_finishing_a_command_is_one_transaction(store: Store, tmp_path: Pa
         assert db.execute("SELECT state FROM commands").fetchone() == ("pending",)
 
 
-async def test_webhook_and_watcher_racing_on_one_charge(store: Store, tmp_path: Path) -> None:
+async def test_webhook_and_watcher_racing_on_one_charge(any_store: Store) -> None:
+    store = any_store
     await store.add_link(link(multiple=True))
     # As two processes (or a webhook task and a pass) would: separate connections.
-    others = [Store.sqlite(tmp_path / "linkbot.db") for _ in range(3)]
+    others = [Store.connect(location(store)) for _ in range(3)]
     try:
         results = await asyncio.gather(
             *(s.record_charge(charge()) for s in [store, *others, store, *others]),
@@ -147,41 +201,41 @@ async def test_webhook_and_watcher_racing_on_one_charge(store: Store, tmp_path: 
     assert positions == [(1, 7440), (2, 14880)]
 
 
-async def test_a_settled_charge_never_goes_back(store: Store) -> None:
-    await store.add_link(link())
-    assert await store.record_charge(charge(status="pending")) is Recorded.PENDING
-    assert await store.record_charge(charge(status="pending")) is Recorded.UNCHANGED
-    assert await store.record_charge(charge(status="successful")) is Recorded.PAID
+async def test_a_settled_charge_never_goes_back(any_store: Store) -> None:
+    await any_store.add_link(link())
+    assert await any_store.record_charge(charge(status="pending")) is Recorded.PENDING
+    assert await any_store.record_charge(charge(status="pending")) is Recorded.UNCHANGED
+    assert await any_store.record_charge(charge(status="successful")) is Recorded.PAID
     # An old snapshot (a replayed charge.create) arrives late.
-    assert await store.record_charge(charge(status="pending")) is Recorded.UNCHANGED
-    assert await store.record_charge(charge(status="failed")) is Recorded.UNCHANGED
-    [stored] = await store.link_charges("link_test_1")
+    assert await any_store.record_charge(charge(status="pending")) is Recorded.UNCHANGED
+    assert await any_store.record_charge(charge(status="failed")) is Recorded.UNCHANGED
+    [stored] = await any_store.link_charges("link_test_1")
     assert (stored.status, stored.notice, stored.position) == ("successful", Notice.PAID, 1)
-    record = await store.get_link("link_test_1")
+    record = await any_store.get_link("link_test_1")
     assert record is not None and record.status is LinkStatus.PAID and record.paid_count == 1
 
 
-async def test_a_link_is_recorded_for_one_command_only(store: Store) -> None:
+async def test_a_link_is_recorded_for_one_command_only(any_store: Store) -> None:
     commands = [command(-100), command(-200)]
     for each in commands:
-        await store.claim_command(each)
-    await store.finish_command(commands[0].key, link())
+        await any_store.claim_command(each)
+    await any_store.finish_command(commands[0].key, link())
     with pytest.raises(LinkTaken):
-        await store.finish_command(commands[1].key, link())
-    assert [c.key for c in await store.pending_commands(NOW)] == ["-200:5"]
+        await any_store.finish_command(commands[1].key, link())
+    assert [c.key for c in await any_store.pending_commands(NOW)] == ["-200:5"]
 
 
-async def test_a_moved_chat_keeps_its_links(store: Store) -> None:
-    await store.add_link(link())
-    assert await store.move_chat(-100, -1009) == 1
-    moved = await store.get_link("link_test_1")
+async def test_a_moved_chat_keeps_its_links(any_store: Store) -> None:
+    await any_store.add_link(link())
+    assert await any_store.move_chat(-100, -1009) == 1
+    moved = await any_store.get_link("link_test_1")
     assert moved is not None and moved.chat_id == -1009
     # The message stayed in the old group: it is not edited or quoted any more.
     assert moved.message_chat_id == -100 and moved.editable_message_id is None
-    assert await store.find_by_message(-100, 5) is not None
-    assert await store.find_by_message(-1009, 5) is None
-    assert await store.migrated_to(-100) == -1009
-    records, total = await store.chat_links(-1009, offset=0, limit=10)
+    assert await any_store.find_by_message(-100, 5) is not None
+    assert await any_store.find_by_message(-1009, 5) is None
+    assert await any_store.migrated_to(-100) == -1009
+    records, total = await any_store.chat_links(-1009, offset=0, limit=10)
     assert total == 1 and records[0].link_id == "link_test_1"
 
 
@@ -299,8 +353,8 @@ async def test_a_write_transaction_takes_the_lock_at_once(store: Store, tmp_path
         other.close()
 
 
-async def test_a_charge_in_an_unknown_state_is_followed(store: Store) -> None:
-    await store.add_link(link())
-    assert await store.record_charge(charge(status="unknown")) is Recorded.PENDING
-    assert await store.pending_charge_links() == {"link_test_1"}
-    assert await store.record_charge(charge(status="successful")) is Recorded.PAID
+async def test_a_charge_in_an_unknown_state_is_followed(any_store: Store) -> None:
+    await any_store.add_link(link())
+    assert await any_store.record_charge(charge(status="unknown")) is Recorded.PENDING
+    assert await any_store.pending_charge_links() == {"link_test_1"}
+    assert await any_store.record_charge(charge(status="successful")) is Recorded.PAID

@@ -1,0 +1,87 @@
+"""Versioned schema changes (Alembic), applied by the bot itself at start-up.
+
+There is no ``alembic.ini`` and no ``env.py``: :func:`upgrade` drives
+Alembic directly, inside one transaction that first takes a lock (an
+advisory lock on PostgreSQL, the write lock on SQLite), so instances
+starting together migrate one after the other, and the later ones find
+nothing left to do.
+
+A database made before migrations existed (no ``alembic_version`` table,
+but a ``links`` table) is first brought to revision 0001 by the store's
+in-place upgrade, stamped 0001, then upgraded like any other.
+
+Adding a schema change:
+
+1. Change the tables in :mod:`linkbot.store` (its ``metadata``).
+2. Add ``versions/000N_<what>.py`` with ``revision = "000N"`` and
+   ``down_revision`` naming the previous one, and an ``upgrade()`` made of
+   ``alembic.op`` calls. Adding a table or a nullable column (or one with a
+   server default) works on both engines as is; any other change to an
+   existing table needs ``with op.batch_alter_table(name) as batch:`` for
+   SQLite, which cannot alter columns in place.
+3. ``tests/test_migrations.py`` fails until the migrated schema matches
+   the metadata, on SQLite and on PostgreSQL.
+
+Never edit a revision that has been released, and never change
+``schema_0001``. Downgrades are not supported: restore a backup instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from alembic.migration import MigrationContext
+from alembic.operations import Operations
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, inspect, text
+
+# The release before migrations: what the in-place upgrade produces.
+BASELINE = "0001"
+# pg_advisory_xact_lock's key: any constant that no other application on the
+# database uses; these are the bytes of "linkbot!".
+_LOCK_KEY = 0x6C696E6B626F7421
+
+
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory(str(Path(__file__).parent))
+
+
+def head() -> str:
+    revision = script_directory().get_current_head()
+    assert revision is not None
+    return revision
+
+
+def current(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def upgrade(conn: Connection, *, legacy_upgrade: Callable[[Connection], None]) -> list[str]:
+    """Bring the database to the newest revision; returns the revisions applied.
+
+    ``conn`` must be in a transaction (on SQLite, one that holds the write
+    lock); everything here is part of it.
+    """
+    if conn.dialect.name == "postgresql":
+        # Held until the transaction ends; PostgreSQL's DDL is transactional,
+        # so a failed migration leaves nothing half done.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+    script = script_directory()
+    context = MigrationContext.configure(conn)
+    tables = set(inspect(conn).get_table_names())
+    if "alembic_version" not in tables and "links" in tables:
+        legacy_upgrade(conn)
+        context.stamp(script, BASELINE)
+    applied: list[str] = []
+
+    def upgrade_steps(revision: Any, _: MigrationContext) -> Iterable[Any]:
+        steps = script._upgrade_revs("head", revision)
+        applied.extend(step.revision.revision for step in steps)
+        return steps
+
+    context = MigrationContext.configure(conn, opts={"fn": upgrade_steps, "script": script})
+    with Operations.context(context):
+        context.run_migrations()
+    return applied

@@ -1,0 +1,288 @@
+"""Two instances on one database: every claim has one winner, one watcher at a time.
+
+Each instance is a Store of its own (its own connections and instance id),
+as a second process would have, over the same database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from telegram import Bot
+
+from linkbot.bot.notices import TelegramAnnouncer
+from linkbot.commands import parse_link
+from linkbot.config import Settings
+from linkbot.links import Created, LinkNotCreated, LinkService
+from linkbot.money import CURRENCIES
+from linkbot.omise import Link, OmiseClient
+from linkbot.payments import CLAIM_LEASE, PaymentWatcher
+from linkbot.sandbox import fakes
+from linkbot.store import ChargeRecord, CommandRecord, CommandState, Store
+from linkbot.web import create_app
+from tests.conftest import GROUP, MERCHANT, make_link
+from tests.databases import ENGINES
+from tests.test_web import client
+
+ROUNDS = 40
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+async def other(settings: Settings, store: Store) -> AsyncIterator[Store]:
+    """The second instance's store (``store`` is the first's, already migrated)."""
+    other = Store.connect(settings.database)
+    await other.initialize()
+    yield other
+    await other.close()
+
+
+def command(message_id: int, received_at: datetime = NOW) -> CommandRecord:
+    return CommandRecord(
+        key=f"{GROUP['id']}:{message_id}",
+        chat_id=GROUP["id"],
+        message_id=message_id,
+        user_id=MERCHANT,
+        amount=7440,
+        currency="THB",
+        title="Hot Latte",
+        description="Hot Latte",
+        multiple=False,
+        received_at=received_at,
+    )
+
+
+async def test_a_command_is_claimed_by_one_instance(store: Store, other: Store) -> None:
+    for message_id in range(ROUNDS):
+        first, second = await asyncio.gather(
+            store.claim_command(command(message_id)), other.claim_command(command(message_id))
+        )
+        assert [first, second].count(None) == 1
+        winner = store if first is None else other
+        assert (first or second).claimed_by == winner.instance_id  # type: ignore[union-attr]
+
+
+async def test_an_announcement_is_claimed_by_one_instance(
+    store: Store, other: Store, link_service: LinkService, mock_http: object
+) -> None:
+    record = await make_link(link_service, multiple=True)
+    for n in range(ROUNDS):
+        await store.record_charge(
+            ChargeRecord(f"chrg_test_{n}", record.link_id, 7440, "THB", paid_at=NOW)
+        )
+    for n in range(ROUNDS):
+        won = await asyncio.gather(
+            store.claim_announcement(f"chrg_test_{n}", NOW, CLAIM_LEASE),
+            other.claim_announcement(f"chrg_test_{n}", NOW, CLAIM_LEASE),
+        )
+        assert won.count(True) == 1
+    # A claim whose holder died expires, and again only one instance takes it over.
+    later = NOW + CLAIM_LEASE + timedelta(seconds=1)
+    won = await asyncio.gather(
+        *(s.claim_announcement("chrg_test_0", later, CLAIM_LEASE) for s in [store, other] * 3)
+    )
+    assert won.count(True) == 1
+
+
+async def test_a_lease_has_one_holder_at_a_time(store: Store, other: Store) -> None:
+    ttl = timedelta(seconds=10)
+    for n in range(ROUNDS):
+        # Each round starts after the last holder's lease has run out.
+        now = NOW + n * (ttl + timedelta(seconds=1))
+        won = await asyncio.gather(
+            store.acquire_lease("work", now, ttl), other.acquire_lease("work", now, ttl)
+        )
+        assert won.count(True) == 1
+        holder = store if won[0] else other
+        assert await store.lease_holder("work", now) == holder.instance_id
+        # The holder renews it; the other cannot take it before it expires.
+        standby = other if holder is store else store
+        assert await holder.acquire_lease("work", now + ttl / 2, ttl)
+        assert not await standby.acquire_lease("work", now + ttl, ttl)
+    await holder.release_lease("work")
+    assert await standby.acquire_lease("work", now + ttl, ttl)
+
+
+async def test_a_daily_summary_is_claimed_by_one_instance(store: Store, other: Store) -> None:
+    for n in range(ROUNDS):
+        day = date(2026, 1, 1) + timedelta(days=n)
+        won = await asyncio.gather(
+            store.claim_daily_report(-100, day, NOW), other.claim_daily_report(-100, day, NOW)
+        )
+        assert won.count(True) == 1
+
+
+async def test_a_redelivered_command_waits_for_the_live_instance_creating_it(
+    store: Store,
+    other: Store,
+    omise: OmiseClient,
+    fake_omise: fakes.FakeOmise,
+    mock_http: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    first = LinkService(omise, store, reconcile_delays=(0,))
+    second = LinkService(omise, other, reconcile_delays=(0,), command_poll=0.02)
+    await store.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+    create_link = omise.create_link
+
+    async def slow_create_link(**values: Any) -> Link:
+        await asyncio.sleep(0.3)  # the first instance is still asking Omise
+        return await create_link(**values)
+
+    monkeypatch.setattr(omise, "create_link", slow_create_link)
+    request = parse_link("74.40 Hot Latte", default_currency=CURRENCIES["THB"], multiple=False)
+
+    async def first_delivery() -> Created | None:
+        created = await first.create(request, chat_id=GROUP["id"], message_id=9, creator_id=1)
+        assert created is not None
+        await first.record_reply(created.record, 10)  # and the chat gets the reply
+        return created
+
+    async def redelivery() -> Created | None:
+        await asyncio.sleep(0.05)  # Telegram gives the update to the other instance
+        return await second.create(request, chat_id=GROUP["id"], message_id=9, creator_id=1)
+
+    made, repeated = await asyncio.gather(first_delivery(), redelivery())
+    assert made is not None and repeated is not None
+    # The same link, already answered: the second instance says nothing more.
+    assert repeated.record.link_id == made.record.link_id and repeated.answered
+    assert fake_omise.count("POST /links") == 1 and len(fake_omise.links) == 1
+
+
+async def test_a_command_of_a_dead_instance_is_settled(
+    store: Store, other: Store, omise: OmiseClient, fake_omise: fakes.FakeOmise, mock_http: object
+) -> None:
+    # The first instance claimed the command, then died before asking Omise.
+    assert await store.claim_command(command(9)) is None
+    await store.heartbeat(NOW - timedelta(minutes=5), timedelta(seconds=30))
+    second = LinkService(omise, other, reconcile_delays=(0,))
+    request = parse_link("74.40 Hot Latte", default_currency=CURRENCIES["THB"], multiple=False)
+    started = time.monotonic()
+    with pytest.raises(LinkNotCreated):
+        await second.create(request, chat_id=GROUP["id"], message_id=9, creator_id=MERCHANT)
+    assert time.monotonic() - started < 5
+    recorded = await other.get_command(command(9).key)
+    assert recorded is not None and recorded.state is CommandState.FAILED
+    assert fake_omise.count("POST /links") == 0
+
+
+async def test_resuming_leaves_a_live_instances_commands_alone(
+    store: Store, other: Store, omise: OmiseClient, mock_http: object
+) -> None:
+    assert await store.claim_command(command(9, datetime.now(UTC))) is None
+    await store.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+    starting = LinkService(omise, other, reconcile_delays=(0,))
+    assert await starting.unfinished() == []
+    # Once that instance signs off, they are the starting one's to finish.
+    await store.sign_off()
+    [(resumed, _)] = await starting.unfinished()
+    assert resumed.key == command(9).key
+
+
+# Two payment watchers
+
+INTERVAL = 0.4
+
+
+def watcher_for(store: Store, omise: OmiseClient, bot: Bot, settings: Settings) -> PaymentWatcher:
+    announcer = TelegramAnnouncer(bot, store, settings.timezone)
+    return PaymentWatcher(omise, store, announcer, interval=INTERVAL)
+
+
+async def wait_for(condition: object, within: float) -> float:
+    """Seconds until ``condition()`` held; fails after ``within`` seconds."""
+    started = time.monotonic()
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() - started < within, "it never happened"
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+async def test_two_watchers_announce_a_payment_once_and_one_takes_over(
+    store: Store,
+    other: Store,
+    omise: OmiseClient,
+    bot: Bot,
+    settings: Settings,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    record = await make_link(link_service)
+    watchers = [watcher_for(s, omise, bot, settings) for s in (store, other)]
+    stops = [asyncio.Event(), asyncio.Event()]
+    tasks = [
+        asyncio.create_task(w.run(INTERVAL, stop)) for w, stop in zip(watchers, stops, strict=True)
+    ]
+    try:
+        await wait_for(lambda: any(w.last_pass_at for w in watchers), 5)
+        await asyncio.sleep(INTERVAL)
+        assert sorted(w.health().reason for w in watchers) == ["ok", "standby"]
+        assert all(w.health().ok for w in watchers)
+        [holder] = [w for w in watchers if not w.standby]
+        [standby] = [w for w in watchers if w.standby]
+        async with client(create_app(standby, None)) as http:
+            response = await http.get("/healthz")
+        assert response.status_code == 200 and response.json()["status"] == "standby"
+
+        fake_omise.pay(record.link_id)
+        await wait_for(lambda: fake_telegram.sent("sendMessage"), 5)
+        await asyncio.sleep(3 * INTERVAL)
+        assert len(fake_telegram.sent("sendMessage")) == 1
+        assert standby.last_pass_at is None
+
+        # The holder dies: no clean shutdown, its lease is left to expire.
+        async def dead(*_: object) -> None:
+            return None
+
+        monkeypatch.setattr(holder.store, "release_lease", dead)
+        holder_task = tasks[watchers.index(holder)]
+        holder_task.cancel()
+        died = time.monotonic()
+        await wait_for(lambda: not standby.standby, 5)
+        assert time.monotonic() - died <= 2 * INTERVAL + 0.2
+        await wait_for(lambda: standby.last_pass_at is not None, 5)
+        assert standby.health().reason == "ok"
+
+        # The new holder announces the next payment, once.
+        second = await make_link(link_service, message_id=78)
+        fake_omise.pay(second.link_id)
+        await wait_for(lambda: len(fake_telegram.sent("sendMessage")) == 2, 5)
+        await asyncio.sleep(2 * INTERVAL)
+        assert len(fake_telegram.sent("sendMessage")) == 2
+    finally:
+        for stop in stops:
+            stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_a_watcher_stopping_cleanly_hands_over_at_once(
+    store: Store, other: Store, omise: OmiseClient, bot: Bot, settings: Settings
+) -> None:
+    first, second = (watcher_for(s, omise, bot, settings) for s in (store, other))
+    stop_first, stop_second = asyncio.Event(), asyncio.Event()
+    running = asyncio.create_task(first.run(INTERVAL, stop_first))
+    await wait_for(lambda: first.last_pass_at is not None, 5)
+    standing_by = asyncio.create_task(second.run(INTERVAL, stop_second))
+    try:
+        await wait_for(lambda: second.standby, 5)
+        stop_first.set()
+        await running
+        # Released: the standby takes over at its next check, half an interval at most.
+        waited = await wait_for(lambda: not second.standby, 5)
+        assert waited <= INTERVAL / 2 + 0.2
+    finally:
+        stop_first.set()
+        stop_second.set()
+        await asyncio.gather(running, standing_by, return_exceptions=True)
