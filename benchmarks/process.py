@@ -26,12 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import statistics
 import tempfile
+import threading
 import time
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,15 +54,41 @@ class Options:
     webhook_secret: str
     pace: float
     env: dict[str, str]
+    log: Path | None = None
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time of ``pid`` (its threads included), in seconds."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
+@dataclass(frozen=True)
+class Cpu:
+    """CPU seconds of a process: user and system time, and the event loop's share."""
+
+    user: float
+    system: float
+    main_thread: float
+
+    @property
+    def total(self) -> float:
+        return self.user + self.system
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.user - other.user,
+            self.system - other.system,
+            self.main_thread - other.main_thread,
+        )
+
+
+def _user_system(stat_path: Path) -> tuple[float, float]:
+    stat = stat_path.read_text()
     # The command name may hold spaces: the fields to read follow its closing parenthesis.
     fields = stat[stat.rindex(")") + 2 :].split()
-    utime, stime = int(fields[11]), int(fields[12])
-    return (utime + stime) / CLOCK_TICKS
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
+def cpu_of(pid: int) -> Cpu:
+    """CPU time of ``pid``, all its threads included; the main thread runs the event loop."""
+    user, system = _user_system(Path(f"/proc/{pid}/stat"))
+    main = sum(_user_system(Path(f"/proc/{pid}/task/{pid}/stat")))
+    return Cpu(user, system, main)
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -134,21 +161,38 @@ class Feeder:
         raise RuntimeError("the bot's HTTP listener did not come up")
 
 
-def wait_for_replies(
-    telegram: fakes.FakeTelegram, chats: set[str], timeout: float, clock: Callable[[], float]
-) -> dict[str, float]:
-    seen: dict[str, float] = {}
-    deadline = clock() + timeout
-    counted = 0
-    while len(seen) < len(chats) and clock() < deadline:
-        messages = telegram.messages
-        for message in messages[counted:]:
-            chat = str(message["chat"]["id"])
-            if chat in chats:
-                seen.setdefault(chat, clock())
-        counted = len(messages)
-        time.sleep(0.002)
-    return seen
+class ReplyClock:
+    """Notes when each chat's first message arrives at the fake Bot API, while updates go out."""
+
+    def __init__(self, telegram: fakes.FakeTelegram) -> None:
+        self.telegram = telegram
+        self.first: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> ReplyClock:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        counted = 0
+        while not self._stop.is_set():
+            messages = self.telegram.messages
+            now = time.monotonic()
+            for message in messages[counted:]:
+                self.first.setdefault(str(message["chat"]["id"]), now)
+            counted = len(messages)
+            time.sleep(0.002)
+
+    def wait(self, chats: set[str], timeout: float) -> dict[str, float]:
+        deadline = time.monotonic() + timeout
+        while not chats <= self.first.keys() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return {chat: self.first[chat] for chat in chats if chat in self.first}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -165,6 +209,7 @@ def run(options: Options) -> None:
         tempfile.TemporaryDirectory() as tmp,
         fakes.serve(telegram) as telegram_url,
         fakes.serve(omise) as omise_url,
+        ReplyClock(telegram) as replies,
     ):
         env = {
             "LINKBOT_ALLOWED_USERS": ",".join(map(str, [first, *users])),
@@ -186,31 +231,33 @@ def run(options: Options) -> None:
             if options.mode != "polling":
                 feeder.wait_until_ready()
                 feeder.deliver(link_update(first, "at start-up "))
-            got = wait_for_replies(telegram, {str(first)}, 30, time.monotonic)
+            got = replies.wait({str(first)}, 30)
             if not got:
                 raise RuntimeError(f"no answer to the first /link; the log:\n{bot.log()}")
             startup = got[str(first)] - started
             memory_at_start = memory_kib(pid)
             # Let the start-up work (the watcher's first pass, the menu) settle first.
             time.sleep(1.0)
-            idle_from = cpu_seconds(pid)
+            idle_from = cpu_of(pid)
             time.sleep(1.0)
-            idle = cpu_seconds(pid) - idle_from
+            idle = (cpu_of(pid) - idle_from).total
 
             sent: dict[str, float] = {}
-            cpu_from = cpu_seconds(pid)
+            cpu_from = cpu_of(pid)
             wall_from = time.monotonic()
             for user in users:
                 sent[str(user)] = time.monotonic()
                 feeder.deliver(link_update(user))
                 if options.pace:
                     time.sleep(options.pace)
-            got = wait_for_replies(telegram, set(sent), 60, time.monotonic)
-            wall = time.monotonic() - wall_from
-            cpu = cpu_seconds(pid) - cpu_from
+            got = replies.wait(set(sent), 120)
+            wall = max(got.values(), default=time.monotonic()) - wall_from
+            cpu = cpu_of(pid) - cpu_from
             memory = memory_kib(pid)
         finally:
             code = bot.stop()
+            if options.log:
+                shutil.copyfile(bot.log_path, options.log)
     latencies = [got[chat] - sent[chat] for chat in got]
     # Polling for updates and payments costs a little CPU when nothing happens; not a command's.
     idle_share = idle * wall
@@ -221,8 +268,12 @@ def run(options: Options) -> None:
     print(f"RSS after start-up:        {memory_at_start['VmRSS'] / 1024:.1f} MiB")
     print(f"commands:                  {options.commands} from {len(users)} users")
     print(f"answered:                  {len(latencies)}")
-    print(f"process CPU per command:   {cpu / options.commands * 1000:.1f} ms")
-    print(f"  less idle polling:       {(cpu - idle_share) / options.commands * 1000:.1f} ms")
+    per_command = 1000 / options.commands
+    print(f"process CPU per command:   {cpu.total * per_command:.1f} ms")
+    user, system = cpu.user * per_command, cpu.system * per_command
+    print(f"  user, system:            {user:.1f}, {system:.1f} ms")
+    print(f"  on the event loop:       {cpu.main_thread * per_command:.1f} ms")
+    print(f"  less idle polling:       {(cpu.total - idle_share) * per_command:.1f} ms")
     print(f"idle CPU:                  {idle * 1000:.0f} ms a second")
     if latencies:
         print(f"latency p50:               {statistics.median(latencies) * 1000:.0f} ms")
@@ -259,6 +310,7 @@ def main(argv: list[str] | None = None) -> None:
         "--pace", type=float, default=0.01, help="seconds between two commands (0: all at once)"
     )
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--log", type=Path, help="keep the bot's log in this file")
     args = parser.parse_args(argv)
     run(
         Options(
@@ -270,6 +322,7 @@ def main(argv: list[str] | None = None) -> None:
             webhook_secret=args.webhook_secret,
             pace=args.pace,
             env=parse_env(args.env),
+            log=args.log,
         )
     )
 
