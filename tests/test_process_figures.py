@@ -1,0 +1,68 @@
+"""What the process benchmark reads, and the log set-up it measured."""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from benchmarks.process import cpu_of, memory_kib, parse_env, percentile
+from linkbot import logs
+
+
+def test_cpu_time_of_this_process_grows_with_work() -> None:
+    before = cpu_of(os.getpid())
+    deadline = time.process_time() + 0.2
+    while time.process_time() < deadline:
+        pass
+    spent = cpu_of(os.getpid()) - before
+    # Clock ticks are 10 ms: allow for them.
+    assert 0.15 <= spent.total <= 2.0
+    assert 0.15 <= spent.main_thread <= spent.total + 0.01
+
+
+def test_memory_is_read_in_kib() -> None:
+    found = memory_kib(os.getpid())
+    assert 1_000 < found["VmRSS"] <= found["VmHWM"] < 10_000_000
+
+
+def test_percentiles_of_a_hundred_values() -> None:
+    values = [float(n) for n in range(1, 101)]
+    assert percentile(values, 0.5) in (50.0, 51.0)
+    assert percentile(values, 0.99) == 99.0
+    assert percentile([3.0], 0.99) == 3.0
+
+
+def test_settings_passed_as_name_value_pairs() -> None:
+    assert parse_env(["LINKBOT_LOG_LEVEL=DEBUG", "A=b=c"]) == {
+        "LINKBOT_LOG_LEVEL": "DEBUG",
+        "A": "b=c",
+    }
+    with pytest.raises(SystemExit):
+        parse_env(["LINKBOT_LOG_LEVEL"])
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    yield
+    root.handlers[:], root.level = saved
+    for name in ("httpx", "httpcore", "aiosqlite"):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+@pytest.mark.usefixtures("restored_logging")
+def test_debug_logging_leaves_out_the_database_threads_chatter() -> None:
+    stream = io.StringIO()
+    logs.configure("DEBUG", [], stream=stream)
+    logging.getLogger("aiosqlite").debug("executing functools.partial(...)")
+    logging.getLogger("linkbot.store").debug("kept")
+    logging.getLogger("aiosqlite").warning("a warning still shows")
+    written = stream.getvalue()
+    assert "executing" not in written
+    assert "kept" in written and "a warning still shows" in written
