@@ -29,6 +29,8 @@ import os
 import shutil
 import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -55,6 +57,7 @@ class Options:
     pace: float
     env: dict[str, str]
     log: Path | None = None
+    python: str = sys.executable
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,25 @@ def link_update(user: int, note: str = "") -> dict[str, Any]:
     return fakes.command_update(
         f"/link 74.40 Latte {note}for {user}", user_id=user, chat=fakes.private_chat(user)
     )
+
+
+class InstalledBot(BotProcess):
+    """The bot run by another interpreter: an installation without the test dependencies."""
+
+    def __init__(self, python: str, *args: Any, **env: str) -> None:
+        super().__init__(*args, **env)
+        self.python = python
+
+    def start(self) -> BotProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [self.python, "-m", "linkbot"],
+            cwd=self.workdir,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
 
 
 class Feeder:
@@ -219,7 +241,7 @@ def run(options: Options) -> None:
         }
         if options.database:
             env["LINKBOT_DATABASE"] = options.database
-        bot = BotProcess(Path(tmp), telegram_url, omise_url, **env)
+        bot = InstalledBot(options.python, Path(tmp), telegram_url, omise_url, **env)
         if options.mode == "polling":
             # Waiting before the process starts: the first getUpdates returns it.
             feeder.deliver(link_update(first, "at start-up "))
@@ -261,6 +283,7 @@ def run(options: Options) -> None:
     latencies = [got[chat] - sent[chat] for chat in got]
     # Polling for updates and payments costs a little CPU when nothing happens; not a command's.
     idle_share = idle * wall
+    print(f"interpreter:               {options.python}")
     print(f"mode:                      {options.mode}")
     print(f"database:                  {options.database or 'SQLite (default)'}")
     print(f"Omise latency:             {options.latency * 1000:.0f} ms")
@@ -311,6 +334,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--log", type=Path, help="keep the bot's log in this file")
+    parser.add_argument(
+        "--python",
+        default=sys.executable,
+        help="the interpreter of the installation to run (default: this one)",
+    )
     args = parser.parse_args(argv)
     run(
         Options(
@@ -323,6 +351,7 @@ def main(argv: list[str] | None = None) -> None:
             pace=args.pace,
             env=parse_env(args.env),
             log=args.log,
+            python=args.python,
         )
     )
 
