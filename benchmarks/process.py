@@ -16,7 +16,9 @@ servers on 127.0.0.1 and prints:
 The same run can be made in other set-ups: ``--database`` sets ``LINKBOT_DATABASE``
 (a path, or a ``postgresql://`` URL), ``--mode webhook`` delivers the updates by
 POSTing them to the bot's Telegram webhook instead of through ``getUpdates``,
-and ``--env NAME=VALUE`` passes any other setting.
+``--env NAME=VALUE`` passes any other setting, ``--python`` runs another
+installation's interpreter (one without the test dependencies, as in
+production), and ``--log`` keeps the bot's log.
 
 Linux only: the figures are read from ``/proc``.
 """
