@@ -20,9 +20,10 @@ def test_cpu_time_of_this_process_grows_with_work() -> None:
     while time.process_time() < deadline:
         pass
     spent = cpu_of(os.getpid()) - before
-    # Clock ticks are 10 ms: allow for them.
+    # Clock ticks are 10 ms, and the process's and the thread's counts are read
+    # one after the other: allow for a few.
     assert 0.15 <= spent.total <= 2.0
-    assert 0.15 <= spent.main_thread <= spent.total + 0.01
+    assert 0.15 <= spent.main_thread <= spent.total + 0.05
 
 
 def test_memory_is_read_in_kib() -> None:
