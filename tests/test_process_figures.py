@@ -5,13 +5,17 @@ from __future__ import annotations
 import io
 import logging
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from benchmarks.process import cpu_of, memory_kib, parse_env, percentile
 from linkbot import logs
+from tests import fakes
 
 
 def test_cpu_time_of_this_process_grows_with_work() -> None:
@@ -67,3 +71,49 @@ def test_debug_logging_leaves_out_the_database_threads_chatter() -> None:
     written = stream.getvalue()
     assert "executing" not in written
     assert "kept" in written and "a warning still shows" in written
+
+
+CA_LOADS = """
+import ssl
+
+loads = []
+load = ssl.SSLContext.load_verify_locations
+
+
+def counting(self, *args, **kwargs):
+    loads.append(args)
+    return load(self, *args, **kwargs)
+
+
+ssl.SSLContext.load_verify_locations = counting
+
+from linkbot.__main__ import omise_client
+from linkbot.bot import build_application
+from linkbot.config import Settings
+from linkbot.links import LinkService
+from linkbot.store import Store
+
+settings = Settings()
+build_application(settings, LinkService(omise_client(settings), Store.sqlite(":memory:")))
+print(len(loads))
+"""
+
+
+def test_the_process_loads_the_ca_bundle_once(tmp_path: Path) -> None:
+    # In a fresh interpreter: the shared context is made once per process.
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "TELEGRAM_BOT_TOKEN": fakes.BOT_TOKEN,
+        "OMISE_SECRET_KEY": fakes.OMISE_KEY,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", CA_LOADS],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    # Telegram's two connection pools and Omise's share one.
+    assert result.stdout.strip() == "1"

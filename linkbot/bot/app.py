@@ -22,7 +22,9 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
+from linkbot import tls
 from linkbot.bot import bookkeeping, handlers
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
@@ -125,8 +127,17 @@ def build_application(
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .concurrent_updates(PerChatUpdateProcessor(access.may_manage))
-        .connection_pool_size(64)
-        .pool_timeout(10.0)
+        .request(
+            HTTPXRequest(
+                connection_pool_size=64,
+                pool_timeout=10.0,
+                httpx_kwargs={"verify": tls.client_context()},
+            )
+        )
+        # PTB's own choice for the long poll: one connection.
+        .get_updates_request(
+            HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls.client_context()})
+        )
         # A reply whose command message was deleted meanwhile still goes out, unquoted.
         .defaults(Defaults(allow_sending_without_reply=True))
     )
