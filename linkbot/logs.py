@@ -86,6 +86,9 @@ def configure(
     root.handlers[:] = [handler]
     root.setLevel(level)
     # httpx logs every request URL at INFO; Telegram's carry the token. The
-    # filter would scrub it, but a line per poll is noise anyway.
-    for noisy in ("httpx", "httpcore"):
+    # filter would scrub it, but a line per poll is noise anyway. aiosqlite
+    # logs two DEBUG lines, with the SQL and its values, for each of the fifty
+    # or so calls to its thread a command makes: at DEBUG that was a third of
+    # the process's CPU time.
+    for noisy in ("httpx", "httpcore", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

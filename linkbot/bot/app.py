@@ -31,8 +31,9 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
-from linkbot import metrics
+from linkbot import metrics, tls
 from linkbot.bot import bookkeeping, business, handlers, inline
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
@@ -207,8 +208,17 @@ def build_application(
         .concurrent_updates(
             PerChatUpdateProcessor(access.may_manage, known_admin=access.known_admin)
         )
-        .connection_pool_size(64)
-        .pool_timeout(10.0)
+        .request(
+            HTTPXRequest(
+                connection_pool_size=64,
+                pool_timeout=10.0,
+                httpx_kwargs={"verify": tls.client_context()},
+            )
+        )
+        # PTB's own choice for the long poll: one connection.
+        .get_updates_request(
+            HTTPXRequest(connection_pool_size=1, httpx_kwargs={"verify": tls.client_context()})
+        )
         # A reply whose command message was deleted meanwhile still goes out, unquoted.
         .defaults(Defaults(allow_sending_without_reply=True))
     )

@@ -16,7 +16,7 @@ import httpx
 from pydantic import BaseModel, SecretStr
 from pydantic import ValidationError as ModelError
 
-from linkbot import __version__
+from linkbot import __version__, tls
 from linkbot.omise.errors import (
     AuthenticationError,
     CreateOutcomeUnknown,
@@ -93,6 +93,7 @@ class OmiseClient:
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
             transport=transport,
+            verify=tls.client_context(),
         )
 
     def __repr__(self) -> str:
