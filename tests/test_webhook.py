@@ -198,10 +198,10 @@ async def test_a_real_application_answers_a_command_delivered_by_webhook(
             await app.state.confirmations.aclose()
     assert processor.unfinished == 0
     replies = fake_telegram.sent()
-    links = list(fake_omise.links.values())
-    assert [link["title"] for link in links] == ["Hot Latte", "Tea"]  # in the chat's order
-    assert links[0]["payment_uri"] in replies[0]["text"]
-    assert links[1]["payment_uri"] in replies[1]["text"]
+    # Created side by side, answered in the chat's order.
+    links = {link["title"]: link for link in fake_omise.links.values()}
+    assert links["Hot Latte"]["payment_uri"] in replies[0]["text"]
+    assert links["Tea"]["payment_uri"] in replies[1]["text"]
 
 
 async def test_metrics_count_webhook_requests_and_are_off_by_default(

@@ -34,7 +34,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from linkbot import metrics, tls
-from linkbot.bot import bookkeeping, business, handlers, inline
+from linkbot.bot import bookkeeping, business, handlers, inline, turns
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services
@@ -61,11 +61,15 @@ PUBLIC_MENU = ("start", "help")
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Handle updates concurrently, but one at a time within a chat.
+    """Handle updates concurrently, but in order within a chat.
 
     A slow Omise call for one merchant never holds up another, while two
-    commands in one chat are answered in the order they were sent (asyncio
-    locks are fair, and updates arrive here in order).
+    commands in one chat are answered in the order they were sent: each
+    update waits for the one before it in its chat (updates arrive here in
+    order). A merchant's link commands are the exception: they start at
+    once and wait for their turn only to answer (:mod:`linkbot.bot.turns`),
+    so a burst of ``/link`` in one chat costs one Omise round trip, not one
+    each; an update of any other kind still waits for all before it.
 
     A stranger's update in a group skips the chat's queue: it earns only an
     in-memory decision and at most one reply, so it needs no order, and
@@ -85,8 +89,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._may_manage = may_manage
         self._known_admin = known_admin
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
+        # Per chat, the last update's "finished" future: the next one waits on it.
+        self._last: dict[int, asyncio.Future[None]] = {}
         # Webhook updates queued and not yet handled, by id(): what the webhook may refuse on.
         self._expected: set[int] = set()
 
@@ -109,15 +113,33 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if chat is None:
             await coroutine
             return
-        lock = self._locks.setdefault(chat, asyncio.Lock())
-        self._waiting[chat] = self._waiting.get(chat, 0) + 1
+        earlier = self._last.get(chat)
+        finished: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._last[chat] = finished
         try:
-            async with lock:
+            if self._overlaps(update):
+                with turns.overlapping(earlier):
+                    await coroutine
+            else:
+                if earlier is not None:
+                    await asyncio.shield(earlier)
                 await coroutine
         finally:
-            self._waiting[chat] -= 1
-            if not self._waiting[chat]:
-                del self._waiting[chat], self._locks[chat]
+            try:
+                # Finished only once every update before it is: the chain keeps its order.
+                if earlier is not None and not earlier.done():
+                    await asyncio.shield(earlier)
+            finally:
+                finished.set_result(None)
+                if self._last.get(chat) is finished:
+                    del self._last[chat]
+
+    def _overlaps(self, update: object) -> bool:
+        """Whether ``update`` is a merchant's link command, which may start before its turn."""
+        if not isinstance(update, Update) or update.message is None:
+            return False
+        command = (update.message.text or "").split(None, 1)[0].split("@", 1)[0].lower()
+        return command in ("/link", "/multilink") and self._may_manage(update.effective_user)
 
     def _queue_of(self, update: object) -> int | None:
         """The chat whose queue ``update`` joins, or None to handle it at once."""

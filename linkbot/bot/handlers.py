@@ -17,7 +17,7 @@ from telegram import Bot, CallbackQuery, ChatMember, Message, ReplyParameters, U
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from linkbot.bot import views
+from linkbot.bot import turns, views
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import (
     Delivery,
@@ -114,6 +114,7 @@ def for_managers(action: _Action) -> _Handler:
             await action(update, found)
         except (CommandError, OmiseError, LinkNotCreated) as exc:
             note(outcome="failed")
+            await turns.my_turn()
             command = _command_name(update.effective_message)
             await _answer(update, failure(exc, command=command, language=language))
 
@@ -186,6 +187,7 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
         return  # a second delivery of a command already answered, or being answered
     language = found.language_of(update)
     note(link_id=created.record.link_id)
+    await turns.my_turn()
     sent = await found.delivery.to_link_chat(
         created.record,
         views.link_message(created.record, found.zone, language),
