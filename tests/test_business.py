@@ -104,7 +104,16 @@ async def test_a_customers_commands_get_no_answer_at_all(
 ) -> None:
     await connect(chat)
     before = len(chat.telegram.calls)
-    for text in ("/link 74.40 Hot Latte", "/multilink 5 Tip", "/links", "/cancel link_x", "/qr"):
+    for text in (
+        "/link 74.40 Hot Latte",
+        "/multilink 5 Tip",
+        "/links",
+        "/cancel link_x",
+        "/qr",
+        "/start access",
+        "/start",
+        "/help",
+    ):
         await customer_says(chat, text)
     assert chat.telegram.calls[before:] == []
     assert fake_omise.requests == []

@@ -68,7 +68,13 @@ UPDATE_TYPES = (Update.INLINE_QUERY, Update.CHOSEN_INLINE_RESULT)
 def inline_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """The handlers of inline mode; the /start one goes before the generic /start."""
     return [
-        CommandHandler("start", start_access, filters=filters.Regex(rf"^/start {ACCESS_START}$")),
+        # A filter of one's own replaces CommandHandler's default, which keeps
+        # business messages (a customer writing in a merchant's chat) out.
+        CommandHandler(
+            "start",
+            start_access,
+            filters=filters.UpdateType.MESSAGE & filters.Regex(rf"^/start {ACCESS_START}$"),
+        ),
         InlineQueryHandler(query),
         ChosenInlineResultHandler(observed("inline_link", chosen)),
         CallbackQueryHandler(waiting, pattern=rf"^{re.escape(WAIT_DATA)}$"),
