@@ -405,3 +405,46 @@ async def test_commands_in_a_business_chat_are_answered_in_order(tmp_path: Path)
     posted = [m["text"] for m in telegram.messages if m.get("business_connection_id")]
     assert [t.split("</b>")[0] for t in posted] == [f"<b>Order {n}" for n in range(3)]
     assert len(omise.links) == 3
+
+
+async def test_qr_and_cancel_answer_a_reply_to_the_private_copy_of_a_business_link(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    """The link Telegram would not post for the merchant is theirs to use in private."""
+    await connect(chat)
+    stale = time.time() - 25 * 3600
+    await chat.feed(
+        chat.telegram.business_message("Hello", sender=CUSTOMER, customer=CUSTOMER, at=stale)
+    )
+    await merchant_says(chat, "/link 74.40 Hot Latte")
+    copy = chat.last_message()
+    assert copy["chat"]["id"] == MERCHANT and "24 hours" in copy["text"]
+    [link_id] = list(fake_omise.links)
+
+    await chat.send("/qr", reply_to=copy)
+    [photo] = chat.telegram.sent("sendPhoto")
+    assert photo["chat_id"] == str(MERCHANT) and "business_connection_id" not in photo
+    await chat.send("/cancel", reply_to=copy)
+    assert "is cancelled" in chat.last_text()
+    assert fake_omise.links[link_id]["deleted"]
+
+
+async def test_a_customer_s_own_chat_does_not_reach_a_business_link_by_message_id(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    """The business chat and the customer's chat with the bot share a chat id, not messages."""
+    await connect(chat)
+    await customer_says(chat)
+    await merchant_says(chat, "/link 74.40 Hot Latte")
+    [posted] = in_business_chat(chat)
+    link_message = chat.telegram.messages[-1]
+    assert posted["chat_id"] == str(CUSTOMER)
+    # The same chat and message id, but in the customer's chat with the bot,
+    # as an authorized user who happens to be that customer would see it.
+    not_the_link = {**link_message}
+    not_the_link.pop("business_connection_id", None)
+    await chat.send(
+        "/cancel", chat=fakes.private_chat(CUSTOMER), user_id=MERCHANT, reply_to=not_the_link
+    )
+    assert "not a link I created" in chat.last_text()
+    assert not any(link["deleted"] for link in fake_omise.links.values())
