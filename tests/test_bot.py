@@ -588,3 +588,19 @@ async def test_every_reply_is_html_telegram_accepts(
     await chat.send("/links")
     await chat.send(f"/status {link_id_of(chat.telegram.messages[0])}")
     assert len(chat.telegram.messages) == len(chat.replies()) == 4
+
+
+async def test_an_edited_command_is_answered_and_not_carried_out(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    """Telegram keeps an edit's message id: taken as a repeat, it would go unanswered."""
+    command = await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    edited = {
+        **command["message"],
+        "text": "/link 80 Hot Latte",
+        "edit_date": int(command["message"]["date"]) + 5,
+    }
+    await chat.feed({"update_id": command["update_id"] + 1000, "edited_message": edited})
+    assert "do not carry out edited commands" in chat.last_text()
+    assert chat.last_reply()["chat_id"] == str(GROUP["id"])
+    assert fake_omise.count("POST /links") == 1

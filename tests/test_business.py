@@ -448,3 +448,29 @@ async def test_a_customer_s_own_chat_does_not_reach_a_business_link_by_message_i
     )
     assert "not a link I created" in chat.last_text()
     assert not any(link["deleted"] for link in fake_omise.links.values())
+
+
+async def test_an_edited_business_command_is_answered_privately_and_not_carried_out(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    await connect(chat, can_delete_all=False)
+    await customer_says(chat)
+    command = await merchant_says(chat, "/link 5 Tiny")  # refused by Omise: below the minimum
+    for edited_text in ("/link 50 Tiny", "/links", "/qr", "/cancel", "/status"):
+        before = len(private_to(chat, MERCHANT))
+        edited = {
+            **command["business_message"],
+            "text": edited_text,
+            "entities": [
+                {"offset": 0, "length": len(edited_text.split()[0]), "type": "bot_command"}
+            ],
+            "edit_date": int(time.time()),
+        }
+        await chat.feed(
+            {"update_id": command["update_id"] + 1000, "edited_business_message": edited}
+        )
+        told = private_to(chat, MERCHANT)
+        assert len(told) == before + 1, edited_text
+        assert "do not carry out edited commands" in told[-1]
+    assert fake_omise.count("POST /links") == 1
+    assert in_business_chat(chat) == []

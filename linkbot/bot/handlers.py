@@ -104,6 +104,12 @@ def for_managers(action: _Action) -> _Handler:
                 await _answer(update, views.plain("not_authorized", language))
             return
         await note_language(found, user)
+        if update.edited_message is not None or update.edited_business_message is not None:
+            # An edit keeps its message id, so it would be taken for a repeat
+            # of the command and silently dropped.
+            note(outcome="edited")
+            await _answer(update, views.plain("edit_ignored", language))
+            return
         message = update.effective_message
         if update.effective_chat is not None and (
             message is None or message.business_connection_id is None

@@ -213,6 +213,7 @@ ENGLISH: dict[str, str] = {
     "omise_unexpected": "⚠️ Omise answered in a way I did not expect. Please try again shortly.",
     "internal_error": "⚠️ Something went wrong on my side. The bot's owner can find details in the logs.",
     "button_stale": "This button is no longer valid.",
+    "edit_ignored": "✏️ I do not carry out edited commands. Send the command again as a new message, for example /link <code>74.40 Hot Latte</code>.",
     # Inline mode: @bot 74.40 thb Hot Latte in any chat
     "button_share": "Share",
     "inline_create_title": "Create payment link — {title} · {amount}",

@@ -248,6 +248,7 @@ JAPANESE: dict[str, str] = {
     "omise_unexpected": "⚠️ Omise から想定外の応答がありました。しばらくしてからもう一度お試しください。",
     "internal_error": "⚠️ ボット側でエラーが発生しました。ボットの管理者はログで詳細を確認できます。",
     "button_stale": "このボタンはもう使えません。",
+    "edit_ignored": "✏️ 編集されたコマンドは実行しません。新しいメッセージとしてコマンドを送り直してください（例: /link <code>74.40 Hot Latte</code>）。",
     # Inline mode: @bot 74.40 thb Hot Latte in any chat
     "button_share": "共有",
     "inline_create_title": "支払いリンクを作成 — {title} · {amount}",

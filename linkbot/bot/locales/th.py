@@ -214,6 +214,7 @@ THAI: dict[str, str] = {
     "omise_unexpected": "⚠️ Omise ตอบกลับในรูปแบบที่ไม่คาดคิด กรุณาลองใหม่ภายหลัง",
     "internal_error": "⚠️ เกิดข้อผิดพลาดในระบบของบอท เจ้าของบอทดูรายละเอียดได้ในบันทึกการทำงาน (log)",
     "button_stale": "ปุ่มนี้ใช้ไม่ได้แล้ว",
+    "edit_ignored": "✏️ ฉันไม่ทำตามคำสั่งที่ถูกแก้ไข กรุณาส่งคำสั่งใหม่เป็นข้อความใหม่ เช่น /link <code>74.40 Hot Latte</code>",
     # Inline mode: @bot 74.40 thb Hot Latte in any chat
     "button_share": "แชร์",
     "inline_create_title": "สร้างลิงก์ชำระเงิน — {title} · {amount}",
