@@ -513,6 +513,13 @@ class Store:
             row = (await conn.execute(query)).first()
         return _link(row._mapping) if row else None
 
+    async def business_connections_of_chat(self, chat_id: int) -> list[str]:
+        """The business connections links in ``chat_id`` were sent through."""
+        column = links.c.business_connection_id
+        query = select(column).where(links.c.chat_id == chat_id, column.is_not(None)).distinct()
+        async with self._engine.connect() as conn:
+            return [row[0] for row in (await conn.execute(query)).all()]
+
     async def chat_links(
         self,
         chat_id: int,

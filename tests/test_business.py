@@ -474,3 +474,30 @@ async def test_an_edited_business_command_is_answered_privately_and_not_carried_
         assert "do not carry out edited commands" in told[-1]
     assert fake_omise.count("POST /links") == 1
     assert in_business_chat(chat) == []
+
+
+async def test_a_business_chat_s_list_pages_within_that_chat_and_names_the_customer(
+    chat: Chat, fake_omise: fakes.FakeOmise, link_service: LinkService
+) -> None:
+    await make_link(link_service, "30 Private cake", chat_id=MERCHANT)
+    await connect(chat)
+    await customer_says(chat)
+    for n in range(11):
+        await merchant_says(chat, f"/link {20 + n} Order {n}")
+    await merchant_says(chat, "/links")
+    listing = chat.last_reply()
+    assert listing["chat_id"] == str(MERCHANT) and "business_connection_id" not in listing
+    assert "Links from your chat with Nok" in listing["text"]
+    assert "(1–10 of 11)" in listing["text"]
+    [[older]] = listing["reply_markup"]["inline_keyboard"]
+    assert len(older["callback_data"].encode()) <= 64
+
+    await chat.press(older["callback_data"], chat.last_message())
+    [page] = chat.telegram.sent("editMessageText")
+    assert "(11–11 of 11)" in page["text"] and "Order 0" in page["text"]
+    assert "cake" not in page["text"] and f"customer <code>{CUSTOMER}</code>" in page["text"]
+    [[newer]] = page["reply_markup"]["inline_keyboard"]
+    assert newer["callback_data"] == older["callback_data"].replace("links:1:", "links:0:", 1)
+    # Not a business chat of any connection: the button says it is stale.
+    await chat.press(f"links:1:{GROUP['id']}:0123456789abcdef", chat.last_message())
+    assert len(chat.telegram.sent("editMessageText")) == 1

@@ -30,7 +30,13 @@ from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
 from linkbot.bot.observe import note
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
-from linkbot.links import AlreadyCancelled, AlreadyPaid, LinkNotCreated, LinkService
+from linkbot.links import (
+    AlreadyCancelled,
+    AlreadyPaid,
+    LinkNotCreated,
+    LinkService,
+    connection_tag,
+)
 from linkbot.money import Currency
 from linkbot.omise import (
     AuthenticationError,
@@ -208,12 +214,10 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
 async def links(update: Update, found: Services) -> None:
     message = update.effective_message
     business = message.business_connection_id if message is not None else None
-    if business is not None and update.effective_chat is not None:
-        records, total = await found.links.chat_links(
-            update.effective_chat.id, 0, business_connection_id=business
-        )
-        language = found.language_of(update)
-        await _answer(update, views.chat_links(records, total, 0, found.zone, language))
+    chat = update.effective_chat
+    if business is not None and chat is not None:
+        reply = await _business_links(found, update, chat.id, business, 0, chat.effective_name)
+        await _answer(update, reply)
         return
     await _answer(update, await _links_page(found, update, 0))
 
@@ -222,13 +226,56 @@ async def links(update: Update, found: Services) -> None:
 async def links_page(update: Update, found: Services) -> None:
     query = update.callback_query
     assert query is not None
-    page = parse_page(query.data or "", "links:")
-    if page is None:
+    # links:<page>, or links:<page>:<chat>:<connection tag> for a business chat's list.
+    page_data, _, scope = (query.data or "").removeprefix("links:").partition(":")
+    page = parse_page(f"links:{page_data}", "links:")
+    reply: Reply | None = None
+    if page is not None and not scope:
+        reply = await _links_page(found, update, page)
+    elif page is not None:
+        chat_text, _, tag = scope.partition(":")
+        chat_id = int(chat_text) if chat_text.lstrip("-").isdigit() else None
+        business = (
+            await found.links.business_connection_tagged(chat_id, tag)
+            if chat_id is not None
+            else None
+        )
+        if chat_id is not None and business is not None:
+            reply = await _business_links(found, update, chat_id, business, page, None)
+    if reply is None:
         stale = text("button_stale", found.language_of(update))
         await query.answer(_plain_text(stale), show_alert=True)
         return
-    await _edit(query.message, await _links_page(found, update, page))
+    await _edit(query.message, reply)
     await query.answer()
+
+
+async def _business_links(
+    found: Services,
+    update: Update,
+    chat_id: int,
+    business_connection_id: str,
+    page: int,
+    customer_name: str | None,
+) -> Reply:
+    """A page of a merchant's business chat's links; its buttons page through that chat only.
+
+    The list goes to the merchant's private chat, so its header names the
+    customer, and its buttons carry the chat (and the connection, hashed).
+    """
+    records, total = await found.links.chat_links(
+        chat_id, page, business_connection_id=business_connection_id
+    )
+    language = found.language_of(update)
+    return views.chat_links(
+        records,
+        total,
+        page,
+        found.zone,
+        language,
+        customer=views.business_customer(customer_name, chat_id, language),
+        scope=f"{chat_id}:{connection_tag(business_connection_id)}",
+    )
 
 
 async def _links_page(found: Services, update: Update, page: int) -> Reply:
