@@ -134,7 +134,11 @@ async def test_a_create_that_failed_says_so_in_the_inline_message(
     result = await offer(chat, "74.40 Hot Latte")
     chosen = await chat.choose(str(result["id"]))
     _, message = inline_message(chat)
-    assert "no link was created" in str(message["text"]) and message["reply_markup"] is None
+    # Customers may be in that chat: they read a neutral line; the creator, privately, why.
+    assert message["text"] == "⚠️ Could not create this payment link."
+    assert message["reply_markup"] is None
+    told = chat.last_reply()
+    assert told["chat_id"] == str(MERCHANT) and "no link was created" in told["text"]
     await chat.feed({"update_id": 4, "chosen_inline_result": chosen})
     assert fake_omise.count("POST /links") == 1 and fake_omise.links == {}
 
@@ -202,8 +206,28 @@ async def test_a_result_chosen_after_access_was_withdrawn_creates_nothing(
     services(chat.app).access.allowed_users = frozenset()
     await chat.choose(str(result["id"]))
     _, message = inline_message(chat)
-    assert "Only the merchant's authorized users" in str(message["text"])
+    assert message["text"] == "⚠️ Could not create this payment link."
+    told = chat.last_reply()
+    assert told["chat_id"] == str(MERCHANT)
+    assert "Only the merchant's authorized users" in told["text"]
     assert fake_omise.requests == []
+
+
+async def test_a_refused_key_is_told_to_the_creator_not_to_the_inline_chat(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    fake_omise.fail(
+        "POST /links",
+        status=401,
+        body={"object": "error", "code": "authentication_failure", "message": "bad key"},
+    )
+    result = await offer(chat, "74.40 Hot Latte")
+    await chat.choose(str(result["id"]))
+    _, message = inline_message(chat)
+    assert "OMISE_SECRET_KEY" not in str(message["text"])
+    assert message["text"] == "⚠️ Could not create this payment link."
+    told = chat.last_reply()
+    assert told["chat_id"] == str(MERCHANT) and "OMISE_SECRET_KEY" in told["text"]
 
 
 @pytest.mark.parametrize(

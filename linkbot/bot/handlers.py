@@ -469,6 +469,7 @@ async def resume_unfinished(bot: Bot, found: Services) -> None:
                         command.inline_message_id,
                         command.user_id,
                         failure(outcome, language=language),
+                        language,
                     )
             elif isinstance(outcome, LinkRecord):
                 sent = await found.delivery.to_link_chat(
@@ -526,13 +527,21 @@ async def show_in_inline_message(
 
 
 async def tell_inline_message(
-    bot: Bot, inline_message_id: str | None, user_id: int, reply: Reply
+    bot: Bot,
+    inline_message_id: str | None,
+    user_id: int,
+    reply: Reply,
+    language: str = DEFAULT_LANGUAGE,
 ) -> None:
-    """Say in an inline message why it got no link (privately to its user when it is gone)."""
+    """Say that an inline message got no link, and tell its user why, privately.
+
+    The inline message may be in a chat full of customers: it gets one
+    neutral line, while the reason (a key to check, access to ask for) is
+    for the merchant's user alone.
+    """
     if inline_message_id is not None:
         try:
-            await edit_inline(bot, inline_message_id, Reply(reply.text))
-            return
+            await edit_inline(bot, inline_message_id, views.plain("inline_failed", language))
         except BadRequest as exc:
             logger.warning("Could not answer in an inline message: %s", exc.message)
     try:

@@ -199,7 +199,11 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not found.access.may_manage(user):
         # Access was withdrawn between the query and the choice.
         await tell_inline_message(
-            context.bot, inline_message_id, user.id, views.plain("not_authorized", language)
+            context.bot,
+            inline_message_id,
+            user.id,
+            views.plain("not_authorized", language),
+            language,
         )
         return
     await note_language(found, user)
@@ -209,7 +213,7 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         created = await found.links.create_for(request, origin, creator_id=user.id)
     except (CommandError, OmiseError, LinkNotCreated) as exc:
         await tell_inline_message(
-            context.bot, inline_message_id, user.id, failure(exc, language=language)
+            context.bot, inline_message_id, user.id, failure(exc, language=language), language
         )
         return
     if created is None or created.answered:

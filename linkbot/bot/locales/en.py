@@ -232,6 +232,7 @@ ENGLISH: dict[str, str] = {
         "The link is being created. If this message does not change, the bot's owner must "
         "turn on inline feedback in @BotFather (/setinlinefeedback)."
     ),
+    "inline_failed": "⚠️ Could not create this payment link.",
     "inline_problem_title": "⚠️ Cannot create a link",
     "inline_usage": (
         "Type an amount and a title after my name, like "

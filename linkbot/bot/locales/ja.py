@@ -267,6 +267,7 @@ JAPANESE: dict[str, str] = {
         "リンクを作成しています。このメッセージが変わらない場合は、ボットの管理者が "
         "@BotFather でインラインフィードバックをオンにしてください（/setinlinefeedback）。"
     ),
+    "inline_failed": "⚠️ この支払いリンクを作成できませんでした。",
     "inline_problem_title": "⚠️ リンクを作成できません",
     "inline_usage": (
         "ボット名のあとに金額と商品名を入力してください。例: "

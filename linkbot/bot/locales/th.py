@@ -233,6 +233,7 @@ THAI: dict[str, str] = {
         "กำลังสร้างลิงก์ หากข้อความนี้ไม่เปลี่ยน เจ้าของบอทต้องเปิด inline feedback "
         "ใน @BotFather (/setinlinefeedback)"
     ),
+    "inline_failed": "⚠️ สร้างลิงก์ชำระเงินนี้ไม่สำเร็จ",
     "inline_problem_title": "⚠️ สร้างลิงก์ไม่ได้",
     "inline_usage": (
         "พิมพ์จำนวนเงินและชื่อรายการต่อจากชื่อบอท เช่น "
