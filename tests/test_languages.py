@@ -307,3 +307,38 @@ async def test_the_daily_summary_speaks_its_reader_s_language(
     assert any(t.startswith("🗓 <b>全チャットの本日のまとめ</b>") for t in texts)
     assert any(t.startswith("🗓 <b>このチャットの本日のまとめ</b>") for t in texts)
     assert all(day_text(day, "ja") in t for t in texts)
+
+
+async def test_a_forced_language_is_the_only_command_menu(
+    tmp_path: Path,
+    link_service: LinkService,
+    mock_http: respx.MockRouter,
+    fake_telegram: fakes.FakeTelegram,
+    chat: Chat,
+) -> None:
+    # An earlier start without LINKBOT_LANGUAGE left a menu per language at Telegram.
+    await register_commands(chat.app)
+    settings = make_settings(tmp_path, linkbot_language="th")
+    async with build_application(settings, link_service, rate_limiter=None) as app:
+        await register_commands(app)
+    assert set(fake_telegram.menus) == {("all_private_chats", None), ("default", None)}
+    private = fake_telegram.menus[("all_private_chats", None)]
+    assert [c["command"] for c in private] == list(MENU)
+    assert private[0]["description"].startswith("สร้างลิงก์")
+    public = fake_telegram.menus[("default", None)]
+    assert [c["command"] for c in public] == list(PUBLIC_MENU)
+    assert {
+        (c["language_code"], c["scope"]["type"]) for c in fake_telegram.sent("deleteMyCommands")
+    } == {
+        (language, scope) for language in ("th", "ja") for scope in ("all_private_chats", "default")
+    }
+
+
+async def test_the_fake_deletes_menus_as_telegram_does(chat: Chat) -> None:
+    bot = chat.app.bot
+    await bot.set_my_commands([("help", "Help")], language_code="th")
+    assert await bot.delete_my_commands(language_code="th")
+    assert await bot.delete_my_commands(language_code="ja")  # none set: still fine
+    assert chat.telegram.menus == {}
+    with pytest.raises(BadRequest, match="language code"):
+        await bot.delete_my_commands(language_code="thai")

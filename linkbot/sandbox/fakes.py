@@ -844,6 +844,8 @@ class FakeTelegram(_Concurrency):
     def _answer(self, name: str, params: dict[str, Any]) -> Answer:
         if name == "setMyCommands":
             return self._set_my_commands(params)
+        if name == "deleteMyCommands":
+            return self._delete_my_commands(params)
         if name == "answerInlineQuery":
             return self._answer_inline_query(params)
         if name in ("editMessageText", "editMessageReplyMarkup") and "inline_message_id" in params:
@@ -937,6 +939,18 @@ class FakeTelegram(_Concurrency):
             return _tg_error(400, "Bad Request: invalid language code specified")
         with self._lock:
             self.menus[(scope["type"], language)] = [dict(c) for c in commands]
+        return Answer(200, {"ok": True, "result": True})
+
+    def _delete_my_commands(self, params: dict[str, Any]) -> Answer:
+        """As Telegram: the menu of that scope and language goes; none there is no error."""
+        scope = params.get("scope") or {"type": "default"}
+        language = params.get("language_code") or None
+        if not isinstance(scope, dict) or scope.get("type") not in _COMMAND_SCOPES:
+            return _tg_error(400, "Bad Request: can't parse BotCommandScope JSON object")
+        if language is not None and not re.fullmatch(r"[a-z]{2}", str(language)):
+            return _tg_error(400, "Bad Request: invalid language code specified")
+        with self._lock:
+            self.menus.pop((scope["type"], language), None)
         return Answer(200, {"ok": True, "result": True})
 
     def _answer_inline_query(self, params: dict[str, Any]) -> Answer:
