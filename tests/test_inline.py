@@ -322,6 +322,37 @@ async def test_a_link_id_query_offers_the_link_message(
     assert fake_omise.count("POST /links") == 1  # sharing made nothing new
 
 
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [("pay", "has already been paid"), ("delete", "is cancelled")],
+)
+async def test_a_link_paid_or_cancelled_unseen_by_the_bot_is_not_offered_to_share(
+    chat: Chat, fake_omise: fakes.FakeOmise, store: Store, change: str, said: str
+) -> None:
+    """The record still says active; Omise says otherwise, and a copy would never be updated."""
+    await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    [link] = fake_omise.links.values()
+    getattr(fake_omise, change)(link["id"])
+    record = await store.get_link(link["id"])
+    assert record is not None and record.status is LinkStatus.ACTIVE
+    result = await offer(chat, link["id"])
+    assert result["id"] == "problem" and result["title"] == "⚠️ Cannot share this link"
+    assert said in str(result["description"])
+    content = result["input_message_content"]
+    assert isinstance(content, dict) and link["payment_uri"] not in content["message_text"]
+    assert "reply_markup" not in result
+
+
+async def test_a_link_omise_cannot_confirm_is_not_offered_to_share(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    [link] = fake_omise.links.values()
+    fake_omise.fail(f"GET /links/{link['id']}", status=503, times=100)
+    result = await offer(chat, link["id"])
+    assert result["id"] == "problem" and "could not check this link" in str(result["description"])
+
+
 async def test_a_share_query_for_an_unknown_link(chat: Chat, fake_omise: fakes.FakeOmise) -> None:
     result = await offer(chat, "link_test_nosuchlink0000000")
     assert result["title"] == "⚠️ No such link"

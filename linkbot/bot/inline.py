@@ -154,6 +154,25 @@ async def _share_result(found: Services, link_id: str, language: str) -> InlineQ
             language,
             title=text("inline_share_unknown_title", language),
         )
+    # Omise's word, not the record (as for /qr): the watcher may not have seen
+    # a payment or a cancellation in the dashboard yet, and a copy, once
+    # posted, is never updated.
+    try:
+        link = await found.links.current(link_id)
+    except OmiseError as exc:
+        logger.info("Could not check %s before sharing it: %r", link_id, exc)
+        return _problem(
+            text("inline_share_unchecked", language),
+            language,
+            title=text("inline_share_refused_title", language),
+        )
+    if link.deleted or link.paid or (link.used and not link.multiple):
+        key = "inline_share_cancelled" if link.deleted else "inline_share_paid"
+        return _problem(
+            text(key, language, link_id=link_id),
+            language,
+            title=text("inline_share_refused_title", language),
+        )
     reply = views.link_message(record, found.zone, language, place="shared")
     amount = format_amount(record.amount, record.currency)
     return InlineQueryResultArticle(
@@ -163,7 +182,7 @@ async def _share_result(found: Services, link_id: str, language: str) -> InlineQ
             text(
                 "inline_share_status",
                 language,
-                status=text(f"status_{record.status.value}", language),
+                status=text(f"status_{views.omise_status(link)}", language),
                 link_id=link_id,
             )
         ),

@@ -243,6 +243,10 @@ ENGLISH: dict[str, str] = {
     "inline_share_status": "{status} · {link_id}",
     "inline_share_unknown": "No link <code>{link_id}</code> was created through this bot.",
     "inline_share_unknown_title": "⚠️ No such link",
+    "inline_share_refused_title": "⚠️ Cannot share this link",
+    "inline_share_cancelled": "Link <code>{link_id}</code> is cancelled: it can no longer be paid, so there is nothing to share.",
+    "inline_share_paid": "Link <code>{link_id}</code> has already been paid: it cannot be paid again, so there is nothing to share.",
+    "inline_share_unchecked": "⚠️ I could not check this link with Omise just now, so I am not offering it. Please try again shortly.",
     "button_inline_access": "Not authorized? Get access",
     "inline_access": (
         "You tried to create a payment link with me in inline mode. Only the merchant's "

@@ -278,6 +278,10 @@ JAPANESE: dict[str, str] = {
     "inline_share_status": "{status} · {link_id}",
     "inline_share_unknown": "リンク <code>{link_id}</code> はこのボットで作成されたものではありません。",
     "inline_share_unknown_title": "⚠️ リンクが見つかりません",
+    "inline_share_refused_title": "⚠️ このリンクは共有できません",
+    "inline_share_cancelled": "リンク <code>{link_id}</code> はキャンセル済みで、もう支払いできないため共有できません。",
+    "inline_share_paid": "リンク <code>{link_id}</code> は支払い済みで、再度の支払いはできないため共有できません。",
+    "inline_share_unchecked": "⚠️ 今は Omise でこのリンクを確認できないため、共有の候補に出していません。しばらくしてからもう一度お試しください。",
     "button_inline_access": "権限がありません: 利用方法",
     "inline_access": (
         "インラインモードで支払いリンクを作成しようとしました。"

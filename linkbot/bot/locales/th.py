@@ -244,6 +244,10 @@ THAI: dict[str, str] = {
     "inline_share_status": "{status} · {link_id}",
     "inline_share_unknown": "ไม่มีลิงก์ <code>{link_id}</code> ที่สร้างผ่านบอทนี้",
     "inline_share_unknown_title": "⚠️ ไม่พบลิงก์นี้",
+    "inline_share_refused_title": "⚠️ แชร์ลิงก์นี้ไม่ได้",
+    "inline_share_cancelled": "ลิงก์ <code>{link_id}</code> ถูกยกเลิกแล้ว ไม่สามารถชำระเงินได้อีก จึงไม่มีอะไรให้แชร์",
+    "inline_share_paid": "ลิงก์ <code>{link_id}</code> ได้รับการชำระเงินแล้ว ไม่สามารถชำระซ้ำได้ จึงไม่มีอะไรให้แชร์",
+    "inline_share_unchecked": "⚠️ ตอนนี้ฉันตรวจสอบลิงก์นี้กับ Omise ไม่ได้ จึงยังไม่แสดงให้แชร์ กรุณาลองใหม่อีกครั้งในอีกสักครู่",
     "button_inline_access": "ไม่มีสิทธิ์: ดูวิธีขอสิทธิ์",
     "inline_access": (
         "คุณพยายามสร้างลิงก์ชำระเงินผ่านโหมด inline ซึ่งทำได้เฉพาะผู้ใช้ที่ร้านค้าอนุญาตเท่านั้น\n\n"
