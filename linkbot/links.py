@@ -21,6 +21,7 @@ from linkbot.omise import (
     OmiseClient,
     OmiseError,
     OmiseList,
+    ValidationError,
 )
 from linkbot.omise.client import Order
 from linkbot.store import CommandRecord, CommandState, LinkRecord, LinkTaken, Store
@@ -230,7 +231,9 @@ class LinkService:
         except CreateOutcomeUnknown as exc:
             logger.warning("Create outcome unknown (%s); looking for the link", exc.message)
             return await self._settle(command)
-        except OmiseError:
+        except OmiseError as exc:
+            if isinstance(exc, ValidationError):
+                exc.amount, exc.currency = command.amount, command.currency
             await self.store.fail_command(command.key)
             raise
         try:

@@ -28,6 +28,7 @@ from linkbot.bot.delivery import (
 )
 from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
 from linkbot.bot.observe import note
+from linkbot.bot.refusals import refusal
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
 from linkbot.links import (
@@ -584,7 +585,7 @@ def failure(exc: Exception, *, command: str = "link", language: str = DEFAULT_LA
     if isinstance(exc, CommandError):
         return views.plain(exc.reason, language, command=command, **exc.params)
     if isinstance(exc, ValidationError):
-        return views.plain("omise_invalid", language, message=exc.message or exc.code or "")
+        return refusal(exc, language)
     if isinstance(exc, AuthenticationError):
         logger.error("Omise refused the secret key (401 %s)", exc.code)
     return views.plain(_failure_key(exc), language)
