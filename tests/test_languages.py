@@ -38,6 +38,7 @@ from linkbot.store import Store
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_settings
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
+THAI = re.compile(r"[\u0e00-\u0e7f]")
 ENGLISH_MONTHS = re.compile(
     r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b", re.IGNORECASE
 )
@@ -342,3 +343,30 @@ async def test_the_fake_deletes_menus_as_telegram_does(chat: Chat) -> None:
     assert chat.telegram.menus == {}
     with pytest.raises(BadRequest, match="language code"):
         await bot.delete_my_commands(language_code="thai")
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", "in any chat – a payment link right there"),
+        ("th", "ในแชทใดก็ได้ – ส่งลิงก์ชำระเงินลงในแชทนั้นได้ทันที"),
+        ("ja", "どのチャットでもその場に支払いリンクを送信"),
+    ],
+)
+async def test_help_tells_of_inline_mode(chat: Chat, language: str, line: str) -> None:
+    await chat.send("/help", language_code=language)
+    assert f"<code>@{fakes.BOT_USERNAME} 74.40 Hot Latte</code>" in chat.last_text()
+    assert line in chat.last_text()
+
+
+async def test_a_thai_user_s_inline_query_gets_thai_results(chat: Chat) -> None:
+    for typed in ("74.40 Hot Latte", "74.4.0 Hot Latte"):
+        update = fakes.inline_query_update(typed, user_id=MERCHANT)
+        update["inline_query"]["from"]["language_code"] = "th"
+        chat.telegram.note_inline_query(update)
+        await chat.feed(update)
+    created, problem = (answer["results"][0] for answer in chat.telegram.inline_answers)
+    assert created["title"] == "สร้างลิงก์ชำระเงิน — Hot Latte · ฿74.40"
+    assert THAI.search(created["description"])
+    assert THAI.search(created["input_message_content"]["message_text"])
+    assert THAI.search(problem["title"]) and THAI.search(problem["description"])

@@ -154,6 +154,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             default_currency=found.default_currency.code,
             language=found.language_of(update),
             sandbox=found.sandbox,
+            bot=context.bot.username,
         ),
     )
 

@@ -54,6 +54,7 @@ def help_message(
     default_currency: str,
     language: str = DEFAULT_LANGUAGE,
     sandbox: bool = False,
+    bot: str = "YourBot",
 ) -> Reply:
     mode = "mode_sandbox" if sandbox else "mode_test" if test_mode else "mode_live"
     return Reply(
@@ -64,6 +65,7 @@ def help_message(
             authorization=text("authorized" if authorized else "not_authorized_help", language),
             mode=text(mode, language),
             default_currency=default_currency,
+            bot=bot,
         )
     )
 
