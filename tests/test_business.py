@@ -482,6 +482,8 @@ async def test_a_business_chat_s_list_pages_within_that_chat_and_names_the_custo
     await make_link(link_service, "30 Private cake", chat_id=MERCHANT)
     await connect(chat)
     await customer_says(chat)
+    await merchant_says(chat, "/links")
+    assert "No links have been created in your chat with Nok yet" in chat.last_text()
     for n in range(11):
         await merchant_says(chat, f"/link {20 + n} Order {n}")
     await merchant_says(chat, "/links")

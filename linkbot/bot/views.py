@@ -176,6 +176,8 @@ def chat_links(
     scope: str = "",
 ) -> Reply:
     """A chat's links; ``customer`` names the merchant's business chat the list is of."""
+    if not records and not page and customer is not None:
+        return plain("links_empty_business", language, customer=customer)
     if not records:
         return plain("links_page_gone" if page else "links_empty_chat", language)
     lines = [

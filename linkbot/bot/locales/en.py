@@ -128,6 +128,7 @@ ENGLISH: dict[str, str] = {
     "links_item_paid_total": " · {count}× paid, {total}",
     "links_item_paid_at": " {time}",
     "links_empty_chat": "No links have been created in this chat yet. Try /link <code>74.40 Hot Latte</code>",
+    "links_empty_business": "No links have been created in your chat with {customer} yet. Send /link <code>74.40 Hot Latte</code> there.",
     "links_empty_account": "The Omise account has no links yet. Try /link <code>74.40 Hot Latte</code>",
     "links_page_gone": "That page is empty now.",
     # Paid notifications

@@ -148,6 +148,7 @@ JAPANESE: dict[str, str] = {
         "このチャットで作成されたリンクはまだありません。"
         "/link <code>74.40 Hot Latte</code> をお試しください。"
     ),
+    "links_empty_business": "{customer}とのチャットで作成されたリンクはまだありません。そのチャットで /link <code>74.40 Hot Latte</code> を送ってください。",
     "links_empty_account": (
         "Omise アカウントにリンクはまだありません。"
         "/link <code>74.40 Hot Latte</code> をお試しください。"

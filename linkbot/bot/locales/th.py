@@ -127,6 +127,7 @@ THAI: dict[str, str] = {
     "links_item_paid_total": " · ชำระแล้ว {count} ครั้ง รวม {total}",
     "links_item_paid_at": " {time}",
     "links_empty_chat": "ยังไม่มีลิงก์ที่สร้างในแชทนี้ ลองพิมพ์ /link <code>74.40 Hot Latte</code>",
+    "links_empty_business": "ยังไม่มีลิงก์ที่สร้างในแชทของคุณกับ {customer} ลองส่ง /link <code>74.40 Hot Latte</code> ในแชทนั้น",
     "links_empty_account": "บัญชี Omise ยังไม่มีลิงก์ ลองพิมพ์ /link <code>74.40 Hot Latte</code>",
     "links_page_gone": "หน้านี้ไม่มีรายการแล้ว",
     # Paid notifications
