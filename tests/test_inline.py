@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from telegram import Bot
 
-from linkbot.bot.app import ALLOWED_UPDATES
+from linkbot.bot import inline
+from linkbot.bot.app import ALLOWED_UPDATES, build_application
 from linkbot.bot.handlers import resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.commands import parse_link
 from linkbot.links import LinkService, Origin
 from linkbot.money import CURRENCIES
+from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, LinkStatus, Store
-from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_link
+from tests.conftest import (
+    CUSTOMER,
+    GROUP,
+    MERCHANT,
+    Chat,
+    make_link,
+    make_settings,
+    no_sleep,
+)
 
 
 async def offer(chat: Chat, query: str, *, user_id: int = MERCHANT) -> dict[str, object]:
@@ -350,6 +362,33 @@ async def test_a_link_omise_cannot_confirm_is_not_offered_to_share(
     [link] = fake_omise.links.values()
     fake_omise.fail(f"GET /links/{link['id']}", status=503, times=100)
     result = await offer(chat, link["id"])
+    assert result["id"] == "problem" and "could not check this link" in str(result["description"])
+
+
+async def test_a_slow_omise_does_not_keep_a_share_past_telegram_s_ten_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real HTTP fakes: Omise takes its time answering, and the check gives up in time."""
+    telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise()
+    monkeypatch.setattr(inline, "SHARE_CHECK_SECONDS", 0.3)
+    with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
+        settings = make_settings(tmp_path, telegram_api_url=telegram_url, omise_api_url=omise_url)
+        store = Store.sqlite(settings.database)
+        await store.initialize()
+        try:
+            async with OmiseClient(settings.omise_secret_key, base_url=omise_url) as client:
+                service = LinkService(client, store, sleep=no_sleep)
+                record = await make_link(service)
+                omise.fail(f"GET /links/{record.link_id}", delay=1.5)
+                async with build_application(settings, service, rate_limiter=None) as app:
+                    started = time.monotonic()
+                    await Chat(app, telegram).type_inline(record.link_id)
+                    elapsed = time.monotonic() - started
+        finally:
+            await store.close()
+    assert elapsed < 1.0
+    [answer] = telegram.inline_answers
+    [result] = answer["results"]
     assert result["id"] == "problem" and "could not check this link" in str(result["description"])
 
 

@@ -10,6 +10,7 @@ that message becomes the link message.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -61,6 +62,9 @@ PROBLEM_RESULT = "problem"
 # /start parameter of the button shown to users who may not create links.
 ACCESS_START = "access"
 WAIT_DATA = "inline:wait"
+# Telegram takes an inline answer for 10 seconds: the check with Omise before
+# sharing a link gives up in time to say so (the client's retries would not).
+SHARE_CHECK_SECONDS = 6.0
 
 UPDATE_TYPES = (Update.INLINE_QUERY, Update.CHOSEN_INLINE_RESULT)
 
@@ -158,8 +162,9 @@ async def _share_result(found: Services, link_id: str, language: str) -> InlineQ
     # a payment or a cancellation in the dashboard yet, and a copy, once
     # posted, is never updated.
     try:
-        link = await found.links.current(link_id)
-    except OmiseError as exc:
+        async with asyncio.timeout(SHARE_CHECK_SECONDS):
+            link = await found.links.current(link_id)
+    except (OmiseError, TimeoutError) as exc:
         logger.info("Could not check %s before sharing it: %r", link_id, exc)
         return _problem(
             text("inline_share_unchecked", language),
