@@ -21,6 +21,7 @@ from linkbot.omise import (
     OmiseClient,
     OmiseError,
     OmiseList,
+    ValidationError,
 )
 from linkbot.omise.client import Order
 from linkbot.store import CommandRecord, CommandState, LinkRecord, LinkTaken, Store
@@ -52,8 +53,12 @@ def command_key(chat_id: int, message_id: int, business_connection_id: str | Non
     """
     if business_connection_id is None:
         return f"{chat_id}:{message_id}"
-    connection = hashlib.sha256(business_connection_id.encode()).hexdigest()[:16]
-    return f"b{connection}:{chat_id}:{message_id}"
+    return f"b{connection_tag(business_connection_id)}:{chat_id}:{message_id}"
+
+
+def connection_tag(business_connection_id: str) -> str:
+    """A business connection in 16 characters (its id has no length Telegram promises)."""
+    return hashlib.sha256(business_connection_id.encode()).hexdigest()[:16]
 
 
 class LinkNotCreated(Exception):
@@ -226,7 +231,9 @@ class LinkService:
         except CreateOutcomeUnknown as exc:
             logger.warning("Create outcome unknown (%s); looking for the link", exc.message)
             return await self._settle(command)
-        except OmiseError:
+        except OmiseError as exc:
+            if isinstance(exc, ValidationError):
+                exc.amount, exc.currency = command.amount, command.currency
             await self.store.fail_command(command.key)
             raise
         try:
@@ -436,6 +443,13 @@ class LinkService:
             link_id: sum(1 for c in found if c.successful) for link_id, found in charges.items()
         }
         return AccountLinks(links, counts)
+
+    async def business_connection_tagged(self, chat_id: int, tag: str) -> str | None:
+        """The connection (by :func:`connection_tag`) that links in ``chat_id`` went through."""
+        for connection_id in await self.store.business_connections_of_chat(chat_id):
+            if connection_tag(connection_id) == tag:
+                return connection_id
+        return None
 
     async def chat_links(
         self, chat_id: int, page: int, *, business_connection_id: str | None = None

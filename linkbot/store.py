@@ -37,6 +37,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    or_,
     select,
     text,
     update,
@@ -490,16 +491,34 @@ class Store:
     async def find_by_message(
         self, chat_id: int, message_id: int, *, business_connection_id: str | None = None
     ) -> LinkRecord | None:
-        """The link a message shows; in a business chat, one sent through that connection."""
+        """The link a message shows; in a business chat, one sent through that connection.
+
+        Elsewhere, the link whose message is in ``chat_id``: a business link
+        that Telegram would not post for the merchant is in their private
+        chat with the bot. A business chat's message ids are the merchant's,
+        so a link posted in one never answers for the customer's own chat
+        with the bot, which has the same chat id.
+        """
         c = links.c
+        if business_connection_id is not None:
+            through = _through(business_connection_id)
+        else:
+            through = or_(c.business_connection_id.is_(None), c.message_chat_id != c.chat_id)
         query = select(links).where(
             func.coalesce(c.message_chat_id, c.chat_id) == chat_id,
             c.message_id == message_id,
-            _through(business_connection_id),
+            through,
         )
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return _link(row._mapping) if row else None
+
+    async def business_connections_of_chat(self, chat_id: int) -> list[str]:
+        """The business connections links in ``chat_id`` were sent through."""
+        column = links.c.business_connection_id
+        query = select(column).where(links.c.chat_id == chat_id, column.is_not(None)).distinct()
+        async with self._engine.connect() as conn:
+            return [row[0] for row in (await conn.execute(query)).all()]
 
     async def chat_links(
         self,

@@ -219,7 +219,7 @@ async def test_nobody_is_authorized_by_an_empty_list(
     ("status", "code", "expected"),
     [
         (401, "authentication_failure", "Omise refused the API key"),
-        (400, "invalid_amount", "Omise refused: fault"),
+        (400, "invalid_amount", "Omise refused the request. Omise's message: “fault”"),
         (429, "too_many_requests", "Omise is busy"),
     ],
 )
@@ -234,9 +234,59 @@ async def test_link_refused_by_omise(
     assert fake_omise.count("POST /links") == 1 and fake_omise.links == {}
 
 
-async def test_amount_below_omise_minimum(chat: Chat, fake_omise: fakes.FakeOmise) -> None:
-    await chat.send("/link 5 thb Candy")
-    assert "Omise refused: amount must be at least 20 thb" in chat.last_text()
+@pytest.mark.parametrize(
+    ("command", "language", "answer"),
+    [
+        (
+            "/link 5 thb Candy",
+            "en",
+            "⚠️ Omise refused ฿5.00: a payment in THB must be at least ฿20.00.",
+        ),
+        (
+            "/link 150,000.01 thb Gold",
+            "en",
+            "⚠️ Omise refused ฿150,000.01: a payment in THB can be at most ฿150,000.00.",
+        ),
+        (
+            "/link 5 thb Candy",
+            "th",
+            "⚠️ Omise ปฏิเสธยอด ฿5.00: การชำระเงินสกุล THB ต้องไม่น้อยกว่า ฿20.00",
+        ),
+        (
+            "/link 50 jpy Candy",
+            "ja",
+            "⚠️ Omise が ¥50 を拒否しました。JPY の支払いは ¥100 以上である必要があります。",
+        ),
+        (
+            "/link 6,000,001 jpy Car",
+            "ja",
+            "⚠️ Omise が ¥6,000,001 を拒否しました。JPY の支払いの上限は ¥6,000,000 です。",
+        ),
+    ],
+)
+async def test_an_amount_omise_refuses_is_told_with_its_limit_in_the_user_s_language(
+    chat: Chat, fake_omise: fakes.FakeOmise, command: str, language: str, answer: str
+) -> None:
+    """Omise's own message is English; the answer names the limit in the user's words."""
+    await chat.send(command, language_code=language)
+    assert chat.last_text() == answer
+    assert fake_omise.links == {}
+
+
+async def test_a_currency_omise_refuses_is_told_in_the_user_s_language(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    fake_omise.fail(
+        "POST /links",
+        status=400,
+        body={
+            "object": "error",
+            "code": "invalid_currency",
+            "message": "currency is currently not supported",
+        },
+    )
+    await chat.send("/link 10 sgd Kaya toast", language_code="th")
+    assert chat.last_text() == ("⚠️ Omise ปฏิเสธสกุลเงิน SGD: บัญชี Omise นี้ไม่รับชำระเงินสกุลนี้")
 
 
 @pytest.mark.parametrize("fault", [{"status": 500}, {"delay": 1.0}, {"drop": True}])
@@ -588,3 +638,19 @@ async def test_every_reply_is_html_telegram_accepts(
     await chat.send("/links")
     await chat.send(f"/status {link_id_of(chat.telegram.messages[0])}")
     assert len(chat.telegram.messages) == len(chat.replies()) == 4
+
+
+async def test_an_edited_command_is_answered_and_not_carried_out(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    """Telegram keeps an edit's message id: taken as a repeat, it would go unanswered."""
+    command = await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    edited = {
+        **command["message"],
+        "text": "/link 80 Hot Latte",
+        "edit_date": int(command["message"]["date"]) + 5,
+    }
+    await chat.feed({"update_id": command["update_id"] + 1000, "edited_message": edited})
+    assert "do not carry out edited commands" in chat.last_text()
+    assert chat.last_reply()["chat_id"] == str(GROUP["id"])
+    assert fake_omise.count("POST /links") == 1

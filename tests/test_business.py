@@ -104,7 +104,16 @@ async def test_a_customers_commands_get_no_answer_at_all(
 ) -> None:
     await connect(chat)
     before = len(chat.telegram.calls)
-    for text in ("/link 74.40 Hot Latte", "/multilink 5 Tip", "/links", "/cancel link_x", "/qr"):
+    for text in (
+        "/link 74.40 Hot Latte",
+        "/multilink 5 Tip",
+        "/links",
+        "/cancel link_x",
+        "/qr",
+        "/start access",
+        "/start",
+        "/help",
+    ):
         await customer_says(chat, text)
     assert chat.telegram.calls[before:] == []
     assert fake_omise.requests == []
@@ -396,3 +405,101 @@ async def test_commands_in_a_business_chat_are_answered_in_order(tmp_path: Path)
     posted = [m["text"] for m in telegram.messages if m.get("business_connection_id")]
     assert [t.split("</b>")[0] for t in posted] == [f"<b>Order {n}" for n in range(3)]
     assert len(omise.links) == 3
+
+
+async def test_qr_and_cancel_answer_a_reply_to_the_private_copy_of_a_business_link(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    """The link Telegram would not post for the merchant is theirs to use in private."""
+    await connect(chat)
+    stale = time.time() - 25 * 3600
+    await chat.feed(
+        chat.telegram.business_message("Hello", sender=CUSTOMER, customer=CUSTOMER, at=stale)
+    )
+    await merchant_says(chat, "/link 74.40 Hot Latte")
+    copy = chat.last_message()
+    assert copy["chat"]["id"] == MERCHANT and "24 hours" in copy["text"]
+    [link_id] = list(fake_omise.links)
+
+    await chat.send("/qr", reply_to=copy)
+    [photo] = chat.telegram.sent("sendPhoto")
+    assert photo["chat_id"] == str(MERCHANT) and "business_connection_id" not in photo
+    await chat.send("/cancel", reply_to=copy)
+    assert "is cancelled" in chat.last_text()
+    assert fake_omise.links[link_id]["deleted"]
+
+
+async def test_a_customer_s_own_chat_does_not_reach_a_business_link_by_message_id(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    """The business chat and the customer's chat with the bot share a chat id, not messages."""
+    await connect(chat)
+    await customer_says(chat)
+    await merchant_says(chat, "/link 74.40 Hot Latte")
+    [posted] = in_business_chat(chat)
+    link_message = chat.telegram.messages[-1]
+    assert posted["chat_id"] == str(CUSTOMER)
+    # The same chat and message id, but in the customer's chat with the bot,
+    # as an authorized user who happens to be that customer would see it.
+    not_the_link = {**link_message}
+    not_the_link.pop("business_connection_id", None)
+    await chat.send(
+        "/cancel", chat=fakes.private_chat(CUSTOMER), user_id=MERCHANT, reply_to=not_the_link
+    )
+    assert "not a link I created" in chat.last_text()
+    assert not any(link["deleted"] for link in fake_omise.links.values())
+
+
+async def test_an_edited_business_command_is_answered_privately_and_not_carried_out(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    await connect(chat, can_delete_all=False)
+    await customer_says(chat)
+    command = await merchant_says(chat, "/link 5 Tiny")  # refused by Omise: below the minimum
+    for edited_text in ("/link 50 Tiny", "/links", "/qr", "/cancel", "/status"):
+        before = len(private_to(chat, MERCHANT))
+        edited = {
+            **command["business_message"],
+            "text": edited_text,
+            "entities": [
+                {"offset": 0, "length": len(edited_text.split()[0]), "type": "bot_command"}
+            ],
+            "edit_date": int(time.time()),
+        }
+        await chat.feed(
+            {"update_id": command["update_id"] + 1000, "edited_business_message": edited}
+        )
+        told = private_to(chat, MERCHANT)
+        assert len(told) == before + 1, edited_text
+        assert "do not carry out edited commands" in told[-1]
+    assert fake_omise.count("POST /links") == 1
+    assert in_business_chat(chat) == []
+
+
+async def test_a_business_chat_s_list_pages_within_that_chat_and_names_the_customer(
+    chat: Chat, fake_omise: fakes.FakeOmise, link_service: LinkService
+) -> None:
+    await make_link(link_service, "30 Private cake", chat_id=MERCHANT)
+    await connect(chat)
+    await customer_says(chat)
+    await merchant_says(chat, "/links")
+    assert "No links have been created in your chat with Nok yet" in chat.last_text()
+    for n in range(11):
+        await merchant_says(chat, f"/link {20 + n} Order {n}")
+    await merchant_says(chat, "/links")
+    listing = chat.last_reply()
+    assert listing["chat_id"] == str(MERCHANT) and "business_connection_id" not in listing
+    assert "Links from your chat with Nok" in listing["text"]
+    assert "(1–10 of 11)" in listing["text"]
+    [[older]] = listing["reply_markup"]["inline_keyboard"]
+    assert len(older["callback_data"].encode()) <= 64
+
+    await chat.press(older["callback_data"], chat.last_message())
+    [page] = chat.telegram.sent("editMessageText")
+    assert "(11–11 of 11)" in page["text"] and "Order 0" in page["text"]
+    assert "cake" not in page["text"] and f"customer <code>{CUSTOMER}</code>" in page["text"]
+    [[newer]] = page["reply_markup"]["inline_keyboard"]
+    assert newer["callback_data"] == older["callback_data"].replace("links:1:", "links:0:", 1)
+    # Not a business chat of any connection: the button says it is stale.
+    await chat.press(f"links:1:{GROUP['id']}:0123456789abcdef", chat.last_message())
+    assert len(chat.telegram.sent("editMessageText")) == 1

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from telegram import Bot
 
-from linkbot.bot.app import ALLOWED_UPDATES
+from linkbot.bot import inline
+from linkbot.bot.app import ALLOWED_UPDATES, build_application
 from linkbot.bot.handlers import resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.commands import parse_link
 from linkbot.links import LinkService, Origin
 from linkbot.money import CURRENCIES
+from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, LinkStatus, Store
-from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_link
+from tests.conftest import (
+    CUSTOMER,
+    GROUP,
+    MERCHANT,
+    Chat,
+    make_link,
+    make_settings,
+    no_sleep,
+)
 
 
 async def offer(chat: Chat, query: str, *, user_id: int = MERCHANT) -> dict[str, object]:
@@ -134,7 +146,11 @@ async def test_a_create_that_failed_says_so_in_the_inline_message(
     result = await offer(chat, "74.40 Hot Latte")
     chosen = await chat.choose(str(result["id"]))
     _, message = inline_message(chat)
-    assert "no link was created" in str(message["text"]) and message["reply_markup"] is None
+    # Customers may be in that chat: they read a neutral line; the creator, privately, why.
+    assert message["text"] == "⚠️ Could not create this payment link."
+    assert message["reply_markup"] is None
+    told = chat.last_reply()
+    assert told["chat_id"] == str(MERCHANT) and "no link was created" in told["text"]
     await chat.feed({"update_id": 4, "chosen_inline_result": chosen})
     assert fake_omise.count("POST /links") == 1 and fake_omise.links == {}
 
@@ -202,8 +218,28 @@ async def test_a_result_chosen_after_access_was_withdrawn_creates_nothing(
     services(chat.app).access.allowed_users = frozenset()
     await chat.choose(str(result["id"]))
     _, message = inline_message(chat)
-    assert "Only the merchant's authorized users" in str(message["text"])
+    assert message["text"] == "⚠️ Could not create this payment link."
+    told = chat.last_reply()
+    assert told["chat_id"] == str(MERCHANT)
+    assert "Only the merchant's authorized users" in told["text"]
     assert fake_omise.requests == []
+
+
+async def test_a_refused_key_is_told_to_the_creator_not_to_the_inline_chat(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    fake_omise.fail(
+        "POST /links",
+        status=401,
+        body={"object": "error", "code": "authentication_failure", "message": "bad key"},
+    )
+    result = await offer(chat, "74.40 Hot Latte")
+    await chat.choose(str(result["id"]))
+    _, message = inline_message(chat)
+    assert "OMISE_SECRET_KEY" not in str(message["text"])
+    assert message["text"] == "⚠️ Could not create this payment link."
+    told = chat.last_reply()
+    assert told["chat_id"] == str(MERCHANT) and "OMISE_SECRET_KEY" in told["text"]
 
 
 @pytest.mark.parametrize(
@@ -296,6 +332,64 @@ async def test_a_link_id_query_offers_the_link_message(
     }
     await chat.choose(str(result["id"]))
     assert fake_omise.count("POST /links") == 1  # sharing made nothing new
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [("pay", "has already been paid"), ("delete", "is cancelled")],
+)
+async def test_a_link_paid_or_cancelled_unseen_by_the_bot_is_not_offered_to_share(
+    chat: Chat, fake_omise: fakes.FakeOmise, store: Store, change: str, said: str
+) -> None:
+    """The record still says active; Omise says otherwise, and a copy would never be updated."""
+    await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    [link] = fake_omise.links.values()
+    getattr(fake_omise, change)(link["id"])
+    record = await store.get_link(link["id"])
+    assert record is not None and record.status is LinkStatus.ACTIVE
+    result = await offer(chat, link["id"])
+    assert result["id"] == "problem" and result["title"] == "⚠️ Cannot share this link"
+    assert said in str(result["description"])
+    content = result["input_message_content"]
+    assert isinstance(content, dict) and link["payment_uri"] not in content["message_text"]
+    assert "reply_markup" not in result
+
+
+async def test_a_link_omise_cannot_confirm_is_not_offered_to_share(
+    chat: Chat, fake_omise: fakes.FakeOmise
+) -> None:
+    await chat.send("/link 74.40 Hot Latte", chat=GROUP)
+    [link] = fake_omise.links.values()
+    fake_omise.fail(f"GET /links/{link['id']}", status=503, times=100)
+    result = await offer(chat, link["id"])
+    assert result["id"] == "problem" and "could not check this link" in str(result["description"])
+
+
+async def test_a_slow_omise_does_not_keep_a_share_past_telegram_s_ten_seconds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real HTTP fakes: Omise takes its time answering, and the check gives up in time."""
+    telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise()
+    monkeypatch.setattr(inline, "SHARE_CHECK_SECONDS", 0.3)
+    with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
+        settings = make_settings(tmp_path, telegram_api_url=telegram_url, omise_api_url=omise_url)
+        store = Store.sqlite(settings.database)
+        await store.initialize()
+        try:
+            async with OmiseClient(settings.omise_secret_key, base_url=omise_url) as client:
+                service = LinkService(client, store, sleep=no_sleep)
+                record = await make_link(service)
+                omise.fail(f"GET /links/{record.link_id}", delay=1.5)
+                async with build_application(settings, service, rate_limiter=None) as app:
+                    started = time.monotonic()
+                    await Chat(app, telegram).type_inline(record.link_id)
+                    elapsed = time.monotonic() - started
+        finally:
+            await store.close()
+    assert elapsed < 1.0
+    [answer] = telegram.inline_answers
+    [result] = answer["results"]
+    assert result["id"] == "problem" and "could not check this link" in str(result["description"])
 
 
 async def test_a_share_query_for_an_unknown_link(chat: Chat, fake_omise: fakes.FakeOmise) -> None:

@@ -38,6 +38,7 @@ from linkbot.store import Store
 from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_settings
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
+THAI = re.compile(r"[\u0e00-\u0e7f]")
 ENGLISH_MONTHS = re.compile(
     r"\b(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\b", re.IGNORECASE
 )
@@ -307,3 +308,65 @@ async def test_the_daily_summary_speaks_its_reader_s_language(
     assert any(t.startswith("🗓 <b>全チャットの本日のまとめ</b>") for t in texts)
     assert any(t.startswith("🗓 <b>このチャットの本日のまとめ</b>") for t in texts)
     assert all(day_text(day, "ja") in t for t in texts)
+
+
+async def test_a_forced_language_is_the_only_command_menu(
+    tmp_path: Path,
+    link_service: LinkService,
+    mock_http: respx.MockRouter,
+    fake_telegram: fakes.FakeTelegram,
+    chat: Chat,
+) -> None:
+    # An earlier start without LINKBOT_LANGUAGE left a menu per language at Telegram.
+    await register_commands(chat.app)
+    settings = make_settings(tmp_path, linkbot_language="th")
+    async with build_application(settings, link_service, rate_limiter=None) as app:
+        await register_commands(app)
+    assert set(fake_telegram.menus) == {("all_private_chats", None), ("default", None)}
+    private = fake_telegram.menus[("all_private_chats", None)]
+    assert [c["command"] for c in private] == list(MENU)
+    assert private[0]["description"].startswith("สร้างลิงก์")
+    public = fake_telegram.menus[("default", None)]
+    assert [c["command"] for c in public] == list(PUBLIC_MENU)
+    assert {
+        (c["language_code"], c["scope"]["type"]) for c in fake_telegram.sent("deleteMyCommands")
+    } == {
+        (language, scope) for language in ("th", "ja") for scope in ("all_private_chats", "default")
+    }
+
+
+async def test_the_fake_deletes_menus_as_telegram_does(chat: Chat) -> None:
+    bot = chat.app.bot
+    await bot.set_my_commands([("help", "Help")], language_code="th")
+    assert await bot.delete_my_commands(language_code="th")
+    assert await bot.delete_my_commands(language_code="ja")  # none set: still fine
+    assert chat.telegram.menus == {}
+    with pytest.raises(BadRequest, match="language code"):
+        await bot.delete_my_commands(language_code="thai")
+
+
+@pytest.mark.parametrize(
+    ("language", "line"),
+    [
+        ("en", "in any chat – a payment link right there"),
+        ("th", "ในแชทใดก็ได้ – ส่งลิงก์ชำระเงินลงในแชทนั้นได้ทันที"),
+        ("ja", "どのチャットでもその場に支払いリンクを送信"),
+    ],
+)
+async def test_help_tells_of_inline_mode(chat: Chat, language: str, line: str) -> None:
+    await chat.send("/help", language_code=language)
+    assert f"<code>@{fakes.BOT_USERNAME} 74.40 Hot Latte</code>" in chat.last_text()
+    assert line in chat.last_text()
+
+
+async def test_a_thai_user_s_inline_query_gets_thai_results(chat: Chat) -> None:
+    for typed in ("74.40 Hot Latte", "74.4.0 Hot Latte"):
+        update = fakes.inline_query_update(typed, user_id=MERCHANT)
+        update["inline_query"]["from"]["language_code"] = "th"
+        chat.telegram.note_inline_query(update)
+        await chat.feed(update)
+    created, problem = (answer["results"][0] for answer in chat.telegram.inline_answers)
+    assert created["title"] == "สร้างลิงก์ชำระเงิน — Hot Latte · ฿74.40"
+    assert THAI.search(created["description"])
+    assert THAI.search(created["input_message_content"]["message_text"])
+    assert THAI.search(problem["title"]) and THAI.search(problem["description"])

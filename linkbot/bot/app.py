@@ -37,7 +37,7 @@ from linkbot import metrics, tls
 from linkbot.bot import bookkeeping, business, handlers, inline, turns
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
-from linkbot.bot.handlers import SERVICES, Services
+from linkbot.bot.handlers import SERVICES, Services, services
 from linkbot.bot.messages import DEFAULT_LANGUAGE, SUPPORTED, text
 from linkbot.bot.observe import observed
 from linkbot.config import Settings
@@ -287,17 +287,18 @@ def build_application(
     return application
 
 
-def menus() -> list[tuple[BotCommandScope, str | None, list[BotCommand]]]:
+def menus(forced: str | None = None) -> list[tuple[BotCommandScope, str | None, list[BotCommand]]]:
     """Every command menu: (scope, language_code, commands).
 
     Private chats get the merchant's menu; the default scope, which covers
     groups, only /start and /help, so customers there are not offered /link.
     Telegram shows the menu of the user's app language, else that of
-    language_code None, which is English.
+    language_code None, which is English; a ``forced`` language (LINKBOT_LANGUAGE)
+    is the only menu, under language_code None.
     """
     found: list[tuple[BotCommandScope, str | None, list[BotCommand]]] = []
-    for language in SUPPORTED:
-        code = None if language == DEFAULT_LANGUAGE else language
+    for language in [forced] if forced else SUPPORTED:
+        code = None if forced or language == DEFAULT_LANGUAGE else language
         for scope, names in (
             (BotCommandScopeAllPrivateChats(), MENU),
             (BotCommandScopeDefault(), PUBLIC_MENU),
@@ -308,7 +309,21 @@ def menus() -> list[tuple[BotCommandScope, str | None, list[BotCommand]]]:
 
 
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
-    for scope, language_code, commands in menus():
+    forced = services(application).language
+    if forced:
+        # Telegram keeps a menu set for a language until it is deleted, and
+        # would go on showing it to that language's users.
+        for stale in (BotCommandScopeAllPrivateChats(), BotCommandScopeDefault()):
+            for language in SUPPORTED:
+                if language == DEFAULT_LANGUAGE:
+                    continue
+                try:
+                    await application.bot.delete_my_commands(scope=stale, language_code=language)
+                except TelegramError as exc:
+                    logger.warning(
+                        "Could not remove the %s command menu (%s): %s", stale.type, language, exc
+                    )
+    for scope, language_code, commands in menus(forced):
         try:
             await application.bot.set_my_commands(
                 commands, scope=scope, language_code=language_code

@@ -28,9 +28,16 @@ from linkbot.bot.delivery import (
 )
 from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
 from linkbot.bot.observe import note
+from linkbot.bot.refusals import refusal
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
-from linkbot.links import AlreadyCancelled, AlreadyPaid, LinkNotCreated, LinkService
+from linkbot.links import (
+    AlreadyCancelled,
+    AlreadyPaid,
+    LinkNotCreated,
+    LinkService,
+    connection_tag,
+)
 from linkbot.money import Currency
 from linkbot.omise import (
     AuthenticationError,
@@ -104,6 +111,12 @@ def for_managers(action: _Action) -> _Handler:
                 await _answer(update, views.plain("not_authorized", language))
             return
         await note_language(found, user)
+        if update.edited_message is not None or update.edited_business_message is not None:
+            # An edit keeps its message id, so it would be taken for a repeat
+            # of the command and silently dropped.
+            note(outcome="edited")
+            await _answer(update, views.plain("edit_ignored", language))
+            return
         message = update.effective_message
         if update.effective_chat is not None and (
             message is None or message.business_connection_id is None
@@ -142,6 +155,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             default_currency=found.default_currency.code,
             language=found.language_of(update),
             sandbox=found.sandbox,
+            bot=context.bot.username,
         ),
     )
 
@@ -204,12 +218,10 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
 async def links(update: Update, found: Services) -> None:
     message = update.effective_message
     business = message.business_connection_id if message is not None else None
-    if business is not None and update.effective_chat is not None:
-        records, total = await found.links.chat_links(
-            update.effective_chat.id, 0, business_connection_id=business
-        )
-        language = found.language_of(update)
-        await _answer(update, views.chat_links(records, total, 0, found.zone, language))
+    chat = update.effective_chat
+    if business is not None and chat is not None:
+        reply = await _business_links(found, update, chat.id, business, 0, chat.effective_name)
+        await _answer(update, reply)
         return
     await _answer(update, await _links_page(found, update, 0))
 
@@ -218,13 +230,56 @@ async def links(update: Update, found: Services) -> None:
 async def links_page(update: Update, found: Services) -> None:
     query = update.callback_query
     assert query is not None
-    page = parse_page(query.data or "", "links:")
-    if page is None:
+    # links:<page>, or links:<page>:<chat>:<connection tag> for a business chat's list.
+    page_data, _, scope = (query.data or "").removeprefix("links:").partition(":")
+    page = parse_page(f"links:{page_data}", "links:")
+    reply: Reply | None = None
+    if page is not None and not scope:
+        reply = await _links_page(found, update, page)
+    elif page is not None:
+        chat_text, _, tag = scope.partition(":")
+        chat_id = int(chat_text) if chat_text.lstrip("-").isdigit() else None
+        business = (
+            await found.links.business_connection_tagged(chat_id, tag)
+            if chat_id is not None
+            else None
+        )
+        if chat_id is not None and business is not None:
+            reply = await _business_links(found, update, chat_id, business, page, None)
+    if reply is None:
         stale = text("button_stale", found.language_of(update))
         await query.answer(_plain_text(stale), show_alert=True)
         return
-    await _edit(query.message, await _links_page(found, update, page))
+    await _edit(query.message, reply)
     await query.answer()
+
+
+async def _business_links(
+    found: Services,
+    update: Update,
+    chat_id: int,
+    business_connection_id: str,
+    page: int,
+    customer_name: str | None,
+) -> Reply:
+    """A page of a merchant's business chat's links; its buttons page through that chat only.
+
+    The list goes to the merchant's private chat, so its header names the
+    customer, and its buttons carry the chat (and the connection, hashed).
+    """
+    records, total = await found.links.chat_links(
+        chat_id, page, business_connection_id=business_connection_id
+    )
+    language = found.language_of(update)
+    return views.chat_links(
+        records,
+        total,
+        page,
+        found.zone,
+        language,
+        customer=views.business_customer(customer_name, chat_id, language),
+        scope=f"{chat_id}:{connection_tag(business_connection_id)}",
+    )
 
 
 async def _links_page(found: Services, update: Update, page: int) -> Reply:
@@ -418,6 +473,7 @@ async def resume_unfinished(bot: Bot, found: Services) -> None:
                         command.inline_message_id,
                         command.user_id,
                         failure(outcome, language=language),
+                        language,
                     )
             elif isinstance(outcome, LinkRecord):
                 sent = await found.delivery.to_link_chat(
@@ -475,13 +531,21 @@ async def show_in_inline_message(
 
 
 async def tell_inline_message(
-    bot: Bot, inline_message_id: str | None, user_id: int, reply: Reply
+    bot: Bot,
+    inline_message_id: str | None,
+    user_id: int,
+    reply: Reply,
+    language: str = DEFAULT_LANGUAGE,
 ) -> None:
-    """Say in an inline message why it got no link (privately to its user when it is gone)."""
+    """Say that an inline message got no link, and tell its user why, privately.
+
+    The inline message may be in a chat full of customers: it gets one
+    neutral line, while the reason (a key to check, access to ask for) is
+    for the merchant's user alone.
+    """
     if inline_message_id is not None:
         try:
-            await edit_inline(bot, inline_message_id, Reply(reply.text))
-            return
+            await edit_inline(bot, inline_message_id, views.plain("inline_failed", language))
         except BadRequest as exc:
             logger.warning("Could not answer in an inline message: %s", exc.message)
     try:
@@ -524,7 +588,7 @@ def failure(exc: Exception, *, command: str = "link", language: str = DEFAULT_LA
     if isinstance(exc, CommandError):
         return views.plain(exc.reason, language, command=command, **exc.params)
     if isinstance(exc, ValidationError):
-        return views.plain("omise_invalid", language, message=exc.message or exc.code or "")
+        return refusal(exc, language)
     if isinstance(exc, AuthenticationError):
         logger.error("Omise refused the secret key (401 %s)", exc.code)
     return views.plain(_failure_key(exc), language)

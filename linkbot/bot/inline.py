@@ -10,6 +10,7 @@ that message becomes the link message.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
@@ -61,6 +62,9 @@ PROBLEM_RESULT = "problem"
 # /start parameter of the button shown to users who may not create links.
 ACCESS_START = "access"
 WAIT_DATA = "inline:wait"
+# Telegram takes an inline answer for 10 seconds: the check with Omise before
+# sharing a link gives up in time to say so (the client's retries would not).
+SHARE_CHECK_SECONDS = 6.0
 
 UPDATE_TYPES = (Update.INLINE_QUERY, Update.CHOSEN_INLINE_RESULT)
 
@@ -68,7 +72,13 @@ UPDATE_TYPES = (Update.INLINE_QUERY, Update.CHOSEN_INLINE_RESULT)
 def inline_handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     """The handlers of inline mode; the /start one goes before the generic /start."""
     return [
-        CommandHandler("start", start_access, filters=filters.Regex(rf"^/start {ACCESS_START}$")),
+        # A filter of one's own replaces CommandHandler's default, which keeps
+        # business messages (a customer writing in a merchant's chat) out.
+        CommandHandler(
+            "start",
+            start_access,
+            filters=filters.UpdateType.MESSAGE & filters.Regex(rf"^/start {ACCESS_START}$"),
+        ),
         InlineQueryHandler(query),
         ChosenInlineResultHandler(observed("inline_link", chosen)),
         CallbackQueryHandler(waiting, pattern=rf"^{re.escape(WAIT_DATA)}$"),
@@ -148,6 +158,26 @@ async def _share_result(found: Services, link_id: str, language: str) -> InlineQ
             language,
             title=text("inline_share_unknown_title", language),
         )
+    # Omise's word, not the record (as for /qr): the watcher may not have seen
+    # a payment or a cancellation in the dashboard yet, and a copy, once
+    # posted, is never updated.
+    try:
+        async with asyncio.timeout(SHARE_CHECK_SECONDS):
+            link = await found.links.current(link_id)
+    except (OmiseError, TimeoutError) as exc:
+        logger.info("Could not check %s before sharing it: %r", link_id, exc)
+        return _problem(
+            text("inline_share_unchecked", language),
+            language,
+            title=text("inline_share_refused_title", language),
+        )
+    if link.deleted or link.paid or (link.used and not link.multiple):
+        key = "inline_share_cancelled" if link.deleted else "inline_share_paid"
+        return _problem(
+            text(key, language, link_id=link_id),
+            language,
+            title=text("inline_share_refused_title", language),
+        )
     reply = views.link_message(record, found.zone, language, place="shared")
     amount = format_amount(record.amount, record.currency)
     return InlineQueryResultArticle(
@@ -157,7 +187,7 @@ async def _share_result(found: Services, link_id: str, language: str) -> InlineQ
             text(
                 "inline_share_status",
                 language,
-                status=text(f"status_{record.status.value}", language),
+                status=text(f"status_{views.omise_status(link)}", language),
                 link_id=link_id,
             )
         ),
@@ -193,7 +223,11 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not found.access.may_manage(user):
         # Access was withdrawn between the query and the choice.
         await tell_inline_message(
-            context.bot, inline_message_id, user.id, views.plain("not_authorized", language)
+            context.bot,
+            inline_message_id,
+            user.id,
+            views.plain("not_authorized", language),
+            language,
         )
         return
     await note_language(found, user)
@@ -203,7 +237,7 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         created = await found.links.create_for(request, origin, creator_id=user.id)
     except (CommandError, OmiseError, LinkNotCreated) as exc:
         await tell_inline_message(
-            context.bot, inline_message_id, user.id, failure(exc, language=language)
+            context.bot, inline_message_id, user.id, failure(exc, language=language), language
         )
         return
     if created is None or created.answered:

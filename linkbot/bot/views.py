@@ -41,8 +41,9 @@ def qr_data(link_id: str) -> str:
     return f"qr:{link_id}"
 
 
-def links_page_data(page: int) -> str:
-    return f"links:{page}"
+def links_page_data(page: int, scope: str = "") -> str:
+    """A page of a list; ``scope`` (``chat:connection tag``) keeps a business chat's list to it."""
+    return f"links:{page}:{scope}" if scope else f"links:{page}"
 
 
 def help_message(
@@ -53,6 +54,7 @@ def help_message(
     default_currency: str,
     language: str = DEFAULT_LANGUAGE,
     sandbox: bool = False,
+    bot: str = "YourBot",
 ) -> Reply:
     mode = "mode_sandbox" if sandbox else "mode_test" if test_mode else "mode_live"
     return Reply(
@@ -63,6 +65,7 @@ def help_message(
             authorization=text("authorized" if authorized else "not_authorized_help", language),
             mode=text(mode, language),
             default_currency=default_currency,
+            bot=bot,
         )
     )
 
@@ -168,7 +171,13 @@ def chat_links(
     page: int,
     zone: ZoneInfo,
     language: str = DEFAULT_LANGUAGE,
+    *,
+    customer: Html | None = None,
+    scope: str = "",
 ) -> Reply:
+    """A chat's links; ``customer`` names the merchant's business chat the list is of."""
+    if not records and not page and customer is not None:
+        return plain("links_empty_business", language, customer=customer)
     if not records:
         return plain("links_page_gone" if page else "links_empty_chat", language)
     lines = [
@@ -184,7 +193,17 @@ def chat_links(
         )
         for i, record in enumerate(records)
     ]
-    return _page("links_header_chat", lines, total, page, language)
+    if customer is not None:
+        header = text("links_header_business", language, customer=customer)
+        return _page(header, lines, total, page, language, scope)
+    return _page(text("links_header_chat", language), lines, total, page, language)
+
+
+def business_customer(name: str | None, user_id: int, language: str = DEFAULT_LANGUAGE) -> Html:
+    """Who a merchant's business chat is with, for the header of its list."""
+    if name:
+        return Html(text("links_customer_named", language, name=name))
+    return Html(text("links_customer_id", language, user_id=user_id))
 
 
 def account_links(found: AccountLinks, page: int, language: str = DEFAULT_LANGUAGE) -> Reply:
@@ -206,7 +225,8 @@ def account_links(found: AccountLinks, page: int, language: str = DEFAULT_LANGUA
         )
         for i, link in enumerate(page_of_links.data)
     ]
-    return _page("links_header_account", lines, page_of_links.total, page, language)
+    header = text("links_header_account", language)
+    return _page(header, lines, page_of_links.total, page, language)
 
 
 def _paid_summary(record: LinkRecord, zone: ZoneInfo, language: str) -> str:
@@ -218,25 +238,24 @@ def _paid_summary(record: LinkRecord, zone: ZoneInfo, language: str) -> str:
     return text("links_item_paid_at", language, time=_time(record.paid_at, zone, language))
 
 
-def _page(header: str, lines: list[str], total: int, page: int, language: str) -> Reply:
+def _page(
+    header: str, lines: list[str], total: int, page: int, language: str, scope: str = ""
+) -> Reply:
     first = page * PAGE_SIZE + 1
     last = page * PAGE_SIZE + len(lines)
-    body = (
-        text(header, language, first=first, last=last, total=max(total, last))
-        + "\n\n"
-        + "\n".join(lines)
-    )
+    counts = text("links_header_range", language, first=first, last=last, total=max(total, last))
+    body = f"{header}{counts}\n\n" + "\n".join(lines)
     buttons = []
     if page > 0:
         buttons.append(
             InlineKeyboardButton(
-                text("button_prev", language), callback_data=links_page_data(page - 1)
+                text("button_prev", language), callback_data=links_page_data(page - 1, scope)
             )
         )
     if last < total:
         buttons.append(
             InlineKeyboardButton(
-                text("button_next", language), callback_data=links_page_data(page + 1)
+                text("button_next", language), callback_data=links_page_data(page + 1, scope)
             )
         )
     return Reply(body, InlineKeyboardMarkup([buttons]) if buttons else None)

@@ -41,6 +41,11 @@ class NotFoundError(OmiseError):
 class ValidationError(OmiseError):
     """400 or 422: Omise refused the parameters (amount limits, currency, ...)."""
 
+    # What a refused create asked for (smallest units, ISO code), when the
+    # caller knows: the answer can then name the limit that was broken.
+    amount: int | None = None
+    currency: str | None = None
+
 
 class RateLimitError(OmiseError):
     """429: too many requests; ``retry_after`` is what Omise asked for, in seconds."""

@@ -114,6 +114,12 @@ class FakeOmise(_Concurrency):
     """Enough of the Omise API for links and their charges, 2019-05-29 shapes."""
 
     minimums: ClassVar[dict[str, int]] = {"THB": 2000, "SGD": 100, "MYR": 100, "JPY": 100}
+    maximums: ClassVar[dict[str, int]] = {
+        "THB": 15_000_000,
+        "SGD": 2_000_000,
+        "MYR": 10_000_000,
+        "JPY": 6_000_000,
+    }
 
     def __init__(self, secret_key: str = OMISE_KEY, latency: float = 0.0) -> None:
         super().__init__()
@@ -377,8 +383,17 @@ class FakeOmise(_Concurrency):
         if not form["amount"].isdigit() or int(form["amount"]) <= 0:
             return Answer(400, _error("invalid_amount", "amount must be a positive integer"))
         currency = form["currency"].upper()
-        if int(form["amount"]) < self.minimums.get(currency, 1):
-            return Answer(400, _error("invalid_amount", "amount must be at least 20 thb"))
+        amount, decimals = int(form["amount"]), 0 if currency == "JPY" else 2
+        if amount < self.minimums.get(currency, 1):
+            least = self.minimums[currency] // 10**decimals
+            return Answer(
+                400, _error("invalid_amount", f"amount must be at least {least} {currency.lower()}")
+            )
+        if amount > self.maximums.get(currency, amount):
+            most = self.maximums[currency] // 10**decimals
+            return Answer(
+                400, _error("invalid_amount", f"amount must be at most {most} {currency.lower()}")
+            )
         return Answer(200, _render(self._create(form)))
 
     def _create(self, form: dict[str, str], created_at: str | None = None) -> dict[str, Any]:
@@ -844,6 +859,8 @@ class FakeTelegram(_Concurrency):
     def _answer(self, name: str, params: dict[str, Any]) -> Answer:
         if name == "setMyCommands":
             return self._set_my_commands(params)
+        if name == "deleteMyCommands":
+            return self._delete_my_commands(params)
         if name == "answerInlineQuery":
             return self._answer_inline_query(params)
         if name in ("editMessageText", "editMessageReplyMarkup") and "inline_message_id" in params:
@@ -937,6 +954,18 @@ class FakeTelegram(_Concurrency):
             return _tg_error(400, "Bad Request: invalid language code specified")
         with self._lock:
             self.menus[(scope["type"], language)] = [dict(c) for c in commands]
+        return Answer(200, {"ok": True, "result": True})
+
+    def _delete_my_commands(self, params: dict[str, Any]) -> Answer:
+        """As Telegram: the menu of that scope and language goes; none there is no error."""
+        scope = params.get("scope") or {"type": "default"}
+        language = params.get("language_code") or None
+        if not isinstance(scope, dict) or scope.get("type") not in _COMMAND_SCOPES:
+            return _tg_error(400, "Bad Request: can't parse BotCommandScope JSON object")
+        if language is not None and not re.fullmatch(r"[a-z]{2}", str(language)):
+            return _tg_error(400, "Bad Request: invalid language code specified")
+        with self._lock:
+            self.menus.pop((scope["type"], language), None)
         return Answer(200, {"ok": True, "result": True})
 
     def _answer_inline_query(self, params: dict[str, Any]) -> Answer:

@@ -19,7 +19,9 @@ ENGLISH: dict[str, str] = {
         "/report <code>week</code> – sales: today, yesterday, week, month, a date or a range "
         "(in a group, that group's; in private, all chats)\n"
         "/export <code>month</code> – the payments as a spreadsheet (CSV)\n"
-        "/report <code>daily on</code> – a summary every day, here in private\n\n"
+        "/report <code>daily on</code> – a summary every day, here in private\n"
+        "<code>@{bot} 74.40 Hot Latte</code> in any chat – a payment link right there, "
+        "even in a chat I am not in (inline mode)\n\n"
         "Amounts: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
         "<code>500 jpy</code>. The currency is optional (default {default_currency}).\n\n"
         "Your Telegram id: <code>{user_id}</code>\n"
@@ -115,13 +117,18 @@ ENGLISH: dict[str, str] = {
     "status_paid": "paid",
     "status_cancelled": "cancelled",
     # /links
-    "links_header_chat": "<b>Links from this chat</b> ({first}–{last} of {total})",
-    "links_header_account": "<b>Links on the Omise account</b> ({first}–{last} of {total})",
+    "links_header_chat": "<b>Links from this chat</b>",
+    "links_header_business": "<b>Links from your chat with {customer}</b>",
+    "links_header_range": " ({first}–{last} of {total})",
+    "links_customer_named": "{name}",
+    "links_customer_id": "customer <code>{user_id}</code>",
+    "links_header_account": "<b>Links on the Omise account</b>",
     "links_item": "{number}. <b>{title}</b> · {amount} · {status}{paid}\n    <code>{link_id}</code>",
     "links_item_paid": " · {count}× paid",
     "links_item_paid_total": " · {count}× paid, {total}",
     "links_item_paid_at": " {time}",
     "links_empty_chat": "No links have been created in this chat yet. Try /link <code>74.40 Hot Latte</code>",
+    "links_empty_business": "No links have been created in your chat with {customer} yet. Send /link <code>74.40 Hot Latte</code> there.",
     "links_empty_account": "The Omise account has no links yet. Try /link <code>74.40 Hot Latte</code>",
     "links_page_gone": "That page is empty now.",
     # Paid notifications
@@ -205,7 +212,10 @@ ENGLISH: dict[str, str] = {
     ),
     "omise_auth": "⚠️ Omise refused the API key. The bot's owner must check OMISE_SECRET_KEY.",
     "omise_not_found": "That link does not exist on this Omise account.",
-    "omise_invalid": "⚠️ Omise refused: {message}",
+    "omise_invalid": "⚠️ Omise refused the request. Omise's message: “{message}”",
+    "omise_amount_too_small": "⚠️ Omise refused {amount}: a payment in {currency} must be at least {minimum}.",
+    "omise_amount_too_large": "⚠️ Omise refused {amount}: a payment in {currency} can be at most {maximum}.",
+    "omise_currency_refused": "⚠️ Omise refused the currency {currency}: this Omise account does not take payments in it.",
     "omise_rate_limited": "⏳ Omise is busy right now. Please try again in a minute.",
     "omise_server": "⚠️ Omise is having trouble right now. Please try again shortly.",
     "omise_timeout": "⚠️ Omise did not answer in time. Please try again shortly.",
@@ -213,6 +223,7 @@ ENGLISH: dict[str, str] = {
     "omise_unexpected": "⚠️ Omise answered in a way I did not expect. Please try again shortly.",
     "internal_error": "⚠️ Something went wrong on my side. The bot's owner can find details in the logs.",
     "button_stale": "This button is no longer valid.",
+    "edit_ignored": "✏️ I do not carry out edited commands. Send the command again as a new message, for example /link <code>74.40 Hot Latte</code>.",
     # Inline mode: @bot 74.40 thb Hot Latte in any chat
     "button_share": "Share",
     "inline_create_title": "Create payment link — {title} · {amount}",
@@ -227,6 +238,7 @@ ENGLISH: dict[str, str] = {
         "The link is being created. If this message does not change, the bot's owner must "
         "turn on inline feedback in @BotFather (/setinlinefeedback)."
     ),
+    "inline_failed": "⚠️ Could not create this payment link.",
     "inline_problem_title": "⚠️ Cannot create a link",
     "inline_usage": (
         "Type an amount and a title after my name, like "
@@ -237,6 +249,10 @@ ENGLISH: dict[str, str] = {
     "inline_share_status": "{status} · {link_id}",
     "inline_share_unknown": "No link <code>{link_id}</code> was created through this bot.",
     "inline_share_unknown_title": "⚠️ No such link",
+    "inline_share_refused_title": "⚠️ Cannot share this link",
+    "inline_share_cancelled": "Link <code>{link_id}</code> is cancelled: it can no longer be paid, so there is nothing to share.",
+    "inline_share_paid": "Link <code>{link_id}</code> has already been paid: it cannot be paid again, so there is nothing to share.",
+    "inline_share_unchecked": "⚠️ I could not check this link with Omise just now, so I am not offering it. Please try again shortly.",
     "button_inline_access": "Not authorized? Get access",
     "inline_access": (
         "You tried to create a payment link with me in inline mode. Only the merchant's "

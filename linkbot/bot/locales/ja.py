@@ -19,7 +19,9 @@ JAPANESE: dict[str, str] = {
         "/report <code>week</code> – 売上: today、yesterday、week、month、日付または期間"
         "（グループではそのグループの分、個人チャットではすべてのチャットの分）\n"
         "/export <code>month</code> – 支払いの一覧をスプレッドシート（CSV）で\n"
-        "/report <code>daily on</code> – 毎日のまとめを個人チャットで受け取る\n\n"
+        "/report <code>daily on</code> – 毎日のまとめを個人チャットで受け取る\n"
+        "<code>@{bot} 74.40 Hot Latte</code> – どのチャットでもその場に支払いリンクを送信"
+        "（ボットが参加していないチャットでも可・インラインモード）\n\n"
         "金額の例: <code>74.40</code>、<code>1,250.50</code>、<code>฿74.40</code>、"
         "<code>500 jpy</code>。通貨は省略できます（既定は {default_currency}）。\n\n"
         "あなたの Telegram id: <code>{user_id}</code>\n"
@@ -132,8 +134,12 @@ JAPANESE: dict[str, str] = {
     "status_paid": "支払い済み",
     "status_cancelled": "キャンセル済み",
     # /links
-    "links_header_chat": "<b>このチャットのリンク</b>（{total} 件中 {first}–{last}）",
-    "links_header_account": "<b>Omise アカウントのリンク</b>（{total} 件中 {first}–{last}）",
+    "links_header_chat": "<b>このチャットのリンク</b>",
+    "links_header_business": "<b>{customer}とのチャットのリンク</b>",
+    "links_header_range": "（{total} 件中 {first}–{last}）",
+    "links_customer_named": "{name} さん",
+    "links_customer_id": "お客様（ID <code>{user_id}</code>）",
+    "links_header_account": "<b>Omise アカウントのリンク</b>",
     "links_item": "{number}. <b>{title}</b> · {amount} · {status}{paid}\n    <code>{link_id}</code>",
     "links_item_paid": " · 支払い {count} 件",
     "links_item_paid_total": " · 支払い {count} 件、合計 {total}",
@@ -142,6 +148,7 @@ JAPANESE: dict[str, str] = {
         "このチャットで作成されたリンクはまだありません。"
         "/link <code>74.40 Hot Latte</code> をお試しください。"
     ),
+    "links_empty_business": "{customer}とのチャットで作成されたリンクはまだありません。そのチャットで /link <code>74.40 Hot Latte</code> を送ってください。",
     "links_empty_account": (
         "Omise アカウントにリンクはまだありません。"
         "/link <code>74.40 Hot Latte</code> をお試しください。"
@@ -240,7 +247,10 @@ JAPANESE: dict[str, str] = {
     ),
     "omise_auth": "⚠️ Omise が API キーを拒否しました。ボットの管理者は OMISE_SECRET_KEY を確認してください。",
     "omise_not_found": "このリンクは、この Omise アカウントに存在しません。",
-    "omise_invalid": "⚠️ Omise に拒否されました: {message}",
+    "omise_invalid": "⚠️ Omise にリクエストを拒否されました。Omise からのメッセージ:「{message}」",
+    "omise_amount_too_small": "⚠️ Omise が {amount} を拒否しました。{currency} の支払いは {minimum} 以上である必要があります。",
+    "omise_amount_too_large": "⚠️ Omise が {amount} を拒否しました。{currency} の支払いの上限は {maximum} です。",
+    "omise_currency_refused": "⚠️ Omise が通貨 {currency} を拒否しました。この Omise アカウントではこの通貨の支払いを受け付けていません。",
     "omise_rate_limited": "⏳ Omise が混み合っています。1分ほどしてからもう一度お試しください。",
     "omise_server": "⚠️ Omise で障害が発生しています。しばらくしてからもう一度お試しください。",
     "omise_timeout": "⚠️ Omise から時間内に応答がありませんでした。しばらくしてからもう一度お試しください。",
@@ -248,6 +258,7 @@ JAPANESE: dict[str, str] = {
     "omise_unexpected": "⚠️ Omise から想定外の応答がありました。しばらくしてからもう一度お試しください。",
     "internal_error": "⚠️ ボット側でエラーが発生しました。ボットの管理者はログで詳細を確認できます。",
     "button_stale": "このボタンはもう使えません。",
+    "edit_ignored": "✏️ 編集されたコマンドは実行しません。新しいメッセージとしてコマンドを送り直してください（例: /link <code>74.40 Hot Latte</code>）。",
     # Inline mode: @bot 74.40 thb Hot Latte in any chat
     "button_share": "共有",
     "inline_create_title": "支払いリンクを作成 — {title} · {amount}",
@@ -262,6 +273,7 @@ JAPANESE: dict[str, str] = {
         "リンクを作成しています。このメッセージが変わらない場合は、ボットの管理者が "
         "@BotFather でインラインフィードバックをオンにしてください（/setinlinefeedback）。"
     ),
+    "inline_failed": "⚠️ この支払いリンクを作成できませんでした。",
     "inline_problem_title": "⚠️ リンクを作成できません",
     "inline_usage": (
         "ボット名のあとに金額と商品名を入力してください。例: "
@@ -272,6 +284,10 @@ JAPANESE: dict[str, str] = {
     "inline_share_status": "{status} · {link_id}",
     "inline_share_unknown": "リンク <code>{link_id}</code> はこのボットで作成されたものではありません。",
     "inline_share_unknown_title": "⚠️ リンクが見つかりません",
+    "inline_share_refused_title": "⚠️ このリンクは共有できません",
+    "inline_share_cancelled": "リンク <code>{link_id}</code> はキャンセル済みで、もう支払いできないため共有できません。",
+    "inline_share_paid": "リンク <code>{link_id}</code> は支払い済みで、再度の支払いはできないため共有できません。",
+    "inline_share_unchecked": "⚠️ 今は Omise でこのリンクを確認できないため、共有の候補に出していません。しばらくしてからもう一度お試しください。",
     "button_inline_access": "権限がありません: 利用方法",
     "inline_access": (
         "インラインモードで支払いリンクを作成しようとしました。"

@@ -19,7 +19,9 @@ THAI: dict[str, str] = {
         "/report <code>week</code> – ยอดขาย: today, yesterday, week, month, วันที่ หรือช่วงวันที่ "
         "(ในกลุ่มจะแสดงเฉพาะของกลุ่มนั้น ในแชทส่วนตัวจะแสดงทุกแชท)\n"
         "/export <code>month</code> – รายการชำระเงินเป็นไฟล์สเปรดชีต (CSV)\n"
-        "/report <code>daily on</code> – รับสรุปยอดทุกวันทางแชทส่วนตัว\n\n"
+        "/report <code>daily on</code> – รับสรุปยอดทุกวันทางแชทส่วนตัว\n"
+        "<code>@{bot} 74.40 Hot Latte</code> ในแชทใดก็ได้ – ส่งลิงก์ชำระเงินลงในแชทนั้นได้ทันที "
+        "แม้ในแชทที่ไม่มีบอทอยู่ (โหมดอินไลน์)\n\n"
         "จำนวนเงิน: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
         "<code>500 jpy</code> จะระบุสกุลเงินหรือไม่ก็ได้ (ค่าเริ่มต้น {default_currency})\n\n"
         "Telegram id ของคุณ: <code>{user_id}</code>\n"
@@ -114,13 +116,18 @@ THAI: dict[str, str] = {
     "status_paid": "ชำระแล้ว",
     "status_cancelled": "ยกเลิกแล้ว",
     # /links
-    "links_header_chat": "<b>ลิงก์จากแชทนี้</b> ({first}–{last} จาก {total})",
-    "links_header_account": "<b>ลิงก์ในบัญชี Omise</b> ({first}–{last} จาก {total})",
+    "links_header_chat": "<b>ลิงก์จากแชทนี้</b>",
+    "links_header_business": "<b>ลิงก์จากแชทของคุณกับ {customer}</b>",
+    "links_header_range": " ({first}–{last} จาก {total})",
+    "links_customer_named": "{name}",
+    "links_customer_id": "ลูกค้า <code>{user_id}</code>",
+    "links_header_account": "<b>ลิงก์ในบัญชี Omise</b>",
     "links_item": "{number}. <b>{title}</b> · {amount} · {status}{paid}\n    <code>{link_id}</code>",
     "links_item_paid": " · ชำระแล้ว {count} ครั้ง",
     "links_item_paid_total": " · ชำระแล้ว {count} ครั้ง รวม {total}",
     "links_item_paid_at": " {time}",
     "links_empty_chat": "ยังไม่มีลิงก์ที่สร้างในแชทนี้ ลองพิมพ์ /link <code>74.40 Hot Latte</code>",
+    "links_empty_business": "ยังไม่มีลิงก์ที่สร้างในแชทของคุณกับ {customer} ลองส่ง /link <code>74.40 Hot Latte</code> ในแชทนั้น",
     "links_empty_account": "บัญชี Omise ยังไม่มีลิงก์ ลองพิมพ์ /link <code>74.40 Hot Latte</code>",
     "links_page_gone": "หน้านี้ไม่มีรายการแล้ว",
     # Paid notifications
@@ -206,7 +213,10 @@ THAI: dict[str, str] = {
     "create_not_created": "⚠️ Omise ไม่ตอบกลับ และยังไม่มีการสร้างลิงก์ ส่งคำสั่งอีกครั้งได้อย่างปลอดภัย",
     "omise_auth": "⚠️ Omise ปฏิเสธ API key เจ้าของบอทต้องตรวจสอบ OMISE_SECRET_KEY",
     "omise_not_found": "ไม่มีลิงก์นี้ในบัญชี Omise นี้",
-    "omise_invalid": "⚠️ Omise ปฏิเสธ: {message}",
+    "omise_invalid": "⚠️ Omise ปฏิเสธคำขอ ข้อความจาก Omise: “{message}”",
+    "omise_amount_too_small": "⚠️ Omise ปฏิเสธยอด {amount}: การชำระเงินสกุล {currency} ต้องไม่น้อยกว่า {minimum}",
+    "omise_amount_too_large": "⚠️ Omise ปฏิเสธยอด {amount}: การชำระเงินสกุล {currency} ต้องไม่เกิน {maximum}",
+    "omise_currency_refused": "⚠️ Omise ปฏิเสธสกุลเงิน {currency}: บัญชี Omise นี้ไม่รับชำระเงินสกุลนี้",
     "omise_rate_limited": "⏳ ขณะนี้ Omise มีผู้ใช้งานมาก กรุณาลองใหม่ในอีกสักครู่",
     "omise_server": "⚠️ ขณะนี้ Omise ขัดข้อง กรุณาลองใหม่ภายหลัง",
     "omise_timeout": "⚠️ Omise ไม่ตอบกลับภายในเวลาที่กำหนด กรุณาลองใหม่ภายหลัง",
@@ -214,6 +224,7 @@ THAI: dict[str, str] = {
     "omise_unexpected": "⚠️ Omise ตอบกลับในรูปแบบที่ไม่คาดคิด กรุณาลองใหม่ภายหลัง",
     "internal_error": "⚠️ เกิดข้อผิดพลาดในระบบของบอท เจ้าของบอทดูรายละเอียดได้ในบันทึกการทำงาน (log)",
     "button_stale": "ปุ่มนี้ใช้ไม่ได้แล้ว",
+    "edit_ignored": "✏️ ฉันไม่ทำตามคำสั่งที่ถูกแก้ไข กรุณาส่งคำสั่งใหม่เป็นข้อความใหม่ เช่น /link <code>74.40 Hot Latte</code>",
     # Inline mode: @bot 74.40 thb Hot Latte in any chat
     "button_share": "แชร์",
     "inline_create_title": "สร้างลิงก์ชำระเงิน — {title} · {amount}",
@@ -228,6 +239,7 @@ THAI: dict[str, str] = {
         "กำลังสร้างลิงก์ หากข้อความนี้ไม่เปลี่ยน เจ้าของบอทต้องเปิด inline feedback "
         "ใน @BotFather (/setinlinefeedback)"
     ),
+    "inline_failed": "⚠️ สร้างลิงก์ชำระเงินนี้ไม่สำเร็จ",
     "inline_problem_title": "⚠️ สร้างลิงก์ไม่ได้",
     "inline_usage": (
         "พิมพ์จำนวนเงินและชื่อรายการต่อจากชื่อบอท เช่น "
@@ -238,6 +250,10 @@ THAI: dict[str, str] = {
     "inline_share_status": "{status} · {link_id}",
     "inline_share_unknown": "ไม่มีลิงก์ <code>{link_id}</code> ที่สร้างผ่านบอทนี้",
     "inline_share_unknown_title": "⚠️ ไม่พบลิงก์นี้",
+    "inline_share_refused_title": "⚠️ แชร์ลิงก์นี้ไม่ได้",
+    "inline_share_cancelled": "ลิงก์ <code>{link_id}</code> ถูกยกเลิกแล้ว ไม่สามารถชำระเงินได้อีก จึงไม่มีอะไรให้แชร์",
+    "inline_share_paid": "ลิงก์ <code>{link_id}</code> ได้รับการชำระเงินแล้ว ไม่สามารถชำระซ้ำได้ จึงไม่มีอะไรให้แชร์",
+    "inline_share_unchecked": "⚠️ ตอนนี้ฉันตรวจสอบลิงก์นี้กับ Omise ไม่ได้ จึงยังไม่แสดงให้แชร์ กรุณาลองใหม่อีกครั้งในอีกสักครู่",
     "button_inline_access": "ไม่มีสิทธิ์: ดูวิธีขอสิทธิ์",
     "inline_access": (
         "คุณพยายามสร้างลิงก์ชำระเงินผ่านโหมด inline ซึ่งทำได้เฉพาะผู้ใช้ที่ร้านค้าอนุญาตเท่านั้น\n\n"
