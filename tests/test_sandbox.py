@@ -443,6 +443,77 @@ def test_a_link_made_paid_and_refused_in_the_browser(sandbox: Sandbox, browser: 
     assert not [item for item in bot_said if "฿5,000.00" in item.text]  # no link was made
 
 
+def test_inline_mode_a_business_chat_and_thai_in_the_browser(
+    sandbox: Sandbox, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    def wait(find: Callable[[Any], T], timeout: float = 20) -> T:
+        found: T = WebDriverWait(browser, timeout, poll_frequency=0.1).until(find)
+        return found
+
+    def message_in(chat: str, *containing: str) -> Callable[[Any], Any]:
+        def find(driver: Any) -> Any:
+            for item in driver.find_elements(By.CSS_SELECTOR, f'[data-chat="{chat}"] .message'):
+                if all(words in item.text for words in containing):
+                    return item
+            return False
+
+        return find
+
+    def compose(chat: str) -> Any:
+        return browser.find_element(By.CSS_SELECTOR, f'[data-chat="{chat}"] .compose input')
+
+    def result(containing: str) -> Callable[[Any], Any]:
+        def find(driver: Any) -> Any:
+            for item in driver.find_elements(
+                By.CSS_SELECTOR, '[data-chat="business"] .inline-result'
+            ):
+                if containing in item.text:
+                    return item
+            return False
+
+        return find
+
+    browser.get(sandbox.url)
+    wait(message_in("business", GREETING))
+    wait(message_in("private", "Connected to your Telegram Business account"))
+
+    # Inline mode: the results come up above the input as the merchant types.
+    mention = f"@{fakes.BOT_USERNAME}"
+    compose("business").send_keys(f"{mention} 74.40 thb Hot")
+    wait(result("Hot ·"))
+    compose("business").send_keys(" Latte")
+    wait(result("Hot Latte ·")).click()
+    inline = wait(message_in("business", f"via {mention}", "Hot Latte", "Cancel link"))
+    assert inline.find_element(By.PARTIAL_LINK_TEXT, "Pay ฿74.40")
+    assert "edited" in inline.text and compose("business").get_attribute("value") == ""
+
+    # Telegram Business: /link from the merchant is posted as the merchant, the command gone.
+    compose("business").send_keys("/link 50 Cookie\n")
+    cookie = wait(message_in("business", "Cookie", f"sent by {mention}"))
+    assert cookie.find_element(By.PARTIAL_LINK_TEXT, "Pay ฿50.00")
+    wait(lambda d: not message_in("business", "/link 50 Cookie")(d))
+
+    # Share: a chat picker, then the link's own message through inline mode.
+    compose("group").send_keys("/link 120 thb Cake\n")
+    cake = wait(message_in("group", "Cake", "Share"))
+    next(k for k in cake.find_elements(By.CSS_SELECTOR, "button.key") if k.text == "Share").click()
+    target = wait(
+        lambda d: d.find_elements(By.CSS_SELECTOR, '#picker .target[data-chat="business"]')
+    )
+    target[0].click()
+    assert compose("business").get_attribute("value").startswith(f"{mention} link_")
+    wait(result("Cake")).click()
+    wait(message_in("business", f"via {mention}", "Cake", "Pay ฿120.00"))
+
+    # The typist's Telegram app language is the bot's.
+    Select(browser.find_element(By.ID, "language")).select_by_visible_text("ไทย")
+    compose("private").send_keys("/help\n")
+    wait(message_in("private", "โหมด Omise"))
+
+
 def test_the_page_answers_only_this_machine_and_json(sandbox: Sandbox) -> None:
     rebound = sandbox.http.get("/", headers={"Host": "evil.example"})
     assert rebound.status_code == 400
