@@ -389,11 +389,8 @@ class SandboxTelegram(FakeTelegram):
             if entry is None:
                 return
             if name == "editMessageText":
-                entry.text, entry.html, entry.edited = (
-                    str(params.get("text", "")),
-                    _html(params),
-                    True,
-                )
+                entry.text, entry.html = str(params.get("text", "")), _html(params)
+                entry.edited = True
                 entry.raw = {**entry.raw, "text": entry.text}
             # An edit without a keyboard removes the keyboard, as in Telegram.
             entry.reply_markup = markup
