@@ -271,6 +271,15 @@ def test_inline_mode_in_the_merchants_chat_with_a_customer(sandbox: Sandbox) -> 
     )
     assert "Pay ฿120.00" in buttons(shared) and shared["via"]
 
+    # Paid: the bot edits the inline message, by its inline id, for everyone in the chat.
+    sandbox.http.post(f"/pay/{pay_code(posted)}", data={"method": "card"})
+
+    def paid() -> dict[str, Any] | None:
+        found = next(m for m in sandbox.messages("customer", "business") if m["id"] == posted["id"])
+        return found if "✅ Paid" in found["html"] else None
+
+    assert not sandbox.wait_for(paid)["buttons"]
+
 
 def test_a_business_chat_takes_the_merchants_commands_only(sandbox: Sandbox) -> None:
     # Connected at start: the merchant's private chat with the bot says so.
