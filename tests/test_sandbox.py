@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from linkbot.sandbox import fakes
-from linkbot.sandbox.chats import CHAT_KINDS, CUSTOMER, MERCHANT, SandboxTelegram
+from linkbot.sandbox.chats import CHAT_KINDS, CUSTOMER, GREETING, MERCHANT, SandboxTelegram
 from linkbot.sandbox.markup import telegram_html, telegram_text
 
 T = TypeVar("T")
@@ -77,9 +77,20 @@ class Sandbox:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
-    def say(self, person: str, chat: str, text: str) -> None:
-        answer = self.http.post("/api/say", json={"as": person, "chat": chat, "text": text})
+    def say(self, person: str, chat: str, text: str, lang: str = "en") -> None:
+        body = {"as": person, "chat": chat, "text": text, "lang": lang}
+        answer = self.http.post("/api/say", json=body)
         assert answer.status_code == 200, answer.text
+
+    def inline(self, person: str, chat: str, query: str) -> dict[str, Any]:
+        answer = self.http.post("/api/inline", json={"as": person, "chat": chat, "query": query})
+        assert answer.status_code == 200, answer.text
+        found: dict[str, Any] = answer.json()
+        return found
+
+    def choose(self, person: str, chat: str, result_id: str) -> httpx.Response:
+        body = {"as": person, "chat": chat, "result_id": result_id}
+        return self.http.post("/api/choose", json=body)
 
     def messages(self, person: str, chat: str) -> list[dict[str, Any]]:
         state = self.http.get("/api/state", params={"as": person, "since": -1}).json()
@@ -213,6 +224,108 @@ def test_buttons_press_as_callback_queries_and_files_download(sandbox: Sandbox) 
     assert edited["edited"] and "✅ Paid" in edited["html"] and not edited["buttons"]
 
 
+def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {b["text"]: b for row in message["buttons"] for b in row}
+
+
+def test_inline_mode_in_the_merchants_chat_with_a_customer(sandbox: Sandbox) -> None:
+    answer = sandbox.inline("merchant", "business", "74.40 thb Hot Latte")
+    assert not answer["late"] and answer["button"] is None
+    [result] = answer["results"]
+    assert "Hot Latte" in result["title"] and "฿74.40" in result["title"]
+    # A result is chosen where it was offered, by whom it was offered to.
+    assert sandbox.choose("customer", "business", result["id"]).status_code == 400
+    assert sandbox.choose("merchant", "group", result["id"]).status_code == 400
+    assert sandbox.choose("merchant", "business", result["id"]).status_code == 200
+
+    def link() -> dict[str, Any] | None:
+        return next(
+            (m for m in sandbox.messages("merchant", "business") if "Pay ฿74.40" in buttons(m)),
+            None,
+        )
+
+    posted = sandbox.wait_for(link)
+    # Posted by the merchant through the bot, then edited in place into the link.
+    assert posted["mine"] and not posted["bot"] and posted["sender"] == MERCHANT.name
+    assert posted["via"] == f"via @{fakes.BOT_USERNAME}" and posted["edited"]
+    assert "Hot Latte" in posted["html"] and "Cancel link" in buttons(posted)
+    seen = next(m for m in sandbox.messages("customer", "business") if m["id"] == posted["id"])
+    assert not seen["mine"] and seen["via"] == posted["via"]
+
+    # A customer who types @bot is offered only the way to ask for access.
+    refused = sandbox.inline("customer", "business", "5000 thb Everything")
+    assert refused["results"] == [] and refused["button"]["start"] == "access"
+
+    # Share from the group's link message: the picker types the link id after @bot.
+    sandbox.say("merchant", "group", "/link 120 thb Cake")
+    cake = sandbox.bot_message("merchant", "group", "Cake")
+    share = buttons(cake)["Share"]["share"]
+    assert share["users"] and share["groups"] and share["query"].startswith("link_")
+    [copy] = sandbox.inline("merchant", "business", share["query"])["results"]
+    assert "Cake" in copy["title"]
+    assert sandbox.choose("merchant", "business", copy["id"]).status_code == 200
+    shared = sandbox.wait_for(
+        lambda: next(
+            (m for m in sandbox.messages("customer", "business") if "Cake" in m["html"]), None
+        )
+    )
+    assert "Pay ฿120.00" in buttons(shared) and shared["via"]
+
+    # Paid: the bot edits the inline message, by its inline id, for everyone in the chat.
+    sandbox.http.post(f"/pay/{pay_code(posted)}", data={"method": "card"})
+
+    def paid() -> dict[str, Any] | None:
+        found = next(m for m in sandbox.messages("customer", "business") if m["id"] == posted["id"])
+        return found if "✅ Paid" in found["html"] else None
+
+    assert not sandbox.wait_for(paid)["buttons"]
+
+
+def test_a_business_chat_takes_the_merchants_commands_only(sandbox: Sandbox) -> None:
+    # Connected at start: the merchant's private chat with the bot says so.
+    sandbox.bot_message("merchant", "private", "Telegram Business")
+    greeting = sandbox.messages("merchant", "business")
+    assert [m["html"] for m in greeting] == [GREETING]
+    sandbox.say("customer", "business", "/link 5000 thb Everything")
+    sandbox.say("merchant", "business", "/link 74.40 Hot Latte")
+
+    def link(person: str) -> Callable[[], dict[str, Any] | None]:
+        def check() -> dict[str, Any] | None:
+            return next((m for m in sandbox.messages(person, "business") if m["buttons"]), None)
+
+        return check
+
+    posted = sandbox.wait_for(link("merchant"))
+    # Posted as the merchant; only the merchant sees that the bot sent it.
+    assert posted["sender"] == MERCHANT.name and posted["mine"] and not posted["bot"]
+    assert posted["via"] == f"sent by @{fakes.BOT_USERNAME}"
+    assert "Pay ฿74.40" in buttons(posted) and "Hot Latte" in posted["html"]
+    seen = sandbox.wait_for(link("customer"))
+    assert seen["sender"] == MERCHANT.name and seen["via"] is None and not seen["mine"]
+
+    # The command was deleted (the rights allow it), and the customer's got no answer.
+    def without_command() -> list[str] | None:
+        shown = [m["html"] for m in sandbox.messages("customer", "business")]
+        return None if any("/link 74.40" in said for said in shown) else shown
+
+    shown = sandbox.wait_for(without_command)
+    assert shown[:2] == [GREETING, "/link 5000 thb Everything"] and len(shown) == 3
+    assert not any("5,000" in m["html"] for m in sandbox.messages("merchant", "private"))
+
+
+def test_the_typists_language_is_the_bots(sandbox: Sandbox) -> None:
+    sandbox.say("merchant", "private", "/help", lang="th")
+    assert "แซนด์บ็อกซ์" in sandbox.bot_message("merchant", "private", "โหมด Omise")["html"]
+    sandbox.say("customer", "private", "/help", lang="ja")
+    sandbox.bot_message("customer", "private", "Omise")
+    japanese = sandbox.messages("customer", "private")[-1]["html"]
+    assert any("\u3040" <= c <= "\u30ff" for c in japanese)
+    answer = sandbox.http.post(
+        "/api/inline", json={"as": "merchant", "chat": "group", "query": "", "lang": "ja"}
+    )
+    assert answer.json()["results"], answer.text
+
+
 def test_the_page_shows_only_telegrams_tags() -> None:
     shown = telegram_html(
         '<b>bold</b> <script>alert(1)</script><a href="javascript:alert(1)">x</a>'
@@ -337,6 +450,77 @@ def test_a_link_made_paid_and_refused_in_the_browser(sandbox: Sandbox, browser: 
     assert "Linkbot" in refusal.text
     bot_said = browser.find_elements(By.CSS_SELECTOR, '[data-chat="group"] .message.bot')
     assert not [item for item in bot_said if "฿5,000.00" in item.text]  # no link was made
+
+
+def test_inline_mode_a_business_chat_and_thai_in_the_browser(
+    sandbox: Sandbox, browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    def wait(find: Callable[[Any], T], timeout: float = 20) -> T:
+        found: T = WebDriverWait(browser, timeout, poll_frequency=0.1).until(find)
+        return found
+
+    def message_in(chat: str, *containing: str) -> Callable[[Any], Any]:
+        def find(driver: Any) -> Any:
+            for item in driver.find_elements(By.CSS_SELECTOR, f'[data-chat="{chat}"] .message'):
+                if all(words in item.text for words in containing):
+                    return item
+            return False
+
+        return find
+
+    def compose(chat: str) -> Any:
+        return browser.find_element(By.CSS_SELECTOR, f'[data-chat="{chat}"] .compose input')
+
+    def result(containing: str) -> Callable[[Any], Any]:
+        def find(driver: Any) -> Any:
+            for item in driver.find_elements(
+                By.CSS_SELECTOR, '[data-chat="business"] .inline-result'
+            ):
+                if containing in item.text:
+                    return item
+            return False
+
+        return find
+
+    browser.get(sandbox.url)
+    wait(message_in("business", GREETING))
+    wait(message_in("private", "Connected to your Telegram Business account"))
+
+    # Inline mode: the results come up above the input as the merchant types.
+    mention = f"@{fakes.BOT_USERNAME}"
+    compose("business").send_keys(f"{mention} 74.40 thb Hot")
+    wait(result("Hot ·"))
+    compose("business").send_keys(" Latte")
+    wait(result("Hot Latte ·")).click()
+    inline = wait(message_in("business", f"via {mention}", "Hot Latte", "Cancel link"))
+    assert inline.find_element(By.PARTIAL_LINK_TEXT, "Pay ฿74.40")
+    assert "edited" in inline.text and compose("business").get_attribute("value") == ""
+
+    # Telegram Business: /link from the merchant is posted as the merchant, the command gone.
+    compose("business").send_keys("/link 50 Cookie\n")
+    cookie = wait(message_in("business", "Cookie", f"sent by {mention}"))
+    assert cookie.find_element(By.PARTIAL_LINK_TEXT, "Pay ฿50.00")
+    wait(lambda d: not message_in("business", "/link 50 Cookie")(d))
+
+    # Share: a chat picker, then the link's own message through inline mode.
+    compose("group").send_keys("/link 120 thb Cake\n")
+    cake = wait(message_in("group", "Cake", "Share"))
+    next(k for k in cake.find_elements(By.CSS_SELECTOR, "button.key") if k.text == "Share").click()
+    target = wait(
+        lambda d: d.find_elements(By.CSS_SELECTOR, '#picker .target[data-chat="business"]')
+    )
+    target[0].click()
+    assert compose("business").get_attribute("value").startswith(f"{mention} link_")
+    wait(result("Cake")).click()
+    wait(message_in("business", f"via {mention}", "Cake", "Pay ฿120.00"))
+
+    # The typist's Telegram app language is the bot's.
+    Select(browser.find_element(By.ID, "language")).select_by_visible_text("ไทย")
+    compose("private").send_keys("/help\n")
+    wait(message_in("private", "โหมด Omise"))
 
 
 def test_the_page_answers_only_this_machine_and_json(sandbox: Sandbox) -> None:

@@ -24,8 +24,17 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from linkbot.money import format_amount
-from linkbot.sandbox.chats import CHAT_KINDS, CHATS, PEOPLE, Entry, Person, SandboxTelegram
-from linkbot.sandbox.fakes import BOT_ID, FakeOmise
+from linkbot.sandbox.chats import (
+    CHAT_KINDS,
+    CHATS,
+    LANGUAGES,
+    MERCHANT,
+    PEOPLE,
+    Entry,
+    Person,
+    SandboxTelegram,
+)
+from linkbot.sandbox.fakes import BOT_ID, BOT_USERNAME, FakeOmise
 from linkbot.sandbox.markup import plain_html, telegram_html, telegram_text
 
 # How long a PromptPay payment stays pending before the simulated bank confirms it.
@@ -33,6 +42,9 @@ PROMPTPAY_DELAY = 4.0
 # How long /api/state waits for something new before answering "nothing yet".
 LONG_POLL = 2.0
 MAX_TEXT = 4096
+# Telegram's limit for an inline query's text, and how long the page waits for the answer.
+MAX_QUERY = 256
+INLINE_WAIT = 5.0
 
 NOTHING_IS_REAL = (
     "Sandbox: nothing here is real. Test mode, a simulated Telegram and a simulated Omise "
@@ -107,7 +119,7 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
         words = str(body.get("text", "")).strip()
         if person is None or kind is None or not words or len(words) > MAX_TEXT:
             return JSONResponse({"error": "a person, a chat and 1-4096 characters"}, 400)
-        telegram.say(person, kind, words)
+        telegram.say(person, kind, words, _language(body))
         return JSONResponse({"ok": True})
 
     async def press(request: Request) -> Response:
@@ -115,8 +127,35 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
         person = PEOPLE.get(str(body.get("as")))
         chat_id, message_id = _int(body.get("chat_id")), _int(body.get("message_id"))
         data = str(body.get("data", ""))
-        if person is None or not telegram.press(person, chat_id, message_id, data):
+        if person is None or not telegram.press(person, chat_id, message_id, data, _language(body)):
             return JSONResponse({"error": "no such button"}, 400)
+        return JSONResponse({"ok": True})
+
+    async def inline(request: Request) -> Response:
+        """Someone typed ``@bot query``: the bot's results, shown above the input."""
+        body = await _json(request)
+        person, kind = PEOPLE.get(str(body.get("as"))), CHAT_KINDS.get(str(body.get("chat")))
+        query = str(body.get("query", ""))
+        if person is None or kind is None or len(query) > MAX_QUERY:
+            return JSONResponse({"error": "a person, a chat and at most 256 characters"}, 400)
+        query_id = telegram.inline_query(person, kind, query, _language(body))
+        for _ in range(round(INLINE_WAIT / 0.05)):
+            answer = telegram.inline_answer(query_id)
+            if answer is not None:
+                return JSONResponse(_inline_results(answer))
+            await asyncio.sleep(0.05)
+        return JSONResponse({"results": [], "button": None, "late": True})
+
+    async def choose(request: Request) -> Response:
+        body = await _json(request)
+        person, kind = PEOPLE.get(str(body.get("as"))), CHAT_KINDS.get(str(body.get("chat")))
+        result_id = str(body.get("result_id", ""))
+        if (
+            person is None
+            or kind is None
+            or not telegram.choose(person, kind, result_id, _language(body))
+        ):
+            return JSONResponse({"error": "no such result"}, 400)
         return JSONResponse({"ok": True})
 
     async def file(request: Request) -> Response:
@@ -174,6 +213,8 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
             Route("/api/state", state),
             Route("/api/say", say, methods=["POST"]),
             Route("/api/press", press, methods=["POST"]),
+            Route("/api/inline", inline, methods=["POST"]),
+            Route("/api/choose", choose, methods=["POST"]),
             Route("/files/{file_id}", file),
             Route("/pay/{code}", pay_page),
             Route("/pay/{code}", pay, methods=["POST"]),
@@ -186,6 +227,29 @@ def _int(value: object) -> int:
         return int(str(value))
     except ValueError:
         return 0
+
+
+def _language(body: dict[str, Any]) -> str:
+    """The typist's Telegram app language, sent as language_code."""
+    language = str(body.get("lang", "en"))
+    return language if language in LANGUAGES else "en"
+
+
+def _inline_results(answer: dict[str, Any]) -> dict[str, Any]:
+    """What Telegram shows of an answer: each result's title and description, and its button."""
+    results = [
+        {
+            "id": str(result["id"]),
+            "title": str(result.get("title", "")),
+            "description": str(result.get("description", "")),
+        }
+        for result in answer["results"]
+    ]
+    button = answer.get("button")
+    shown = None
+    if isinstance(button, dict) and "start_parameter" in button:
+        shown = {"text": str(button["text"]), "start": str(button["start_parameter"])}
+    return {"results": results, "button": shown, "late": False}
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -205,7 +269,7 @@ def _state(
     chats = []
     for kind in CHATS:
         chat_id = kind.chat_for(person)["id"]
-        entries = telegram.chat_entries(chat_id)
+        entries = telegram.chat_entries(chat_id, business=kind.business)
         by_id = {entry.message_id: entry for entry in entries}
         chats.append(
             {
@@ -232,6 +296,15 @@ def _sender(user_id: int) -> str:
     return next((p.name for p in PEOPLE.values() if p.user_id == user_id), str(user_id))
 
 
+def _via(entry: Entry, person: Person) -> str | None:
+    if entry.via_bot:
+        return f"via @{BOT_USERNAME}"
+    # Telegram marks what a business bot sent only for the account's owner.
+    if entry.by_business_bot and person.user_id == MERCHANT.user_id:
+        return f"sent by @{BOT_USERNAME}"
+    return None
+
+
 def _message(
     entry: Entry, person: Person, zone: ZoneInfo, quoted: Entry | None = None
 ) -> dict[str, Any]:
@@ -246,6 +319,14 @@ def _message(
                 shown["url"] = str(button["url"])
             elif "copy_text" in button:
                 shown["copy"] = str(button["copy_text"].get("text", ""))
+            elif "switch_inline_query_chosen_chat" in button:
+                chosen = button["switch_inline_query_chosen_chat"]
+                shown["share"] = {
+                    "query": str(chosen.get("query", "")),
+                    "users": bool(chosen.get("allow_user_chats")),
+                    "bots": bool(chosen.get("allow_bot_chats")),
+                    "groups": bool(chosen.get("allow_group_chats")),
+                }
             buttons.append(shown)
         rows.append(buttons)
     return {
@@ -253,6 +334,7 @@ def _message(
         "mine": entry.sender == person.user_id,
         "bot": entry.sender == BOT_ID,
         "sender": _sender(entry.sender),
+        "via": _via(entry, person),
         "html": telegram_html(entry.text) if entry.html else plain_html(entry.text),
         "photo": f"/files/{entry.photo}" if entry.photo else None,
         "document": (
@@ -281,11 +363,16 @@ def _index_html() -> str:
         "</label>"
         for p in PEOPLE.values()
     )
+    languages = "".join(
+        f'<option value="{code}">{html.escape(name)}</option>' for code, name in LANGUAGES.items()
+    )
     panes = "".join(
-        f'<section class="chat" data-chat="{kind.key}">'
+        f'<section class="chat" data-chat="{kind.key}" data-title="{html.escape(kind.title)}"'
+        f' data-type="{kind.inline_chat_type}">'
         f"<header><b>{html.escape(kind.title)}</b> <small>{html.escape(kind.subtitle)}</small>"
         "</header>"
         '<ol class="messages"></ol>'
+        '<ul class="inline-results" hidden></ul>'
         '<form class="compose"><input name="text" autocomplete="off" '
         f'placeholder="Message as …" maxlength="{MAX_TEXT}"><button>Send</button></form>'
         "</section>"
@@ -296,12 +383,17 @@ def _index_html() -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>linkbot sandbox</title>
 <link rel="stylesheet" href="/static/sandbox.css"></head>
-<body>
+<body data-bot="{html.escape(BOT_USERNAME)}">
 <p class="banner" role="note">{html.escape(NOTHING_IS_REAL)}</p>
 <nav class="people">Type as: {people}
-<span class="hint">Try <code>/link 74.40 thb Hot Latte</code> in the group, then press Pay.</span>
+<label>Telegram app language: <select id="language">{languages}</select></label>
+<span class="hint">Try <code>/link 74.40 thb Hot Latte</code> in the group, then press Pay;
+<code>@{html.escape(BOT_USERNAME)} 74.40 Hot Latte</code> or <code>/link</code> in
+{html.escape(CHAT_KINDS["business"].title)}.</span>
 </nav>
 <main class="chats">{panes}</main>
+<dialog id="picker"><form method="dialog"><p><b>Share to…</b></p><div class="targets"></div>
+<button value="">Cancel</button></form></dialog>
 <div id="toasts" aria-live="polite"></div>
 <script src="/static/sandbox.js"></script>
 </body></html>"""

@@ -101,6 +101,8 @@ async def serve(run_bot: RunBot, database: Path, *, port: int, open_browser: boo
             if open_browser and _has_display():
                 # A console browser would block; a thread keeps start-up from waiting on it.
                 threading.Thread(target=_open, args=(url,), daemon=True).start()
+            # Waiting for the bot's first getUpdates: the merchant's business chat is ready.
+            telegram.open_business()
             return await run_bot(settings)
         finally:
             await checkout.aclose()

@@ -13,6 +13,11 @@ function personName() {
   return document.querySelector('input[name="as"]:checked').dataset.name;
 }
 
+// The typist's Telegram app language, which Telegram sends as language_code.
+function language() {
+  return document.getElementById("language").value;
+}
+
 function toast(text, alert) {
   const box = document.createElement("div");
   box.className = alert ? "toast alert" : "toast";
@@ -26,9 +31,11 @@ async function post(path, body) {
   const response = await fetch(path, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
+    body: JSON.stringify({ ...body, lang: language() }),
   });
-  if (!response.ok) toast((await response.json()).error || "refused", true);
+  const answer = await response.json();
+  if (!response.ok) toast(answer.error || "refused", true);
+  return response.ok ? answer : null;
 }
 
 function button(chat, message, spec) {
@@ -44,6 +51,8 @@ function button(chat, message, spec) {
     if (spec.callback !== undefined) {
       element.addEventListener("click", () =>
         post("/api/press", { as: person(), chat_id: chat.chat_id, message_id: message.id, data: spec.callback }));
+    } else if (spec.share !== undefined) {
+      element.addEventListener("click", () => pickChat(spec.share));
     } else if (spec.copy !== undefined) {
       element.addEventListener("click", async () => {
         try {
@@ -67,6 +76,12 @@ function drawMessage(chat, message) {
   const sender = document.createElement("div");
   sender.className = "sender";
   sender.textContent = message.sender;
+  if (message.via) {
+    const via = document.createElement("span");
+    via.className = "via";
+    via.textContent = " " + message.via;
+    sender.append(via);
+  }
   item.append(sender);
   if (message.reply) {
     const quote = document.createElement("div");
@@ -161,16 +176,124 @@ function restart() {
   version = -1;
   for (const list of document.querySelectorAll(".messages")) list.replaceChildren();
   for (const input of document.querySelectorAll(".compose input")) input.placeholder = "Message as " + personName();
+  for (const pane of document.querySelectorAll(".chat")) closeResults(pane);
   poll();
 }
 
+// Inline mode: "@bot query" in an input asks the bot, as Telegram does, once typing pauses.
+const mention = "@" + document.body.dataset.bot;
+const INLINE_PAUSE = 350;
+
+function inlineQuery(text) {
+  if (text === mention) return "";
+  return text.startsWith(mention + " ") ? text.slice(mention.length + 1) : null;
+}
+
+function closeResults(pane) {
+  const list = pane.querySelector(".inline-results");
+  list.hidden = true;
+  list.replaceChildren();
+}
+
+function showResults(pane, answer) {
+  const list = pane.querySelector(".inline-results");
+  const input = pane.querySelector(".compose input");
+  list.replaceChildren();
+  if (answer.button) {
+    const item = document.createElement("li");
+    const start = document.createElement("button");
+    start.type = "button";
+    start.className = "inline-button";
+    start.textContent = answer.button.text;
+    // Telegram opens the chat with the bot and sends /start with the parameter.
+    start.addEventListener("click", () => {
+      input.value = "";
+      closeResults(pane);
+      post("/api/say", { as: person(), chat: "private", text: "/start " + answer.button.start });
+    });
+    item.append(start);
+    list.append(item);
+  }
+  for (const result of answer.results) {
+    const item = document.createElement("li");
+    const choice = document.createElement("button");
+    choice.type = "button";
+    choice.className = "inline-result";
+    choice.dataset.result = result.id;
+    const title = document.createElement("b");
+    title.textContent = result.title;
+    const description = document.createElement("small");
+    description.textContent = result.description;
+    choice.append(title, document.createElement("br"), description);
+    choice.addEventListener("click", async () => {
+      input.value = "";
+      closeResults(pane);
+      await post("/api/choose", { as: person(), chat: pane.dataset.chat, result_id: result.id });
+    });
+    item.append(choice);
+    list.append(item);
+  }
+  list.hidden = list.children.length === 0;
+}
+
+function watchInline(form) {
+  const pane = form.closest(".chat");
+  const input = form.querySelector("input");
+  let timer = null;
+  let asked = 0;
+  const ask = () => {
+    clearTimeout(timer);
+    const query = inlineQuery(input.value);
+    if (query === null) {
+      asked += 1; // an answer still on its way is no longer wanted
+      closeResults(pane);
+      return;
+    }
+    timer = setTimeout(async () => {
+      const mine = ++asked;
+      const answer = await post("/api/inline", { as: person(), chat: pane.dataset.chat, query });
+      if (answer && mine === asked && inlineQuery(input.value) === query) showResults(pane, answer);
+    }, INLINE_PAUSE);
+  };
+  input.addEventListener("input", ask);
+  form.askInline = ask;
+}
+
+// The Share button: a chat picker, then "@bot <link id>" typed in the chosen chat.
+function pickChat(share) {
+  const picker = document.getElementById("picker");
+  const targets = picker.querySelector(".targets");
+  targets.replaceChildren();
+  const allowed = { private: share.users, supergroup: share.groups, sender: share.bots };
+  for (const pane of document.querySelectorAll(".chat")) {
+    if (!allowed[pane.dataset.type]) continue;
+    const target = document.createElement("button");
+    target.type = "button";
+    target.className = "target";
+    target.dataset.chat = pane.dataset.chat;
+    target.textContent = pane.dataset.title;
+    target.addEventListener("click", () => {
+      picker.close();
+      const form = pane.querySelector(".compose");
+      const input = form.querySelector("input");
+      input.value = mention + " " + share.query;
+      input.focus();
+      form.askInline();
+    });
+    targets.append(target);
+  }
+  picker.showModal();
+}
+
 for (const form of document.querySelectorAll(".compose")) {
+  watchInline(form);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = form.querySelector("input");
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
+    closeResults(form.closest(".chat"));
     await post("/api/say", { as: person(), chat: form.closest(".chat").dataset.chat, text });
   });
 }
