@@ -244,10 +244,24 @@ class LinkService:
         if command.state is CommandState.DONE and command.link_id is not None:
             record = await self.store.get_link(command.link_id)
             if record is not None:
+                if not record.answered and not await self._take_over(command):
+                    return None
                 return Created(record)
+        if not await self._take_over(command):
+            return None
         # The first delivery died between asking Omise and recording the
         # answer: look for its link instead of creating another.
         return Created(await self._settle(command))
+
+    async def _take_over(self, command: CommandRecord) -> bool:
+        """Make a command this instance's to finish and answer.
+
+        False when another instance adopted it first (see :meth:`orphans`):
+        that one answers it.
+        """
+        if command.claimed_by == self.store.instance_id:
+            return True
+        return await self.store.adopt_command(command)
 
     async def _finished_elsewhere(self, command: CommandRecord) -> CommandRecord:
         """Wait while another live instance is still creating or answering ``command``.
@@ -341,6 +355,8 @@ class LinkService:
         since, cutoff = now - RESUME_WINDOW, now - grace
         outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
         for command, record in await self.store.unanswered_links(since):
+            if command.key in self._in_flight:
+                continue
             if await self._orphaned(command, cutoff) and await self.store.adopt_command(command):
                 outcomes.append((command, record))
         for command in await self.store.pending_commands(since):
