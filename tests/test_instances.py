@@ -393,3 +393,25 @@ async def test_a_watcher_stopping_cleanly_hands_over_at_once(
         stop_first.set()
         stop_second.set()
         await asyncio.gather(running, standing_by, return_exceptions=True)
+
+
+async def test_only_the_watchers_instance_looks_for_orphaned_commands(
+    store: Store, other: Store, omise: OmiseClient, bot: Bot, settings: Settings
+) -> None:
+    looked: dict[str, int] = {store.instance_id: 0, other.instance_id: 0}
+
+    def watcher(instance: Store) -> PaymentWatcher:
+        async def after_pass() -> None:
+            looked[instance.instance_id] += 1
+
+        announcer = TelegramAnnouncer(bot, instance, settings.timezone)
+        return PaymentWatcher(omise, instance, announcer, interval=INTERVAL, after_pass=after_pass)
+
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(watcher(s).run(INTERVAL, stop)) for s in (store, other)]
+    try:
+        await wait_for(lambda: sum(looked.values()) >= 3, 5)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    assert sorted(looked.values())[0] == 0
