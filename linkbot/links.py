@@ -327,11 +327,12 @@ class LinkService:
         since = self._now() - RESUME_WINDOW
         outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
         # What another live instance is working on is left to it.
+        # Adopted first: instances starting together finish each command once.
         for command, record in await self.store.unanswered_links(since):
-            if not await self._held_elsewhere(command):
+            if not await self._held_elsewhere(command) and await self.store.adopt_command(command):
                 outcomes.append((command, record))
         for command in await self.store.pending_commands(since):
-            if await self._held_elsewhere(command):
+            if await self._held_elsewhere(command) or not await self.store.adopt_command(command):
                 continue
             try:
                 outcomes.append((command, await self._settle(command)))

@@ -415,3 +415,17 @@ async def test_only_the_watchers_instance_looks_for_orphaned_commands(
         stop.set()
         await asyncio.gather(*tasks)
     assert sorted(looked.values())[0] == 0
+
+
+async def test_instances_starting_together_resume_a_command_once(
+    store: Store, other: Store, omise: OmiseClient, settings: Settings, mock_http: object
+) -> None:
+    stopped = Store.connect(settings.database, instance_id="stopped")
+    try:
+        assert await stopped.claim_command(command(9, datetime.now(UTC))) is None
+        await stopped.sign_off()
+    finally:
+        await stopped.close()
+    starting = [LinkService(omise, s, reconcile_delays=(0,)) for s in (store, other)]
+    found = await asyncio.gather(*(s.unfinished() for s in starting))
+    assert [resumed.key for outcomes in found for resumed, _ in outcomes] == [command(9).key]
