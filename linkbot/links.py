@@ -326,8 +326,8 @@ class LinkService:
         """
         since = self._now() - RESUME_WINDOW
         outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
-        # What another live instance is working on is left to it.
-        # Adopted first: instances starting together finish each command once.
+        # What another live instance is working on is left to it; the rest is
+        # adopted first, so instances starting together finish each one once.
         for command, record in await self.store.unanswered_links(since):
             if not await self._held_elsewhere(command) and await self.store.adopt_command(command):
                 outcomes.append((command, record))
