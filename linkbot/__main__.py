@@ -22,7 +22,7 @@ from linkbot import __version__, logs, metrics, migrations
 from linkbot.bot import build_application
 from linkbot.bot.app import ALLOWED_UPDATES, PerChatUpdateProcessor, register_commands
 from linkbot.bot.daily import DailySummary
-from linkbot.bot.handlers import resume_unfinished, services
+from linkbot.bot.handlers import resume_orphans, resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
 from linkbot.links import LinkService
@@ -137,6 +137,9 @@ async def run(settings: Settings) -> int:
             sweep_interval=settings.linkbot_sweep_interval,
             on_pass=metrics.recorder().watcher_pass,
             on_announced=metrics.recorder().payment_announced,
+            # In webhook mode a dead instance's commands are never delivered
+            # again: the lease holder answers them.
+            after_pass=lambda: resume_orphans(application.bot, services(application), lease),
         )
         web = None
         listen = settings.http_listen

@@ -251,10 +251,24 @@ class LinkService:
         if command.state is CommandState.DONE and command.link_id is not None:
             record = await self.store.get_link(command.link_id)
             if record is not None:
+                if not record.answered and not await self._take_over(command):
+                    return None
                 return Created(record)
+        if not await self._take_over(command):
+            return None
         # The first delivery died between asking Omise and recording the
         # answer: look for its link instead of creating another.
         return Created(await self._settle(command))
+
+    async def _take_over(self, command: CommandRecord) -> bool:
+        """Make a command this instance's to finish and answer.
+
+        False when another instance adopted it first (see :meth:`orphans`):
+        that one answers it.
+        """
+        if command.claimed_by == self.store.instance_id:
+            return True
+        return await self.store.adopt_command(command)
 
     async def _finished_elsewhere(self, command: CommandRecord) -> CommandRecord:
         """Wait while another live instance is still creating or answering ``command``.
@@ -319,18 +333,63 @@ class LinkService:
         """
         since = self._now() - RESUME_WINDOW
         outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
-        # What another live instance is working on is left to it.
+        # What another live instance is working on is left to it; the rest is
+        # adopted first, so instances starting together finish each one once.
         for command, record in await self.store.unanswered_links(since):
-            if not await self._held_elsewhere(command):
+            if not await self._held_elsewhere(command) and await self.store.adopt_command(command):
                 outcomes.append((command, record))
         for command in await self.store.pending_commands(since):
-            if await self._held_elsewhere(command):
+            if await self._held_elsewhere(command) or not await self.store.adopt_command(command):
                 continue
             try:
                 outcomes.append((command, await self._settle(command)))
             except (LinkNotCreated, CreateOutcomeUnknown) as exc:
                 outcomes.append((command, exc))
         return outcomes
+
+    async def orphans(self, grace: timedelta) -> list[tuple[CommandRecord, LinkRecord | Exception]]:
+        """Finish what another instance claimed and left undone when it died.
+
+        In webhook mode Telegram was told the update arrived before it was
+        handled, so it never delivers it again: unless a surviving instance
+        finishes the command, nobody answers it. A command counts as
+        orphaned once its claimer has shown no sign of life and it is older
+        than ``grace`` (an instance just starting may not have shown one
+        yet). Each is adopted first, so two survivors never both finish
+        it; then it is settled like :meth:`unfinished` does, against
+        Omise's list, never by asking for a new link.
+        """
+        now = self._now()
+        since, cutoff = now - RESUME_WINDOW, now - grace
+        outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
+        for command, record in await self.store.unanswered_links(since):
+            if command.key in self._in_flight:
+                continue
+            if await self._orphaned(command, cutoff) and await self.store.adopt_command(command):
+                outcomes.append((command, record))
+        for command in await self.store.pending_commands(since):
+            if command.key in self._in_flight:
+                continue
+            if not (
+                await self._orphaned(command, cutoff) and await self.store.adopt_command(command)
+            ):
+                continue
+            logger.warning(
+                "Finishing command %s of instance %s, which stopped",
+                command.key,
+                command.claimed_by,
+            )
+            try:
+                outcomes.append((command, await self._settle(command)))
+            except (LinkNotCreated, CreateOutcomeUnknown) as exc:
+                outcomes.append((command, exc))
+        return outcomes
+
+    async def _orphaned(self, command: CommandRecord, cutoff: datetime) -> bool:
+        holder = command.claimed_by
+        if holder is None or holder == self.store.instance_id or command.received_at > cutoff:
+            return False
+        return not await self.store.alive(holder, self._now())
 
     async def _reconcile(self, command: CommandRecord, *, since: datetime) -> LinkRecord:
         """Find and record the link a lost create made, or prove there is none.

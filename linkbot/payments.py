@@ -26,7 +26,7 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -157,10 +157,13 @@ class PaymentWatcher:
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         on_pass: Callable[[float, float | None], None] | None = None,
         on_announced: Callable[[], None] | None = None,
+        after_pass: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         """``on_pass(seconds, lag)`` hears of every pass in :meth:`run`: how long it took and
         how far the event cursor is behind now (None before the first cursor);
-        ``on_announced()`` of every payment announced."""
+        ``on_announced()`` of every payment announced; ``after_pass()`` is
+        awaited after every pass, so work for one instance at a time (finishing
+        a dead instance's commands) runs on the lease holder too."""
         self.omise = omise
         self.store = store
         self.announcer = announcer
@@ -180,6 +183,7 @@ class PaymentWatcher:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._on_pass = on_pass
         self._on_announced = on_announced
+        self._after_pass = after_pass
         # Set while this instance holds the watcher's lease (see run()).
         self._holding = asyncio.Event()
         self.standby = False
@@ -203,6 +207,8 @@ class PaymentWatcher:
                 await self._pass_or_log()
                 if self._on_pass is not None:
                     self._on_pass(time.monotonic() - started, self.lag())
+                if self._after_pass is not None:
+                    await self._after_pass_or_log(self._after_pass)
                 remaining = interval - (time.monotonic() - started)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), max(remaining, 0.0))
@@ -223,6 +229,12 @@ class PaymentWatcher:
             logger.warning("Payment pass skipped, Omise failed: %s", exc.message)
         except Exception:
             logger.exception("Payment pass failed")
+
+    async def _after_pass_or_log(self, after_pass: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await after_pass()
+        except Exception:
+            logger.exception("Work after the payment pass failed")
 
     async def _keep_lease(self, stop: asyncio.Event) -> None:
         """Hold (or wait for) the watcher's lease, and show this instance is alive.

@@ -9,8 +9,11 @@ versioned in :mod:`linkbot.migrations`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
+import sqlite3
+import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
@@ -428,10 +431,9 @@ class Store:
             # SAVEPOINT commit on its own; take transactions over, so that a
             # transaction here is one transaction (SQLAlchemy's recipe).
             dbapi_connection.isolation_level = None
-            # WAL lets the watcher read while a handler writes; NORMAL sync is
-            # still durable across a process crash, which is what matters here.
+            # NORMAL sync is still durable across a process crash, which is
+            # what matters here. WAL is set once per file, by initialize().
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
@@ -464,10 +466,40 @@ class Store:
 
     async def initialize(self) -> list[str]:
         """Create or upgrade the schema to the newest revision; returns the revisions applied."""
+        if self.dialect == "sqlite":
+            await self._use_wal()
         async with self._write() as conn:
             return await conn.run_sync(
                 lambda sync: migrations.upgrade(sync, legacy_upgrade=_create_or_upgrade)
             )
+
+    async def _use_wal(self, patience: float = 30.0) -> None:
+        """Put the SQLite file in WAL mode, which lets the watcher read while a handler writes.
+
+        The mode is kept in the file, so connections opened later use it on
+        their own. Switching needs the file to itself, and SQLite answers
+        "database is locked" at once, without waiting, while another
+        connection holds it, as when instances start together on a new
+        file and each switches it: so wait here, and only where the file is
+        not in WAL mode yet.
+        """
+        deadline = time.monotonic() + patience
+        async with self._engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            driver: Any = raw.driver_connection  # aiosqlite's, outside any transaction
+            while True:
+                try:
+                    async with driver.execute("PRAGMA journal_mode") as cursor:
+                        row = await cursor.fetchone()
+                    if row[0] in ("wal", "memory"):
+                        return
+                    async with driver.execute("PRAGMA journal_mode=WAL") as cursor:
+                        await cursor.fetchone()
+                    return
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > deadline:
+                        raise
+                await asyncio.sleep(0.02)
 
     async def revision(self) -> str | None:
         """The schema revision of the database (None before any)."""
@@ -655,6 +687,27 @@ class Store:
                 .where(commands.c.key == key, commands.c.state == CommandState.PENDING.value)
                 .values(state=CommandState.FAILED.value)
             )
+
+    async def adopt_command(self, command: CommandRecord) -> bool:
+        """Take over a command from the instance that claimed it (and died).
+
+        Returns whether this instance has it now: the claim still names the
+        holder and the state it was read with. One conditional UPDATE, so of
+        several instances adopting it at once only one wins.
+        """
+        c = commands.c
+        same_holder = (
+            c.claimed_by.is_(None)
+            if command.claimed_by is None
+            else c.claimed_by == command.claimed_by
+        )
+        async with self._write() as conn:
+            changed = await conn.execute(
+                update(commands)
+                .where(c.key == command.key, c.state == command.state.value, same_holder)
+                .values(claimed_by=self.instance_id)
+            )
+        return bool(changed.rowcount)
 
     async def pending_commands(self, since: datetime) -> list[CommandRecord]:
         """Commands a previous process started and never finished."""

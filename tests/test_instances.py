@@ -9,12 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from telegram import Bot
 
+from linkbot.bot.handlers import resume_orphans, services
+from linkbot.bot.messages import text
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.commands import parse_link
 from linkbot.config import Settings
@@ -23,9 +26,9 @@ from linkbot.money import CURRENCIES
 from linkbot.omise import Link, OmiseClient
 from linkbot.payments import CLAIM_LEASE, PaymentWatcher
 from linkbot.sandbox import fakes
-from linkbot.store import ChargeRecord, CommandRecord, CommandState, Store
+from linkbot.store import ChargeRecord, CommandRecord, CommandState, LinkRecord, Store
 from linkbot.web import create_app
-from tests.conftest import GROUP, MERCHANT, make_link
+from tests.conftest import GROUP, MERCHANT, Chat, make_link
 from tests.databases import ENGINES
 from tests.test_web import client
 
@@ -189,6 +192,110 @@ async def test_resuming_leaves_a_live_instances_commands_alone(
     assert resumed.key == command(9).key
 
 
+# Commands of an instance that died: in webhook mode nobody delivers them again
+
+GRACE = timedelta(seconds=5)
+
+
+async def orphaned_command(
+    dead: Store, message_id: int, title: str, **values: Any
+) -> CommandRecord:
+    """A command the dead instance claimed a minute ago and never finished."""
+    made = replace(
+        command(message_id, datetime.now(UTC) - timedelta(minutes=1)),
+        title=title,
+        description=title,
+        **values,
+    )
+    assert await dead.claim_command(made) is None
+    return made
+
+
+async def test_a_dead_instances_commands_are_finished_once_by_the_survivors(
+    chat: Chat,
+    store: Store,
+    other: Store,
+    omise: OmiseClient,
+    settings: Settings,
+    fake_omise: fakes.FakeOmise,
+) -> None:
+    dead = Store.connect(settings.database, instance_id="dead")
+    try:
+        await dead.heartbeat(datetime.now(UTC) - timedelta(minutes=2), timedelta(seconds=30))
+        # It asked Omise, and died before recording the link it got.
+        made = fake_omise.add_link(title="Hot Latte")
+        await orphaned_command(dead, 901, "Hot Latte")
+        # It died before asking Omise.
+        never = await orphaned_command(dead, 902, "Iced Tea", amount=5000)
+        # It recorded the link and died before replying.
+        answered_late = await orphaned_command(dead, 903, "Mocha", amount=9000)
+        mocha = fake_omise.add_link(amount=9000, title="Mocha")
+        await dead.finish_command(answered_late.key, link_record(mocha, answered_late))
+        # Just claimed by an instance still starting: not yet anyone else's.
+        await dead.claim_command(replace(command(904), received_at=datetime.now(UTC)))
+        # Claimed by a live instance: left to it, however old.
+        live = Store.connect(settings.database, instance_id="live")
+        try:
+            await live.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+            await orphaned_command(live, 905, "Espresso")
+        finally:
+            await live.close()
+
+        await store.note_language(MERCHANT, "th", datetime.now(UTC))
+        for survivor in (store, other):
+            await survivor.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+        second = LinkService(omise, other, reconcile_delays=(0,))
+        _, found_by_second = await asyncio.gather(
+            resume_orphans(chat.app.bot, services(chat.app), GRACE), second.orphans(GRACE)
+        )
+        answered_here = {reply["reply_parameters"]["message_id"] for reply in chat.replies()}
+        finished_there = {finished.message_id for finished, _ in found_by_second}
+        assert answered_here | finished_there == {901, 902, 903}
+        assert not answered_here & finished_there
+        assert fake_omise.count("POST /links") == 0
+        for message_id, state, link_id in [
+            (901, CommandState.DONE, made["id"]),
+            (902, CommandState.FAILED, None),
+            (903, CommandState.DONE, mocha["id"]),
+            (904, CommandState.PENDING, None),
+            (905, CommandState.PENDING, None),
+        ]:
+            recorded = await store.get_command(command(message_id).key)
+            assert recorded is not None
+            assert (recorded.state, recorded.link_id) == (state, link_id)
+        # Told in the merchant's language, wherever it was finished.
+        if 902 in answered_here:
+            [failed] = [r for r in chat.replies() if r["reply_parameters"]["message_id"] == 902]
+            assert failed["text"] == text("create_not_created", "th")
+        else:
+            [(_, outcome)] = [(c, o) for c, o in found_by_second if c.key == never.key]
+            assert isinstance(outcome, LinkNotCreated)
+        # Once finished, nobody finishes them again.
+        assert await second.orphans(GRACE) == []
+        replies = len(chat.replies())
+        await resume_orphans(chat.app.bot, services(chat.app), GRACE)
+        assert len(chat.replies()) == replies
+    finally:
+        await dead.close()
+
+
+def link_record(made: dict[str, Any], of: CommandRecord) -> LinkRecord:
+    return LinkRecord(
+        link_id=made["id"],
+        chat_id=of.chat_id,
+        message_id=None,
+        creator_id=of.user_id,
+        amount=of.amount,
+        currency=of.currency,
+        title=of.title,
+        description=of.description,
+        multiple=False,
+        payment_uri=made["payment_uri"],
+        created_at=datetime.now(UTC),
+        recorded_at=datetime.now(UTC),
+    )
+
+
 # Two payment watchers
 
 INTERVAL = 0.4
@@ -286,3 +393,39 @@ async def test_a_watcher_stopping_cleanly_hands_over_at_once(
         stop_first.set()
         stop_second.set()
         await asyncio.gather(running, standing_by, return_exceptions=True)
+
+
+async def test_only_the_watchers_instance_looks_for_orphaned_commands(
+    store: Store, other: Store, omise: OmiseClient, bot: Bot, settings: Settings
+) -> None:
+    looked: dict[str, int] = {store.instance_id: 0, other.instance_id: 0}
+
+    def watcher(instance: Store) -> PaymentWatcher:
+        async def after_pass() -> None:
+            looked[instance.instance_id] += 1
+
+        announcer = TelegramAnnouncer(bot, instance, settings.timezone)
+        return PaymentWatcher(omise, instance, announcer, interval=INTERVAL, after_pass=after_pass)
+
+    stop = asyncio.Event()
+    tasks = [asyncio.create_task(watcher(s).run(INTERVAL, stop)) for s in (store, other)]
+    try:
+        await wait_for(lambda: sum(looked.values()) >= 3, 5)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks)
+    assert sorted(looked.values())[0] == 0
+
+
+async def test_instances_starting_together_resume_a_command_once(
+    store: Store, other: Store, omise: OmiseClient, settings: Settings, mock_http: object
+) -> None:
+    stopped = Store.connect(settings.database, instance_id="stopped")
+    try:
+        assert await stopped.claim_command(command(9, datetime.now(UTC))) is None
+        await stopped.sign_off()
+    finally:
+        await stopped.close()
+    starting = [LinkService(omise, s, reconcile_delays=(0,)) for s in (store, other)]
+    found = await asyncio.gather(*(s.unfinished() for s in starting))
+    assert [resumed.key for outcomes in found for resumed, _ in outcomes] == [command(9).key]

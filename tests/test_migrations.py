@@ -249,3 +249,14 @@ async def test_instances_starting_together_migrate_once(database: str) -> None:
     finally:
         for store in stores:
             await store.close()
+
+
+async def test_a_new_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
+    store = Store.connect(tmp_path / "new.db")
+    try:
+        await store.initialize()
+        async with store._engine.connect() as conn:
+            mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
+        assert mode == "wal"
+    finally:
+        await store.close()

@@ -9,7 +9,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -52,7 +52,7 @@ from linkbot.omise import (
 )
 from linkbot.qr import qr_png
 from linkbot.reports import Reports
-from linkbot.store import LinkRecord
+from linkbot.store import CommandRecord, LinkRecord
 
 logger = logging.getLogger(__name__)
 
@@ -457,7 +457,18 @@ async def _target_link(update: Update, found: Services) -> str | None:
 
 async def resume_unfinished(bot: Bot, found: Services) -> None:
     """After a restart, answer the link commands (and chosen inline results) left unanswered."""
-    for command, outcome in await found.links.unfinished():
+    await _answer_late(bot, found, await found.links.unfinished())
+
+
+async def resume_orphans(bot: Bot, found: Services, grace: timedelta) -> None:
+    """Answer the link commands another instance claimed and left unanswered when it died."""
+    await _answer_late(bot, found, await found.links.orphans(grace))
+
+
+async def _answer_late(
+    bot: Bot, found: Services, outcomes: list[tuple[CommandRecord, LinkRecord | Exception]]
+) -> None:
+    for command, outcome in outcomes:
         language = found.language or (
             await found.links.store.user_language(command.user_id) or DEFAULT_LANGUAGE
         )
@@ -492,7 +503,7 @@ async def resume_unfinished(bot: Bot, found: Services) -> None:
                 answer = failure(outcome, language=language)
                 await send_reply(bot, command.chat_id, answer, quote=command.message_id)
         except TelegramError as exc:
-            logger.warning("Could not answer command %s after a restart: %s", command.key, exc)
+            logger.warning("Could not answer unfinished command %s: %s", command.key, exc)
 
 
 async def show_in_inline_message(
