@@ -263,7 +263,7 @@ class LinkService:
                 break
             if command.state is CommandState.DONE and command.link_id is not None:
                 record = await self.store.get_link(command.link_id)
-                if record is None or record.message_id is not None:
+                if record is None or record.answered:
                     break  # answered: nothing is left for the other instance to do
             await self._sleep(self._command_poll)
             command = await self.store.get_command(command.key) or command

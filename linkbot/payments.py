@@ -245,6 +245,9 @@ class PaymentWatcher:
             else:
                 if held and not self._holding.is_set():
                     logger.info("Watching payments (instance %s)", self.store.instance_id)
+                    # Another instance moved the cursor on while this one stood by:
+                    # read it back from the store, never write an older one over it.
+                    self._cursor = self._cursor_saved = self._reading_on = None
                     # Health counts from here: a standby that takes over is starting.
                     self._started_at, self.last_pass_at = now, None
                     self.standby = False
