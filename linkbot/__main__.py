@@ -159,7 +159,10 @@ async def run(settings: Settings) -> int:
                 return EXIT_CONFIG
             # Also on the way out after an error: confirmations must end before the store closes.
             resources.push_async_callback(web.stop)
-            logger.info("Serving HTTP on %s", listen)
+            # PORT opens a listener in polling mode too (a container's health
+            # check uses it): say where the address came from.
+            origin = "LINKBOT_HTTP_LISTEN" if settings.linkbot_http_listen else "PORT"
+            logger.info("Serving HTTP on %s (from %s)", listen, origin)
 
         await register_commands(application)
         await resume_unfinished(application.bot, services(application))
