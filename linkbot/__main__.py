@@ -39,6 +39,9 @@ POSTGRESQL_DRIVER_MISSING = (
     "LINKBOT_DATABASE is a PostgreSQL URL, and its driver is not installed:"
     " pip install 'linkbot[postgres]'"
 )
+# What a driver raises for a database setting it cannot use (an option it does
+# not take, a port out of range), as opposed to a server that does not answer.
+UNUSABLE_DATABASE_SETTING = (TypeError, ValueError, OverflowError)
 # In-flight commands get this long to finish after SIGTERM.
 SHUTDOWN_GRACE = 10.0
 # Connections Telegram may open at once to deliver updates (its default is 40).
@@ -92,6 +95,8 @@ async def run(settings: Settings) -> int:
             "LINKBOT_ALLOWED_USERS is empty: nobody may create links. "
             "Send /start to the bot to learn your Telegram id, then add it."
         )
+    for warning in settings.warnings():
+        logger.warning("%s", warning)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -103,9 +108,15 @@ async def run(settings: Settings) -> int:
         except ImportError:
             logger.error(POSTGRESQL_DRIVER_MISSING)
             return EXIT_CONFIG
+        except (*UNUSABLE_DATABASE_SETTING, OSError) as exc:
+            logger.error("%s", _unusable_database(settings, exc))
+            return EXIT_CONFIG
         resources.push_async_callback(store.close)
         try:
             applied = await store.initialize()
+        except UNUSABLE_DATABASE_SETTING as exc:
+            logger.error("%s (%s)", _unusable_database(settings, exc), store.describe())
+            return EXIT_CONFIG
         except (OSError, SQLAlchemyError) as exc:
             logger.error("Could not open the database (%s): %s", store.describe(), _reason(exc))
             return EXIT_FAILURE
@@ -292,17 +303,29 @@ async def _check_database(settings: Settings) -> bool:
     except ImportError:
         print(f"Database: FAILED, {POSTGRESQL_DRIVER_MISSING}")
         return False
+    except (*UNUSABLE_DATABASE_SETTING, OSError) as exc:
+        print(f"Database: FAILED, {_unusable_database(settings, exc)}")
+        return False
     try:
         revision = await store.revision()
         head = migrations.head()
         state = "up to date" if revision == head else f"at {revision or 'no'} revision, {head} due"
         print(f"Database: OK, {store.describe()}, schema {state}")
         return True
+    except UNUSABLE_DATABASE_SETTING as exc:
+        print(f"Database: FAILED, {_unusable_database(settings, exc)} ({store.describe()})")
+        return False
     except (OSError, SQLAlchemyError) as exc:
         print(f"Database: FAILED, {store.describe()}: {_reason(exc)}")
         return False
     finally:
         await store.close()
+
+
+def _unusable_database(settings: Settings, exc: BaseException) -> str:
+    """One line naming the setting the driver could not use, without its value (a password)."""
+    name = "LINKBOT_DATABASE" if settings.linkbot_database else "DATABASE_URL"
+    return f"{name} cannot be used: {_reason(exc)}"
 
 
 def _reason(exc: BaseException) -> str:

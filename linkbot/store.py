@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import logging
+import ssl
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
@@ -49,6 +51,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from linkbot import migrations
 from linkbot.migrations import schema_0001
 from linkbot.omise import FINAL_STATUSES
+
+logger = logging.getLogger(__name__)
 
 
 class LinkStatus(enum.StrEnum):
@@ -405,13 +409,19 @@ class Store:
 
     @classmethod
     def postgresql(cls, url: str | URL, *, instance_id: str | None = None) -> Store:
+        url, options = asyncpg_options(make_url(url) if isinstance(url, str) else url)
+        if options.dropped:
+            logger.warning(
+                "Database URL options asyncpg does not take are ignored: %s",
+                ", ".join(options.dropped),
+            )
         engine = create_async_engine(
             url,
             pool_size=5,
             max_overflow=10,
             # A connection the server dropped (a restart, a failover) is replaced, not used.
             pool_pre_ping=True,
-            connect_args={"timeout": 10, "command_timeout": 60},
+            connect_args={"timeout": 10, "command_timeout": 60, **options.connect_args},
         )
         return cls(engine, instance_id=instance_id)
 
@@ -1280,6 +1290,45 @@ def postgresql_url(database: str | Path) -> URL | None:
     if not found or scheme.lower() not in _POSTGRESQL_SCHEMES:
         return None
     return make_url(location).set(drivername="postgresql+asyncpg")
+
+
+# libpq's sslmode values; asyncpg takes the same words as its ``ssl`` argument.
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncpgOptions:
+    connect_args: dict[str, Any]
+    # Query options of the URL left out: libpq's own (channel_binding, ...).
+    dropped: tuple[str, ...]
+
+
+def asyncpg_options(url: URL) -> tuple[URL, AsyncpgOptions]:
+    """The URL without its query, and what asyncpg takes of the query's libpq options.
+
+    PaaS providers write URLs for libpq (``?sslmode=require``), and
+    SQLAlchemy hands every query option to asyncpg as a keyword, which it
+    refuses. ``sslmode`` becomes asyncpg's ``ssl`` (with ``sslrootcert``
+    for the verify modes), ``application_name`` a server setting; the rest
+    is left out. Raises ValueError for an sslmode libpq does not know.
+    """
+    query = {k: v[-1] if isinstance(v, tuple) else v for k, v in url.query.items()}
+    args: dict[str, Any] = {}
+    mode = query.pop("sslmode", None)
+    root = query.pop("sslrootcert", None)
+    if mode is not None:
+        mode = mode.strip().lower()
+        if mode not in SSL_MODES:
+            raise ValueError(f"has sslmode={mode}; libpq's are {', '.join(SSL_MODES)}")
+        args["ssl"] = mode
+        if root and mode in ("verify-ca", "verify-full"):
+            context = ssl.create_default_context(cafile=root)
+            context.check_hostname = mode == "verify-full"
+            args["ssl"] = context
+    name = query.pop("application_name", None)
+    if name:
+        args["server_settings"] = {"application_name": name}
+    return url.set(query={}), AsyncpgOptions(args, tuple(sorted(query)))
 
 
 def _create_or_upgrade(conn: Connection) -> None:
