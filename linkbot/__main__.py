@@ -156,9 +156,8 @@ async def run(settings: Settings) -> int:
             if settings.webhook_endpoint is not None:
                 processor = application.update_processor
                 backlog = processor if isinstance(processor, PerChatUpdateProcessor) else None
-                routes.append(
-                    TelegramWebhook(application, settings.webhook_secret, backlog=backlog).route()
-                )
+                hook = TelegramWebhook(application, settings.webhook_secret, backlog=backlog)
+                routes.extend(hook.route(path) for path in settings.webhook_paths)
             web = WebServer(
                 create_app(watcher, settings.omise_webhook_secret, routes=routes), listen
             )

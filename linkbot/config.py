@@ -323,6 +323,15 @@ class Settings(BaseSettings):
         return None if self.linkbot_webhook_url is None else self.linkbot_webhook_url + WEBHOOK_PATH
 
     @property
+    def webhook_paths(self) -> list[str]:
+        """Where Telegram's updates are served: below the path of LINKBOT_WEBHOOK_URL, and at
+        WEBHOOK_PATH for a proxy that strips that path off (both need the secret)."""
+        if self.linkbot_webhook_url is None:
+            return []
+        prefix = urllib.parse.urlsplit(self.linkbot_webhook_url).path.rstrip("/")
+        return [prefix + WEBHOOK_PATH] + ([WEBHOOK_PATH] if prefix else [])
+
+    @property
     def webhook_secret(self) -> SecretStr:
         """LINKBOT_WEBHOOK_SECRET, or one derived from the bot token.
 
