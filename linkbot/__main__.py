@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 from pydantic import ValidationError as SettingsError
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.routing import Route
 from telegram import Bot, WebhookInfo
 from telegram.error import InvalidToken, TelegramError
 
@@ -152,7 +153,7 @@ async def run(settings: Settings) -> int:
         web = None
         listen = settings.http_listen
         if listen:
-            routes = []
+            routes: list[Route] = []
             if settings.webhook_endpoint is not None:
                 processor = application.update_processor
                 backlog = processor if isinstance(processor, PerChatUpdateProcessor) else None
