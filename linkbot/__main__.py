@@ -9,7 +9,7 @@ import contextlib
 import logging
 import signal
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -26,9 +26,10 @@ from linkbot.bot.daily import DailySummary
 from linkbot.bot.handlers import resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
+from linkbot.instances import Heartbeat, InstanceIdTaken, heartbeat_ttl
 from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
-from linkbot.payments import LEASE_TTL, PaymentWatcher
+from linkbot.payments import PaymentWatcher
 from linkbot.store import Store, postgresql_url
 from linkbot.web import TelegramWebhook, WebServer, create_app
 
@@ -123,9 +124,16 @@ async def run(settings: Settings) -> int:
             return EXIT_FAILURE
         if applied:
             logger.info("Database %s: schema upgraded to %s", store.describe(), applied[-1])
-        # Alive before the first command is claimed; the watcher keeps it up.
-        lease = timedelta(seconds=settings.linkbot_poll_interval * LEASE_TTL)
-        await store.heartbeat(datetime.now(UTC), lease)
+        # Alive before the first command is claimed, and until the last is finished.
+        heartbeat = Heartbeat(store, heartbeat_ttl(SHUTDOWN_GRACE, settings.omise_timeout))
+        try:
+            await heartbeat.start()
+        except InstanceIdTaken as exc:
+            logger.error("%s", exc)
+            return EXIT_CONFIG
+        beating_stop = asyncio.Event()
+        beating = asyncio.create_task(heartbeat.run(beating_stop))
+        resources.push_async_callback(_finish, beating, beating_stop)
         omise = await resources.enter_async_context(omise_client(settings))
         application = build_application(settings, LinkService(omise, store))
         try:
@@ -234,6 +242,7 @@ async def run(settings: Settings) -> int:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(watching, SHUTDOWN_GRACE)
         # Only now: the commands this instance claimed are finished (or given up).
+        await _finish(beating, beating_stop)
         with contextlib.suppress(OSError, SQLAlchemyError):
             await store.sign_off()
         if summaries is not None:
@@ -241,6 +250,11 @@ async def run(settings: Settings) -> int:
                 await asyncio.wait_for(summaries, SHUTDOWN_GRACE)
     logger.info("Stopped")
     return 0
+
+
+async def _finish(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    stop.set()
+    await task
 
 
 def describe_webhook(settings: Settings, info: WebhookInfo) -> str:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import os
 import re
+import secrets
 import socket
 import urllib.parse
 from datetime import time
@@ -285,13 +288,16 @@ class Settings(BaseSettings):
 
     @property
     def instance_id(self) -> str:
-        """LINKBOT_INSTANCE_ID, else the host's name.
+        """LINKBOT_INSTANCE_ID, else one made up for this process.
 
-        Stable across restarts on one host, so a restarted bot knows the
-        claims its earlier run left as its own and finishes them at once;
-        distinct between containers and machines, as instances are.
+        Made of the host's name, the process id and a random part: two
+        processes on one host (a restart overlapping the old run, two
+        services) are two instances, never one sharing claims. A stable id
+        (LINKBOT_INSTANCE_ID) lets a restarted bot finish at once the claims
+        its earlier run left; a process with the id of one still running is
+        refused at start-up.
         """
-        return self.linkbot_instance_id or socket.gethostname()[:48] or "linkbot"
+        return self.linkbot_instance_id or _process_instance_id()
 
     @property
     def default_currency(self) -> Currency:
@@ -362,6 +368,12 @@ class Settings(BaseSettings):
         if url is not None and url.password:
             found.append(str(url.password))
         return [*found, self.telegram_bot_token.get_secret_value().partition(":")[2]]
+
+
+@functools.cache
+def _process_instance_id() -> str:
+    host = socket.gethostname()[:32] or "linkbot"
+    return f"{host}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
 def describe_errors(exc: Exception) -> str:

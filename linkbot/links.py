@@ -274,7 +274,8 @@ class LinkService:
         holder = command.claimed_by
         if holder is None or holder == self.store.instance_id:
             return False
-        return await self.store.alive(holder, self._now())
+        # On the database's clock: the holder's host may keep another time.
+        return await self.store.alive(holder)
 
     async def _settle(self, command: CommandRecord) -> LinkRecord:
         """Find and record the link a lost create made; if there is none, the command failed."""

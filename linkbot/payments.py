@@ -225,16 +225,15 @@ class PaymentWatcher:
             logger.exception("Payment pass failed")
 
     async def _keep_lease(self, stop: asyncio.Event) -> None:
-        """Hold (or wait for) the watcher's lease, and show this instance is alive.
+        """Hold (or wait for) the watcher's lease.
 
-        The sign of life goes on while the bot runs (the watcher runs as long
-        as it does); the bot itself signs off once its commands are finished.
+        The instance's own sign of life is not renewed here: the watcher stops
+        before the last commands finish (see linkbot.instances).
         """
         ttl = timedelta(seconds=self.interval * LEASE_TTL)
         while not stop.is_set():
             try:
                 now = self._now()
-                await self.store.heartbeat(now, ttl)
                 held = await self.store.acquire_lease(WATCHER_LEASE, now, ttl)
             except Exception as exc:
                 # The database is unreachable: keep the lease's state as it was;

@@ -29,16 +29,19 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Integer,
+    Interval,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
     case,
+    cast,
     delete,
     event,
     func,
     inspect,
+    literal,
     select,
     text,
     update,
@@ -398,6 +401,9 @@ class Store:
         self._writer = engine.execution_options(**{_WRITE: True})
         # Names this process in claims and leases; unique per process.
         self.instance_id = instance_id or uuid.uuid4().hex
+        # Told apart from another process given the same instance id by mistake:
+        # the heartbeat carries it (see heartbeat()).
+        self.nonce = uuid.uuid4().hex[:12]
 
     @classmethod
     def connect(cls, database: str | Path, *, instance_id: str | None = None) -> Store:
@@ -1114,17 +1120,89 @@ class Store:
             holder: str | None = (await conn.execute(query)).scalar_one_or_none()
         return holder
 
-    async def alive(self, instance_id: str, now: datetime) -> bool:
-        """Whether an instance has shown a sign of life recently (see :meth:`heartbeat`)."""
-        return await self.lease_holder(_instance_lease(instance_id), now) == instance_id
+    async def alive(self, instance_id: str, now: datetime | None = None) -> bool:
+        """Whether an instance has shown a sign of life recently (see :meth:`heartbeat`).
 
-    async def heartbeat(self, now: datetime, ttl: timedelta) -> None:
-        """Show other instances that this one is alive until ``now + ttl``."""
-        await self.acquire_lease(_instance_lease(self.instance_id), now, ttl)
+        Judged on the database's clock unless ``now`` is given, so that
+        instances on hosts whose clocks differ agree.
+        """
+        name = _instance_lease(instance_id)
+        query = select(leases.c.holder).where(
+            leases.c.name == name, leases.c.expires_at > self._clock(now)
+        )
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def heartbeat(self, now: datetime | None, ttl: timedelta) -> bool:
+        """Show other instances that this one is alive for ``ttl`` from ``now``.
+
+        ``now`` None is the database's clock. Returns False, and changes
+        nothing, when another process with this instance id has a live
+        heartbeat (the two must not share claims): see :meth:`heartbeat_of`.
+        """
+        clock = self._clock(now)
+        holder, c = self._heartbeat_holder, leases.c
+        expires_at = _plus(clock, ttl)
+        statement = _insert_for(self.dialect, leases).values(
+            name=_instance_lease(self.instance_id), holder=holder, expires_at=expires_at
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[c.name],
+            set_={"holder": holder, "expires_at": expires_at},
+            where=(c.holder == holder) | (c.expires_at <= clock),
+        ).returning(c.holder)
+        async with self._write() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def heartbeat_of(self, instance_id: str) -> tuple[str, datetime] | None:
+        """The heartbeat recorded for an instance id: (holder, expires at), live or not."""
+        query = select(leases.c.holder, leases.c.expires_at).where(
+            leases.c.name == _instance_lease(instance_id)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row.holder, row.expires_at)
+
+    async def take_over_heartbeat(self, holder: str, expires_at: datetime, ttl: timedelta) -> bool:
+        """Replace a heartbeat left by an earlier run with this id, if it has not moved since."""
+        c = leases.c
+        statement = (
+            update(leases)
+            .where(
+                c.name == _instance_lease(self.instance_id),
+                c.holder == holder,
+                c.expires_at == expires_at,
+            )
+            .values(holder=self._heartbeat_holder, expires_at=_plus(self._clock(None), ttl))
+        )
+        async with self._write() as conn:
+            return (await conn.execute(statement)).rowcount == 1
 
     async def sign_off(self) -> None:
-        """This instance is stopping: claims it still holds are free to settle."""
-        await self.release_lease(_instance_lease(self.instance_id))
+        """This instance is stopping: claims it still holds are free to settle.
+
+        Only this process's own heartbeat goes, never one of another process
+        that has the same instance id.
+        """
+        async with self._write() as conn:
+            await conn.execute(
+                delete(leases).where(
+                    leases.c.name == _instance_lease(self.instance_id),
+                    leases.c.holder == self._heartbeat_holder,
+                )
+            )
+
+    @property
+    def _heartbeat_holder(self) -> str:
+        return f"{self.instance_id}#{self.nonce}"
+
+    def _clock(self, now: datetime | None) -> Any:
+        """``now``, or else the database's own clock (PostgreSQL's now(), in UTC)."""
+        if now is not None:
+            return now
+        if self.dialect == "postgresql":
+            return cast(func.timezone("UTC", func.now()), DateTime)
+        return datetime.now(UTC)  # SQLite: the database is on this host, with this clock
 
 
 _WRITE = "linkbot_write"
@@ -1273,6 +1351,13 @@ async def _upsert(
 def _insert_for(dialect: str, table: Table) -> Any:
     """An INSERT that knows ON CONFLICT, in the store's dialect (both spell it alike)."""
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+def _plus(clock: Any, ttl: timedelta) -> Any:
+    """A time ``ttl`` after ``clock``, a datetime or the database's clock."""
+    if isinstance(clock, datetime):
+        return clock + ttl
+    return clock + literal(ttl, Interval())
 
 
 def _instance_lease(instance_id: str) -> str:

@@ -1,0 +1,107 @@
+"""This instance's sign of life in the database, kept apart from any other work.
+
+Other instances judge by it whether the commands and announcements this one
+claimed are still being worked on. It is renewed by a task of its own from
+start-up until the bot signs off, after its last command, so that neither a
+slow payment pass nor a shutdown (the watcher stops first) lets it lapse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from linkbot.store import Store
+
+logger = logging.getLogger(__name__)
+
+# Seconds between renewals.
+HEARTBEAT_EVERY = 10.0
+# The heartbeat lasts at least this long, whatever the poll interval: a
+# shutdown's last commands may each still wait on Omise, and a renewal or two
+# may be missed while the database fails over.
+MIN_HEARTBEAT_TTL = 60.0
+HEARTBEAT_MARGIN = 30.0
+
+
+def heartbeat_ttl(shutdown_grace: float, omise_timeout: float) -> timedelta:
+    """How long one renewal shows this instance alive."""
+    return timedelta(
+        seconds=max(MIN_HEARTBEAT_TTL, shutdown_grace + omise_timeout + HEARTBEAT_MARGIN)
+    )
+
+
+class InstanceIdTaken(Exception):
+    """Another running process has this instance id."""
+
+
+class Heartbeat:
+    def __init__(
+        self,
+        store: Store,
+        ttl: timedelta,
+        *,
+        every: float = HEARTBEAT_EVERY,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.every = every
+        self._sleep = sleep
+
+    async def start(self) -> None:
+        """The first sign of life. Raises :class:`InstanceIdTaken` when another live process
+        has this instance id (two processes sharing one would settle each other's claims).
+
+        A heartbeat already there is either a live process's, which renews
+        it, or one an earlier run of this id left when it died, which stands
+        still: a little over one renewal interval tells them apart.
+        """
+        if await self.store.heartbeat(None, self.ttl):
+            return
+        seen = await self.store.heartbeat_of(self.store.instance_id)
+        deadline = time.monotonic() + 2 * self.every + 1
+        while True:
+            await self._sleep(self.every / 2)
+            if await self.store.heartbeat(None, self.ttl):
+                return  # it expired, or its process signed off
+            now_seen = await self.store.heartbeat_of(self.store.instance_id)
+            if now_seen != seen:
+                break
+            if seen is not None and time.monotonic() >= deadline:
+                holder, expires_at = seen
+                if await self.store.take_over_heartbeat(holder, expires_at, self.ttl):
+                    logger.info(
+                        "Instance %s: the earlier run's heartbeat stood still; taking over",
+                        self.store.instance_id,
+                    )
+                    return
+                break
+        raise InstanceIdTaken(
+            f"Another running process has the instance id {self.store.instance_id!r} "
+            "(LINKBOT_INSTANCE_ID): each instance needs its own, or none (then one is made up)"
+        )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Renew the heartbeat until ``stop`` is set. Never raises."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.every)
+            if stop.is_set():
+                return
+            try:
+                ours = await self.store.heartbeat(None, self.ttl)
+            except Exception as exc:
+                # The database is unreachable: the heartbeat lasts a while on its own.
+                logger.warning("Could not renew this instance's heartbeat (%s)", type(exc).__name__)
+            else:
+                if not ours:
+                    logger.error(
+                        "Another process took over the instance id %r: its claims and this"
+                        " one's are now confused; give each instance its own LINKBOT_INSTANCE_ID",
+                        self.store.instance_id,
+                    )
