@@ -1377,6 +1377,11 @@ def postgresql_url(database: str | Path) -> URL | None:
     return make_url(location).set(drivername="postgresql+asyncpg")
 
 
+# Query options SQLAlchemy's asyncpg dialect or asyncpg itself take as written
+# (host: several hosts, or a socket directory).
+_ASYNCPG_QUERY = frozenset(
+    {"host", "ssl", "prepared_statement_cache_size", "target_session_attrs", "passfile"}
+)
 # libpq's sslmode values; asyncpg takes the same words as its ``ssl`` argument.
 SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
 
@@ -1394,10 +1399,16 @@ def asyncpg_options(url: URL) -> tuple[URL, AsyncpgOptions]:
     PaaS providers write URLs for libpq (``?sslmode=require``), and
     SQLAlchemy hands every query option to asyncpg as a keyword, which it
     refuses. ``sslmode`` becomes asyncpg's ``ssl`` (with ``sslrootcert``
-    for the verify modes), ``application_name`` a server setting; the rest
-    is left out. Raises ValueError for an sslmode libpq does not know.
+    for the verify modes), ``application_name`` a server setting; options
+    the dialect or asyncpg take stay, and the rest is left out. Raises
+    ValueError for an sslmode libpq does not know.
     """
-    query = {k: v[-1] if isinstance(v, tuple) else v for k, v in url.query.items()}
+    kept = {k: v for k, v in url.query.items() if k in _ASYNCPG_QUERY}
+    query = {
+        k: v[-1] if isinstance(v, tuple) else v
+        for k, v in url.query.items()
+        if k not in _ASYNCPG_QUERY
+    }
     args: dict[str, Any] = {}
     mode = query.pop("sslmode", None)
     root = query.pop("sslrootcert", None)
@@ -1413,7 +1424,7 @@ def asyncpg_options(url: URL) -> tuple[URL, AsyncpgOptions]:
     name = query.pop("application_name", None)
     if name:
         args["server_settings"] = {"application_name": name}
-    return url.set(query={}), AsyncpgOptions(args, tuple(sorted(query)))
+    return url.set(query=kept), AsyncpgOptions(args, tuple(sorted(query)))
 
 
 def _create_or_upgrade(conn: Connection) -> None:

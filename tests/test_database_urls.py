@@ -44,6 +44,23 @@ def test_sslmode_becomes_asyncpgs_ssl_and_libpq_only_options_are_left_out(mode: 
     assert options.dropped == ("channel_binding", "connect_timeout")
 
 
+def test_options_the_driver_takes_stay_in_the_url() -> None:
+    url = postgresql_url(
+        "postgresql://u@/d?host=db1:5432&host=db2:5432&target_session_attrs=primary"
+        "&ssl=require&sslmode=verify-full&channel_binding=disable"
+    )
+    assert url is not None
+    plain, options = asyncpg_options(url)
+    assert plain.query == {
+        "host": ("db1:5432", "db2:5432"),
+        "target_session_attrs": "primary",
+        "ssl": "require",
+    }
+    # sslmode, libpq's word for it, comes after: it wins.
+    assert options.connect_args == {"ssl": "verify-full"}
+    assert options.dropped == ("channel_binding",)
+
+
 def test_a_root_certificate_verifies_the_server(tmp_path: Path) -> None:
     root = Path(ssl.get_default_verify_paths().cafile or "")
     if not root.is_file():
