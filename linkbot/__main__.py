@@ -131,6 +131,9 @@ async def run(settings: Settings) -> int:
         except InstanceIdTaken as exc:
             logger.error("%s", exc)
             return EXIT_CONFIG
+        except (OSError, SQLAlchemyError) as exc:
+            logger.error("Could not use the database (%s): %s", store.describe(), _reason(exc))
+            return EXIT_FAILURE
         beating_stop = asyncio.Event()
         beating = asyncio.create_task(heartbeat.run(beating_stop))
         resources.push_async_callback(_finish, beating, beating_stop)

@@ -64,6 +64,12 @@ class Heartbeat:
         if await self.store.heartbeat(None, self.ttl):
             return
         seen = await self.store.heartbeat_of(self.store.instance_id)
+        logger.warning(
+            "Instance %s already has a heartbeat: waiting up to %.0f s to see whether"
+            " its process is still running",
+            self.store.instance_id,
+            2 * self.every + 1,
+        )
         deadline = time.monotonic() + 2 * self.every + 1
         while True:
             await self._sleep(self.every / 2)
