@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
-import os
 import re
-import secrets
-import socket
 import urllib.parse
 from datetime import time
 from pathlib import Path
@@ -18,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from linkbot.instances import process_instance_id
 from linkbot.money import CURRENCIES, Currency
 from linkbot.store import asyncpg_options, postgresql_url
 
@@ -297,7 +294,7 @@ class Settings(BaseSettings):
         its earlier run left; a process with the id of one still running is
         refused at start-up.
         """
-        return self.linkbot_instance_id or _process_instance_id()
+        return self.linkbot_instance_id or process_instance_id()
 
     @property
     def default_currency(self) -> Currency:
@@ -368,12 +365,6 @@ class Settings(BaseSettings):
         if url is not None and url.password:
             found.append(str(url.password))
         return [*found, self.telegram_bot_token.get_secret_value().partition(":")[2]]
-
-
-@functools.cache
-def _process_instance_id() -> str:
-    host = socket.gethostname()[:32] or "linkbot"
-    return f"{host}-{os.getpid()}-{secrets.token_hex(2)}"
 
 
 def describe_errors(exc: Exception) -> str:

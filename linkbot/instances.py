@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
+import os
+import re
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -26,6 +31,43 @@ HEARTBEAT_EVERY = 10.0
 # may be missed while the database fails over.
 MIN_HEARTBEAT_TTL = 60.0
 HEARTBEAT_MARGIN = 30.0
+
+
+@functools.cache
+def process_instance_id() -> str:
+    """This process's instance id when none is configured: host name, process id, a random part."""
+    return f"{_host()}-{os.getpid()}-{secrets.token_hex(2)}"
+
+
+def ended_here(instance_id: str) -> bool:
+    """Whether ``instance_id`` names an earlier process of this host that has ended.
+
+    Only for ids made by :func:`process_instance_id`: a process that is not
+    running, or one with this process's id but another random part (this
+    process in an earlier life, as in a restarted container), is no longer
+    working on its claims, whatever its heartbeat still says. A bot killed
+    and restarted on the same host finishes them at once.
+    """
+    found = _MADE_UP.fullmatch(instance_id)
+    if found is None or found["host"] != _host() or instance_id == process_instance_id():
+        return False
+    pid = int(found["pid"])
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # running, under another user
+    return False
+
+
+_MADE_UP = re.compile(r"(?P<host>.*)-(?P<pid>\d+)-[0-9a-f]{4}")
+
+
+def _host() -> str:
+    return socket.gethostname()[:32] or "linkbot"
 
 
 def heartbeat_ttl(shutdown_grace: float, omise_timeout: float) -> timedelta:

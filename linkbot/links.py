@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from linkbot.commands import LinkRequest
+from linkbot.instances import ended_here
 from linkbot.omise import (
     Charge,
     CreateOutcomeUnknown,
@@ -272,7 +273,7 @@ class LinkService:
     async def _held_elsewhere(self, command: CommandRecord) -> bool:
         """Whether another instance claimed the command and is still alive."""
         holder = command.claimed_by
-        if holder is None or holder == self.store.instance_id:
+        if holder is None or holder == self.store.instance_id or ended_here(holder):
             return False
         # On the database's clock: the holder's host may keep another time.
         return await self.store.alive(holder)

@@ -22,7 +22,13 @@ from linkbot.__main__ import SHUTDOWN_GRACE
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.commands import parse_link
 from linkbot.config import Settings
-from linkbot.instances import Heartbeat, InstanceIdTaken, heartbeat_ttl
+from linkbot.instances import (
+    Heartbeat,
+    InstanceIdTaken,
+    ended_here,
+    heartbeat_ttl,
+    process_instance_id,
+)
 from linkbot.links import LinkService, Origin
 from linkbot.money import CURRENCIES
 from linkbot.omise import OmiseClient
@@ -253,3 +259,21 @@ async def alive(database: Path, instance_id: str) -> bool:
         return await store.alive(instance_id)
     finally:
         await store.close()
+
+
+def test_an_ended_process_of_this_host_is_known_dead_at_once() -> None:
+    ours = process_instance_id()
+    host = socket.gethostname()[:32]
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert ended_here(f"{host}-{finished.stdout.strip()}-ab12")
+    # This process in an earlier life (a restarted container keeps its host name and pid).
+    assert ended_here(f"{host}-{os.getpid()}-{'0000' if not ours.endswith('0000') else '1111'}")
+    assert not ended_here(ours)
+    assert not ended_here(f"{host}-1-ab12") or os.getpid() == 1  # running (init)
+    assert not ended_here(f"another-host-{finished.stdout.strip()}-ab12")
+    assert not ended_here("dyno-1")  # an id of the operator's: only its heartbeat tells
