@@ -11,11 +11,11 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import ValidationError as SettingsError
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.routing import Route
 from telegram import Bot, WebhookInfo
 from telegram.error import InvalidToken, TelegramError
 
@@ -32,6 +32,9 @@ from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
 from linkbot.payments import PaymentWatcher
 from linkbot.store import Store, postgresql_url
 from linkbot.web import TelegramWebhook, WebServer, create_app
+
+if TYPE_CHECKING:
+    from starlette.routing import Route
 
 logger = logging.getLogger("linkbot")
 
