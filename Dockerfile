@@ -15,9 +15,11 @@ RUN --mount=type=bind,from=builder,source=/wheels,target=/wheels \
     && useradd --system --uid 10001 --user-group --home-dir /data --no-create-home linkbot \
     && mkdir /data && chown linkbot:linkbot /data
 
+# PORT rather than LINKBOT_HTTP_LISTEN, which would win over the PORT a
+# platform assigns: the platform's value replaces this one.
 ENV PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
-    LINKBOT_HTTP_LISTEN=0.0.0.0:8080
+    PORT=8080
 # The SQLite default, linkbot.db in the working directory, lands on the volume.
 # LINKBOT_DATABASE is left unset here so that DATABASE_URL, as a platform sets
 # it, is not shadowed by a value baked into the image.

@@ -9,8 +9,9 @@ import contextlib
 import logging
 import signal
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import ValidationError as SettingsError
@@ -25,11 +26,15 @@ from linkbot.bot.daily import DailySummary
 from linkbot.bot.handlers import resume_orphans, resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
+from linkbot.instances import Heartbeat, InstanceIdTaken, heartbeat_ttl
 from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
 from linkbot.payments import LEASE_TTL, PaymentWatcher
 from linkbot.store import Store, postgresql_url
 from linkbot.web import TelegramWebhook, WebServer, create_app
+
+if TYPE_CHECKING:
+    from starlette.routing import Route
 
 logger = logging.getLogger("linkbot")
 
@@ -39,6 +44,9 @@ POSTGRESQL_DRIVER_MISSING = (
     "LINKBOT_DATABASE is a PostgreSQL URL, and its driver is not installed:"
     " pip install 'linkbot[postgres]'"
 )
+# What a driver raises for a database setting it cannot use (an option it does
+# not take, a port out of range), as opposed to a server that does not answer.
+UNUSABLE_DATABASE_SETTING = (TypeError, ValueError, OverflowError)
 # In-flight commands get this long to finish after SIGTERM.
 SHUTDOWN_GRACE = 10.0
 # Connections Telegram may open at once to deliver updates (its default is 40).
@@ -92,6 +100,8 @@ async def run(settings: Settings) -> int:
             "LINKBOT_ALLOWED_USERS is empty: nobody may create links. "
             "Send /start to the bot to learn your Telegram id, then add it."
         )
+    for warning in settings.warnings():
+        logger.warning("%s", warning)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -103,17 +113,33 @@ async def run(settings: Settings) -> int:
         except ImportError:
             logger.error(POSTGRESQL_DRIVER_MISSING)
             return EXIT_CONFIG
+        except (*UNUSABLE_DATABASE_SETTING, OSError) as exc:
+            logger.error("%s", _unusable_database(settings, exc))
+            return EXIT_CONFIG
         resources.push_async_callback(store.close)
         try:
             applied = await store.initialize()
+        except UNUSABLE_DATABASE_SETTING as exc:
+            logger.error("%s (%s)", _unusable_database(settings, exc), store.describe())
+            return EXIT_CONFIG
         except (OSError, SQLAlchemyError) as exc:
             logger.error("Could not open the database (%s): %s", store.describe(), _reason(exc))
             return EXIT_FAILURE
         if applied:
             logger.info("Database %s: schema upgraded to %s", store.describe(), applied[-1])
-        # Alive before the first command is claimed; the watcher keeps it up.
-        lease = timedelta(seconds=settings.linkbot_poll_interval * LEASE_TTL)
-        await store.heartbeat(datetime.now(UTC), lease)
+        # Alive before the first command is claimed, and until the last is finished.
+        heartbeat = Heartbeat(store, heartbeat_ttl(SHUTDOWN_GRACE, settings.omise_timeout))
+        try:
+            await heartbeat.start()
+        except InstanceIdTaken as exc:
+            logger.error("%s", exc)
+            return EXIT_CONFIG
+        except (OSError, SQLAlchemyError) as exc:
+            logger.error("Could not use the database (%s): %s", store.describe(), _reason(exc))
+            return EXIT_FAILURE
+        beating_stop = asyncio.Event()
+        beating = asyncio.create_task(heartbeat.run(beating_stop))
+        resources.push_async_callback(_finish, beating, beating_stop)
         omise = await resources.enter_async_context(omise_client(settings))
         application = build_application(settings, LinkService(omise, store))
         try:
@@ -126,6 +152,8 @@ async def run(settings: Settings) -> int:
             return EXIT_FAILURE
         resources.push_async_callback(application.shutdown)
 
+        # A command this young may belong to an instance that has not shown a sign of life yet.
+        orphan_grace = timedelta(seconds=settings.linkbot_poll_interval * LEASE_TTL)
         watcher = PaymentWatcher(
             omise,
             store,
@@ -139,18 +167,17 @@ async def run(settings: Settings) -> int:
             on_announced=metrics.recorder().payment_announced,
             # In webhook mode a dead instance's commands are never delivered
             # again: the lease holder answers them.
-            after_pass=lambda: resume_orphans(application.bot, services(application), lease),
+            after_pass=lambda: resume_orphans(application.bot, services(application), orphan_grace),
         )
         web = None
         listen = settings.http_listen
         if listen:
-            routes = []
+            routes: list[Route] = []
             if settings.webhook_endpoint is not None:
                 processor = application.update_processor
                 backlog = processor if isinstance(processor, PerChatUpdateProcessor) else None
-                routes.append(
-                    TelegramWebhook(application, settings.webhook_secret, backlog=backlog).route()
-                )
+                hook = TelegramWebhook(application, settings.webhook_secret, backlog=backlog)
+                routes.extend(hook.route(path) for path in settings.webhook_paths)
             web = WebServer(
                 create_app(watcher, settings.omise_webhook_secret, routes=routes), listen
             )
@@ -162,7 +189,10 @@ async def run(settings: Settings) -> int:
                 return EXIT_CONFIG
             # Also on the way out after an error: confirmations must end before the store closes.
             resources.push_async_callback(web.stop)
-            logger.info("Serving HTTP on %s", listen)
+            # PORT opens a listener in polling mode too (a container's health
+            # check uses it): say where the address came from.
+            origin = "LINKBOT_HTTP_LISTEN" if settings.linkbot_http_listen else "PORT"
+            logger.info("Serving HTTP on %s (from %s)", listen, origin)
 
         await register_commands(application)
         await resume_unfinished(application.bot, services(application))
@@ -223,6 +253,7 @@ async def run(settings: Settings) -> int:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(watching, SHUTDOWN_GRACE)
         # Only now: the commands this instance claimed are finished (or given up).
+        await _finish(beating, beating_stop)
         with contextlib.suppress(OSError, SQLAlchemyError):
             await store.sign_off()
         if summaries is not None:
@@ -230,6 +261,11 @@ async def run(settings: Settings) -> int:
                 await asyncio.wait_for(summaries, SHUTDOWN_GRACE)
     logger.info("Stopped")
     return 0
+
+
+async def _finish(task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    stop.set()
+    await task
 
 
 def describe_webhook(settings: Settings, info: WebhookInfo) -> str:
@@ -292,17 +328,29 @@ async def _check_database(settings: Settings) -> bool:
     except ImportError:
         print(f"Database: FAILED, {POSTGRESQL_DRIVER_MISSING}")
         return False
+    except (*UNUSABLE_DATABASE_SETTING, OSError) as exc:
+        print(f"Database: FAILED, {_unusable_database(settings, exc)}")
+        return False
     try:
         revision = await store.revision()
         head = migrations.head()
         state = "up to date" if revision == head else f"at {revision or 'no'} revision, {head} due"
         print(f"Database: OK, {store.describe()}, schema {state}")
         return True
+    except UNUSABLE_DATABASE_SETTING as exc:
+        print(f"Database: FAILED, {_unusable_database(settings, exc)} ({store.describe()})")
+        return False
     except (OSError, SQLAlchemyError) as exc:
         print(f"Database: FAILED, {store.describe()}: {_reason(exc)}")
         return False
     finally:
         await store.close()
+
+
+def _unusable_database(settings: Settings, exc: BaseException) -> str:
+    """One line naming the setting the driver could not use, without its value (a password)."""
+    name = "LINKBOT_DATABASE" if settings.linkbot_database else "DATABASE_URL"
+    return f"{name} cannot be used: {_reason(exc)}"
 
 
 def _reason(exc: BaseException) -> str:

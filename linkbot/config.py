@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import socket
 import urllib.parse
 from datetime import time
 from pathlib import Path
@@ -15,8 +14,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from linkbot.instances import process_instance_id
 from linkbot.money import CURRENCIES, Currency
-from linkbot.store import postgresql_url
+from linkbot.store import asyncpg_options, postgresql_url
 
 # The catalogs linkbot.bot.messages has (a test keeps the two in step).
 LANGUAGES = ("en", "th", "ja")
@@ -49,8 +49,9 @@ class Settings(BaseSettings):
     linkbot_default_currency: str = "THB"
     # A path (SQLite) or a postgresql:// URL; DATABASE_URL, as PaaS providers
     # set it, when this is unset.
-    linkbot_database: str | None = None
-    database_url: str | None = None
+    # Out of reprs: a URL may carry the database's password.
+    linkbot_database: str | None = Field(default=None, repr=False)
+    database_url: str | None = Field(default=None, repr=False)
     # Names this process in the database's claims and leases (see instance_id).
     linkbot_instance_id: str | None = Field(default=None, max_length=48)
     linkbot_log_level: str = "INFO"
@@ -124,11 +125,23 @@ class Settings(BaseSettings):
         if not value:
             return None
         scheme, found, _ = value.partition("://")
-        if found and postgresql_url(value) is None:
-            # Said without the value: a URL may carry a password.
+        if not found:
+            return value
+        # Every message here goes without the value: a URL may carry a password.
+        try:
+            url = postgresql_url(value)
+        except ValueError:
+            raise ValueError("is not a valid postgresql:// URL (is its port a number?)") from None
+        if url is None:
             raise ValueError(
                 f"must be a postgresql:// URL or the path of an SQLite file, not a {scheme}:// URL"
             )
+        if url.port is not None and not 0 < url.port < 65536:
+            raise ValueError(f"has port {url.port}; a port is 1 to 65535")
+        try:
+            asyncpg_options(url)
+        except OSError:
+            raise ValueError("names an sslrootcert file that cannot be read") from None
         return value
 
     @field_validator("linkbot_log_level")
@@ -255,15 +268,33 @@ class Settings(BaseSettings):
         """Where the store is: LINKBOT_DATABASE, else DATABASE_URL, else linkbot.db."""
         return self.linkbot_database or self.database_url or "linkbot.db"
 
+    def warnings(self) -> list[str]:
+        """Settings that work, but likely not as meant; logged at start-up."""
+        found = []
+        if self.linkbot_database and self.database_url:
+            found.append(
+                "LINKBOT_DATABASE and DATABASE_URL are both set: LINKBOT_DATABASE is used, as"
+                " it names linkbot's database on purpose; unset it to use DATABASE_URL"
+            )
+        if self.linkbot_webhook_url and postgresql_url(self.database) is None:
+            found.append(
+                "Webhook mode on SQLite: a second instance would keep records of its own in its"
+                " own file; run more than one only on PostgreSQL (DATABASE_URL)"
+            )
+        return found
+
     @property
     def instance_id(self) -> str:
-        """LINKBOT_INSTANCE_ID, else the host's name.
+        """LINKBOT_INSTANCE_ID, else one made up for this process.
 
-        Stable across restarts on one host, so a restarted bot knows the
-        claims its earlier run left as its own and finishes them at once;
-        distinct between containers and machines, as instances are.
+        Made of the host's name, the process id and a random part: two
+        processes on one host (a restart overlapping the old run, two
+        services) are two instances, never one sharing claims. A stable id
+        (LINKBOT_INSTANCE_ID) lets a restarted bot finish at once the claims
+        its earlier run left; a process with the id of one still running is
+        refused at start-up.
         """
-        return self.linkbot_instance_id or socket.gethostname()[:48] or "linkbot"
+        return self.linkbot_instance_id or process_instance_id()
 
     @property
     def default_currency(self) -> Currency:
@@ -293,6 +324,15 @@ class Settings(BaseSettings):
     def webhook_endpoint(self) -> str | None:
         """The URL given to setWebhook, or None in polling mode."""
         return None if self.linkbot_webhook_url is None else self.linkbot_webhook_url + WEBHOOK_PATH
+
+    @property
+    def webhook_paths(self) -> list[str]:
+        """Where Telegram's updates are served: below the path of LINKBOT_WEBHOOK_URL, and at
+        WEBHOOK_PATH for a proxy that strips that path off (both need the secret)."""
+        if self.linkbot_webhook_url is None:
+            return []
+        prefix = urllib.parse.urlsplit(self.linkbot_webhook_url).path.rstrip("/")
+        return [prefix + WEBHOOK_PATH] + ([WEBHOOK_PATH] if prefix else [])
 
     @property
     def webhook_secret(self) -> SecretStr:

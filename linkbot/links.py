@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from linkbot.commands import LinkRequest
+from linkbot.instances import ended_here
 from linkbot.omise import (
     Charge,
     CreateOutcomeUnknown,
@@ -284,7 +285,7 @@ class LinkService:
                 break
             if command.state is CommandState.DONE and command.link_id is not None:
                 record = await self.store.get_link(command.link_id)
-                if record is None or record.message_id is not None:
+                if record is None or record.answered:
                     break  # answered: nothing is left for the other instance to do
             await self._sleep(self._command_poll)
             command = await self.store.get_command(command.key) or command
@@ -293,9 +294,10 @@ class LinkService:
     async def _held_elsewhere(self, command: CommandRecord) -> bool:
         """Whether another instance claimed the command and is still alive."""
         holder = command.claimed_by
-        if holder is None or holder == self.store.instance_id:
+        if holder is None or holder == self.store.instance_id or ended_here(holder):
             return False
-        return await self.store.alive(holder, self._now())
+        # On the database's clock: the holder's host may keep another time.
+        return await self.store.alive(holder)
 
     async def _settle(self, command: CommandRecord) -> LinkRecord:
         """Find and record the link a lost create made; if there is none, the command failed."""
@@ -389,7 +391,7 @@ class LinkService:
         holder = command.claimed_by
         if holder is None or holder == self.store.instance_id or command.received_at > cutoff:
             return False
-        return not await self.store.alive(holder, self._now())
+        return ended_here(holder) or not await self.store.alive(holder, self._now())
 
     async def _reconcile(self, command: CommandRecord, *, since: datetime) -> LinkRecord:
         """Find and record the link a lost create made, or prove there is none.

@@ -237,16 +237,15 @@ class PaymentWatcher:
             logger.exception("Work after the payment pass failed")
 
     async def _keep_lease(self, stop: asyncio.Event) -> None:
-        """Hold (or wait for) the watcher's lease, and show this instance is alive.
+        """Hold (or wait for) the watcher's lease.
 
-        The sign of life goes on while the bot runs (the watcher runs as long
-        as it does); the bot itself signs off once its commands are finished.
+        The instance's own sign of life is not renewed here: the watcher stops
+        before the last commands finish (see linkbot.instances).
         """
         ttl = timedelta(seconds=self.interval * LEASE_TTL)
         while not stop.is_set():
             try:
                 now = self._now()
-                await self.store.heartbeat(now, ttl)
                 held = await self.store.acquire_lease(WATCHER_LEASE, now, ttl)
             except Exception as exc:
                 # The database is unreachable: keep the lease's state as it was;
@@ -257,6 +256,9 @@ class PaymentWatcher:
             else:
                 if held and not self._holding.is_set():
                     logger.info("Watching payments (instance %s)", self.store.instance_id)
+                    # Another instance moved the cursor on while this one stood by:
+                    # read it back from the store, never write an older one over it.
+                    self._cursor = self._cursor_saved = self._reading_on = None
                     # Health counts from here: a standby that takes over is starting.
                     self._started_at, self.last_pass_at = now, None
                     self.standby = False

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import logging
 import sqlite3
+import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -30,16 +32,19 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     Integer,
+    Interval,
     MetaData,
     String,
     Table,
     Text,
     TypeDecorator,
     case,
+    cast,
     delete,
     event,
     func,
     inspect,
+    literal,
     or_,
     select,
     text,
@@ -53,6 +58,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from linkbot import migrations
 from linkbot.migrations import schema_0001
 from linkbot.omise import FINAL_STATUSES
+
+logger = logging.getLogger(__name__)
 
 
 class LinkStatus(enum.StrEnum):
@@ -398,6 +405,9 @@ class Store:
         self._writer = engine.execution_options(**{_WRITE: True})
         # Names this process in claims and leases; unique per process.
         self.instance_id = instance_id or uuid.uuid4().hex
+        # Told apart from another process given the same instance id by mistake:
+        # the heartbeat carries it (see heartbeat()).
+        self.nonce = uuid.uuid4().hex[:12]
 
     @classmethod
     def connect(cls, database: str | Path, *, instance_id: str | None = None) -> Store:
@@ -409,13 +419,19 @@ class Store:
 
     @classmethod
     def postgresql(cls, url: str | URL, *, instance_id: str | None = None) -> Store:
+        url, options = asyncpg_options(make_url(url) if isinstance(url, str) else url)
+        if options.dropped:
+            logger.warning(
+                "Database URL options asyncpg does not take are ignored: %s",
+                ", ".join(options.dropped),
+            )
         engine = create_async_engine(
             url,
             pool_size=5,
             max_overflow=10,
             # A connection the server dropped (a restart, a failover) is replaced, not used.
             pool_pre_ping=True,
-            connect_args={"timeout": 10, "command_timeout": 60},
+            connect_args={"timeout": 10, "command_timeout": 60, **options.connect_args},
         )
         return cls(engine, instance_id=instance_id)
 
@@ -1176,17 +1192,89 @@ class Store:
             holder: str | None = (await conn.execute(query)).scalar_one_or_none()
         return holder
 
-    async def alive(self, instance_id: str, now: datetime) -> bool:
-        """Whether an instance has shown a sign of life recently (see :meth:`heartbeat`)."""
-        return await self.lease_holder(_instance_lease(instance_id), now) == instance_id
+    async def alive(self, instance_id: str, now: datetime | None = None) -> bool:
+        """Whether an instance has shown a sign of life recently (see :meth:`heartbeat`).
 
-    async def heartbeat(self, now: datetime, ttl: timedelta) -> None:
-        """Show other instances that this one is alive until ``now + ttl``."""
-        await self.acquire_lease(_instance_lease(self.instance_id), now, ttl)
+        Judged on the database's clock unless ``now`` is given, so that
+        instances on hosts whose clocks differ agree.
+        """
+        name = _instance_lease(instance_id)
+        query = select(leases.c.holder).where(
+            leases.c.name == name, leases.c.expires_at > self._clock(now)
+        )
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+    async def heartbeat(self, now: datetime | None, ttl: timedelta) -> bool:
+        """Show other instances that this one is alive for ``ttl`` from ``now``.
+
+        ``now`` None is the database's clock. Returns False, and changes
+        nothing, when another process with this instance id has a live
+        heartbeat (the two must not share claims): see :meth:`heartbeat_of`.
+        """
+        clock = self._clock(now)
+        holder, c = self._heartbeat_holder, leases.c
+        expires_at = _plus(clock, ttl)
+        statement = _insert_for(self.dialect, leases).values(
+            name=_instance_lease(self.instance_id), holder=holder, expires_at=expires_at
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[c.name],
+            set_={"holder": holder, "expires_at": expires_at},
+            where=(c.holder == holder) | (c.expires_at <= clock),
+        ).returning(c.holder)
+        async with self._write() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def heartbeat_of(self, instance_id: str) -> tuple[str, datetime] | None:
+        """The heartbeat recorded for an instance id: (holder, expires at), live or not."""
+        query = select(leases.c.holder, leases.c.expires_at).where(
+            leases.c.name == _instance_lease(instance_id)
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else (row.holder, row.expires_at)
+
+    async def take_over_heartbeat(self, holder: str, expires_at: datetime, ttl: timedelta) -> bool:
+        """Replace a heartbeat left by an earlier run with this id, if it has not moved since."""
+        c = leases.c
+        statement = (
+            update(leases)
+            .where(
+                c.name == _instance_lease(self.instance_id),
+                c.holder == holder,
+                c.expires_at == expires_at,
+            )
+            .values(holder=self._heartbeat_holder, expires_at=_plus(self._clock(None), ttl))
+        )
+        async with self._write() as conn:
+            return (await conn.execute(statement)).rowcount == 1
 
     async def sign_off(self) -> None:
-        """This instance is stopping: claims it still holds are free to settle."""
-        await self.release_lease(_instance_lease(self.instance_id))
+        """This instance is stopping: claims it still holds are free to settle.
+
+        Only this process's own heartbeat goes, never one of another process
+        that has the same instance id.
+        """
+        async with self._write() as conn:
+            await conn.execute(
+                delete(leases).where(
+                    leases.c.name == _instance_lease(self.instance_id),
+                    leases.c.holder == self._heartbeat_holder,
+                )
+            )
+
+    @property
+    def _heartbeat_holder(self) -> str:
+        return f"{self.instance_id}#{self.nonce}"
+
+    def _clock(self, now: datetime | None) -> Any:
+        """``now``, or else the database's own clock (PostgreSQL's now(), in UTC)."""
+        if now is not None:
+            return now
+        if self.dialect == "postgresql":
+            return cast(func.timezone("UTC", func.now()), DateTime)
+        return datetime.now(UTC)  # SQLite: the database is on this host, with this clock
 
 
 _WRITE = "linkbot_write"
@@ -1337,6 +1425,13 @@ def _insert_for(dialect: str, table: Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+def _plus(clock: Any, ttl: timedelta) -> Any:
+    """A time ``ttl`` after ``clock``, a datetime or the database's clock."""
+    if isinstance(clock, datetime):
+        return clock + ttl
+    return clock + literal(ttl, Interval())
+
+
 def _instance_lease(instance_id: str) -> str:
     return f"instance:{instance_id}"
 
@@ -1352,6 +1447,56 @@ def postgresql_url(database: str | Path) -> URL | None:
     if not found or scheme.lower() not in _POSTGRESQL_SCHEMES:
         return None
     return make_url(location).set(drivername="postgresql+asyncpg")
+
+
+# Query options SQLAlchemy's asyncpg dialect or asyncpg itself take as written
+# (host: several hosts, or a socket directory).
+_ASYNCPG_QUERY = frozenset(
+    {"host", "ssl", "prepared_statement_cache_size", "target_session_attrs", "passfile"}
+)
+# libpq's sslmode values; asyncpg takes the same words as its ``ssl`` argument.
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncpgOptions:
+    connect_args: dict[str, Any]
+    # Query options of the URL left out: libpq's own (channel_binding, ...).
+    dropped: tuple[str, ...]
+
+
+def asyncpg_options(url: URL) -> tuple[URL, AsyncpgOptions]:
+    """The URL without its query, and what asyncpg takes of the query's libpq options.
+
+    PaaS providers write URLs for libpq (``?sslmode=require``), and
+    SQLAlchemy hands every query option to asyncpg as a keyword, which it
+    refuses. ``sslmode`` becomes asyncpg's ``ssl`` (with ``sslrootcert``
+    for the verify modes), ``application_name`` a server setting; options
+    the dialect or asyncpg take stay, and the rest is left out. Raises
+    ValueError for an sslmode libpq does not know.
+    """
+    kept = {k: v for k, v in url.query.items() if k in _ASYNCPG_QUERY}
+    query = {
+        k: v[-1] if isinstance(v, tuple) else v
+        for k, v in url.query.items()
+        if k not in _ASYNCPG_QUERY
+    }
+    args: dict[str, Any] = {}
+    mode = query.pop("sslmode", None)
+    root = query.pop("sslrootcert", None)
+    if mode is not None:
+        mode = mode.strip().lower()
+        if mode not in SSL_MODES:
+            raise ValueError(f"has sslmode={mode}; libpq's are {', '.join(SSL_MODES)}")
+        args["ssl"] = mode
+        if root and mode in ("verify-ca", "verify-full"):
+            context = ssl.create_default_context(cafile=root)
+            context.check_hostname = mode == "verify-full"
+            args["ssl"] = context
+    name = query.pop("application_name", None)
+    if name:
+        args["server_settings"] = {"application_name": name}
+    return url.set(query=kept), AsyncpgOptions(args, tuple(sorted(query)))
 
 
 def _create_or_upgrade(conn: Connection) -> None:

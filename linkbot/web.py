@@ -345,8 +345,8 @@ class TelegramWebhook:
         self._refusing = False
         self.accepted = 0
 
-    def route(self) -> Route:
-        return Route(WEBHOOK_PATH, self.endpoint, methods=["POST"])
+    def route(self, path: str = WEBHOOK_PATH) -> Route:
+        return Route(path, self.endpoint, methods=["POST"])
 
     def _authorized(self, request: Request) -> bool:
         given = request.headers.get(TELEGRAM_SECRET_HEADER, "").encode()

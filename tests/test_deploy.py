@@ -121,7 +121,9 @@ def test_the_image_bakes_in_no_secret() -> None:
 def test_the_image_serves_healthz_and_keeps_its_data_on_a_volume() -> None:
     stage = final_stage()
     env = " ".join(rest for keyword, rest in stage if keyword == "ENV")
-    assert "LINKBOT_HTTP_LISTEN=0.0.0.0:8080" in env
+    # PORT, so that the PORT a platform assigns replaces it; LINKBOT_HTTP_LISTEN would win.
+    assert "PORT=8080" in env.split()
+    assert "LINKBOT_HTTP_LISTEN" not in env
     assert ("VOLUME", '["/data"]') in stage
     # The SQLite default is linkbot.db in the working directory: on the volume.
     assert [rest for keyword, rest in stage if keyword == "WORKDIR"][-1] == "/data"
@@ -164,8 +166,23 @@ def run_healthcheck(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_the_health_check_passes_while_the_bot_serves(listening: int) -> None:
     assert run_healthcheck({"LINKBOT_HTTP_LISTEN": f"0.0.0.0:{listening}"}).returncode == 0
-    # A platform that assigns PORT: LINKBOT_HTTP_LISTEN emptied, PORT names the port.
-    assert run_healthcheck({"LINKBOT_HTTP_LISTEN": "", "PORT": str(listening)}).returncode == 0
+    # The image's own PORT, or the one a platform assigns in its place.
+    assert run_healthcheck({"PORT": str(listening)}).returncode == 0
+
+
+def test_port_opens_the_listener_in_polling_mode_and_the_log_says_so(
+    tmp_path: Path,
+) -> None:
+    telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise()
+    with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
+        port = free_port()
+        bot = BotProcess(tmp_path, telegram_url, omise_url, PORT=str(port))
+        bot.start()
+        try:
+            wait_until_serving(f"http://127.0.0.1:{port}", bot)
+        finally:
+            bot.stop()
+    assert f"Serving HTTP on 0.0.0.0:{port} (from PORT)" in bot.log()
 
 
 def test_the_health_check_fails_when_nothing_answers() -> None:

@@ -224,7 +224,6 @@ def test_two_instances_one_database_one_dies(tmp_path: Path, database: str) -> N
                     telegram_url,
                     omise_url,
                     LINKBOT_DATABASE=database,
-                    LINKBOT_INSTANCE_ID=name,
                     LINKBOT_ALLOWED_USERS=",".join(map(str, MERCHANTS)),
                     LINKBOT_WEBHOOK_URL=public_url,
                     LINKBOT_HTTP_LISTEN=f"127.0.0.1:{port}",

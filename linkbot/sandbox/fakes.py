@@ -533,7 +533,12 @@ class FakeTelegram(_Concurrency):
         self.conflicts = 0
         self.delivery_attempts = 5
         self.delivery_retry_delay = 0.2
-        self._deliverer: threading.Thread | None = None
+        # One thread a connection, up to the webhook's max_connections; the chats
+        # (see _delivery_key) with an update on its way, which wait for its answer.
+        self._deliverers: list[threading.Thread] = []
+        self._delivering: set[str] = set()
+        # The most deliveries seen under way at once.
+        self.most_connections = 0
         self._closed = False
 
     # Test controls
@@ -605,8 +610,8 @@ class FakeTelegram(_Concurrency):
         with self._lock:
             self._closed = True
             self._lock.notify_all()
-        if self._deliverer is not None:
-            self._deliverer.join(5)
+        for deliverer in self._deliverers:
+            deliverer.join(5)
 
     def wait_delivered(self, update_id: int, timeout: float = 10.0) -> dict[str, Any]:
         """The last delivery attempt of ``update_id`` once it succeeded or was given up."""
@@ -786,75 +791,123 @@ class FakeTelegram(_Concurrency):
                 "allowed_updates": params.get("allowed_updates"),
                 "max_connections": int(params.get("max_connections") or 40),
             }
-            if self._deliverer is None:
-                self._deliverer = threading.Thread(
-                    target=self._deliver, name="fake-telegram-webhook", daemon=True
+            while len(self._deliverers) < self.webhook["max_connections"]:
+                deliverer = threading.Thread(
+                    target=self._deliver,
+                    name=f"fake-telegram-webhook-{len(self._deliverers)}",
+                    daemon=True,
                 )
-                self._deliverer.start()
+                self._deliverers.append(deliverer)
+                deliverer.start()
             self._lock.notify_all()
         return Answer(200, {"ok": True, "result": True})
 
     def _deliver(self) -> None:
-        """POST pending updates to the webhook one at a time, in order, retrying failures.
+        """One of the webhook's connections: POST pending updates, retrying failures.
 
-        Telegram waits for an answer before it sends the next update, resends
-        one answered with anything but 2xx (or not answered), and gives up
-        on it after some attempts.
+        Telegram delivers on up to max_connections connections at once, while
+        one chat's updates go one at a time, in order: the next waits for the
+        answer to the one before. An update answered with anything but 2xx
+        (or not answered) is sent again, and given up after some attempts.
         """
-        # httpx writes headers and body apart; without this, delayed ACKs add 40 ms a delivery.
-        nodelay = httpx.HTTPTransport(socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)])
-        with httpx.Client(timeout=10.0, transport=nodelay) as client:
+        # Opened at the first delivery: most connections are never needed.
+        client: httpx.Client | None = None
+        try:
             while True:
                 with self._lock:
-                    while not self._closed and (self.webhook is None or not self._updates):
+                    taken = self._next_delivery()
+                    while not self._closed and taken is None:
                         self._lock.wait(0.5)
-                    if self._closed:
+                        taken = self._next_delivery()
+                    if self._closed or taken is None:
                         return
-                    assert self.webhook is not None
-                    update, hook = self._updates[0], dict(self.webhook)
-                    allowed = hook.get("allowed_updates")
-                    if allowed and not set(update) - {"update_id"} <= set(allowed):
-                        # Telegram never sends a type the bot did not ask for.
-                        self._updates.pop(0)
-                        self.deliveries.append(
-                            {
-                                "update_id": update["update_id"],
-                                "attempt": 0,
-                                "status": "not allowed",
-                                "delivered": False,
-                                "given_up": True,
-                            }
-                        )
-                        continue
-                    attempt = 1 + sum(
-                        1 for d in self.deliveries if d["update_id"] == update["update_id"]
-                    )
-                headers = {"Content-Type": "application/json"}
-                if hook.get("secret_token"):
-                    headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
-                status: int | str
+                    update, hook, key = taken
+                    self._delivering.add(key)
+                    self.most_connections = max(self.most_connections, len(self._delivering))
                 try:
-                    status = client.post(
-                        hook["url"], content=json.dumps(update), headers=headers
-                    ).status_code
-                except httpx.HTTPError as exc:
-                    status = type(exc).__name__
-                delivered = isinstance(status, int) and 200 <= status < 300
-                given_up = not delivered and attempt >= self.delivery_attempts
-                with self._lock:
-                    self.deliveries.append(
-                        {
-                            "update_id": update["update_id"],
-                            "attempt": attempt,
-                            "status": status,
-                            "delivered": delivered,
-                            "given_up": given_up,
-                        }
-                    )
-                    if (delivered or given_up) and self._updates and self._updates[0] is update:
-                        self._updates.pop(0)
-                if not (delivered or given_up):
-                    time.sleep(self.delivery_retry_delay)
+                    if client is None:
+                        # httpx writes headers and body apart; without TCP_NODELAY,
+                        # delayed ACKs add 40 ms a delivery.
+                        nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+                        client = httpx.Client(
+                            timeout=10.0, transport=httpx.HTTPTransport(socket_options=nodelay)
+                        )
+                    self._deliver_one(client, update, hook)
+                finally:
+                    with self._lock:
+                        self._delivering.discard(key)
+                        self._lock.notify_all()
+        finally:
+            if client is not None:
+                client.close()
+
+    def _next_delivery(self) -> tuple[dict[str, Any], dict[str, Any], str] | None:
+        """The first pending update whose chat has none on its way (holding the lock)."""
+        if self.webhook is None or len(self._delivering) >= self.webhook["max_connections"]:
+            return None
+        hook = dict(self.webhook)
+        allowed = hook.get("allowed_updates")
+        waiting: set[str] = set()
+        for update in list(self._updates):
+            if allowed and not set(update) - {"update_id"} <= set(allowed):
+                # Telegram never sends a type the bot did not ask for.
+                self._updates.remove(update)
+                self.deliveries.append(
+                    {
+                        "update_id": update["update_id"],
+                        "attempt": 0,
+                        "status": "not allowed",
+                        "delivered": False,
+                        "given_up": True,
+                    }
+                )
+                continue
+            key = _delivery_key(update)
+            if key in self._delivering or key in waiting:
+                waiting.add(key)  # behind an earlier update of its chat
+                continue
+            return update, hook, key
+        return None
+
+    def _deliver_one(
+        self, client: httpx.Client, update: dict[str, Any], hook: dict[str, Any]
+    ) -> None:
+        while True:
+            with self._lock:
+                attempt = 1 + sum(
+                    1 for d in self.deliveries if d["update_id"] == update["update_id"]
+                )
+            headers = {"Content-Type": "application/json"}
+            if hook.get("secret_token"):
+                headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret_token"]
+            status: int | str
+            try:
+                status = client.post(
+                    hook["url"], content=json.dumps(update), headers=headers
+                ).status_code
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+            delivered = isinstance(status, int) and 200 <= status < 300
+            given_up = not delivered and attempt >= self.delivery_attempts
+            with self._lock:
+                self.deliveries.append(
+                    {
+                        "update_id": update["update_id"],
+                        "attempt": attempt,
+                        "status": status,
+                        "delivered": delivered,
+                        "given_up": given_up,
+                    }
+                )
+                if delivered or given_up:
+                    if update in self._updates:
+                        self._updates.remove(update)
+                    return
+            time.sleep(self.delivery_retry_delay)
+            with self._lock:
+                if self._closed or self.webhook is None:
+                    return  # left pending, for whatever takes updates next
+                hook = dict(self.webhook)
 
     def _answer(self, name: str, params: dict[str, Any]) -> Answer:
         if name == "setMyCommands":
@@ -1376,6 +1429,21 @@ def _update_type(update: dict[str, Any]) -> str:
 
 
 _SENDS = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument"})
+
+
+def _delivery_key(update: dict[str, Any]) -> str:
+    """What Telegram keeps in order: the chat an update is in, else the user it is from."""
+    for name, payload in update.items():
+        if name == "update_id" or not isinstance(payload, dict):
+            continue
+        chat = payload.get("chat") or (payload.get("message") or {}).get("chat")
+        if chat is not None:
+            return f"chat:{chat['id']}"
+        if "from" in payload:
+            return f"user:{payload['from']['id']}"
+        if "user" in payload:
+            return f"user:{payload['user']['id']}"
+    return f"update:{update.get('update_id')}"
 
 
 def _webhook_refusal(url: str, secret_token: object) -> str | None:
