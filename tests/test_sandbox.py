@@ -669,7 +669,7 @@ def test_the_page_answers_only_this_machine_and_json(sandbox: Sandbox) -> None:
 
 
 def test_the_page_links_buttons_only_to_web_and_telegram_addresses() -> None:
-    from datetime import UTC
+    from zoneinfo import ZoneInfo
 
     from linkbot.sandbox.chats import Entry
     from linkbot.sandbox.page import _message
@@ -681,6 +681,6 @@ def test_the_page_links_buttons_only_to_web_and_telegram_addresses() -> None:
         {"text": "data", "url": " data:text/html,x"},
     ]
     entry = Entry(GROUP_ID, 501, fakes.BOT_ID, {}, reply_markup={"inline_keyboard": [row]})
-    [shown] = _message(entry, MERCHANT, UTC)["buttons"]  # type: ignore[arg-type]
+    [shown] = _message(entry, MERCHANT, ZoneInfo("UTC"))["buttons"]
     assert [b.get("url") for b in shown] == [row[0]["url"], row[1]["url"], None, None]
     assert [b["text"] for b in shown] == ["web", "app", "script", "data"]
