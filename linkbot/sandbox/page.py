@@ -40,7 +40,7 @@ from linkbot.sandbox.markup import plain_html, telegram_html, telegram_text, web
 # How long a PromptPay payment stays pending before the simulated bank confirms it,
 # or, when it is never paid, before Omise lets it expire (a real one waits much longer).
 PROMPTPAY_DELAY = 4.0
-# The pay page's ways to pay: value -> what the customer does.
+# The pay page's ways to pay, as its forms name them.
 METHODS = ("card", "promptpay", "unpaid", "declined")
 # How long /api/state waits for something new before answering "nothing yet".
 LONG_POLL = 2.0
