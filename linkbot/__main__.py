@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("command", nargs="?", choices=["run", "check", "try"], default="run")
     parser.add_argument("--version", action="version", version=f"linkbot {__version__}")
-    parser.add_argument("--port", type=int, default=8765, help="the sandbox page's port (try)")
+    parser.add_argument(
+        "--port", type=_port, default=8765, help="the sandbox page's port, 1-65535 (try)"
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser (try)")
     args = parser.parse_args(argv)
     if args.command == "try":
@@ -82,6 +84,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port: give a number from 1-65535")
+    return port
+
+
 def omise_client(settings: Settings) -> OmiseClient:
     timeout = httpx.Timeout(
         connect=min(5.0, settings.omise_timeout), read=settings.omise_timeout, write=10.0, pool=5.0
@@ -94,7 +106,8 @@ def omise_client(settings: Settings) -> OmiseClient:
     )
 
 
-async def run(settings: Settings) -> int:
+async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
+    """Run the bot until ``stop`` is set; without one, until SIGINT or SIGTERM."""
     if not settings.linkbot_allowed_users:
         logger.warning(
             "LINKBOT_ALLOWED_USERS is empty: nobody may create links. "
@@ -102,10 +115,11 @@ async def run(settings: Settings) -> int:
         )
     for warning in settings.warnings():
         logger.warning("%s", warning)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
 
     async with contextlib.AsyncExitStack() as resources:
         try:

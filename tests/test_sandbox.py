@@ -35,8 +35,9 @@ def free_port() -> int:
 class Sandbox:
     """``linkbot try`` as a user starts it: no environment at all, in an empty directory."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
+        self.env = env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "try.log"
@@ -50,7 +51,7 @@ class Sandbox:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "linkbot", "try", "--port", str(self.port)],
                 cwd=self.workdir,
-                env={},
+                env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
@@ -138,12 +139,16 @@ def test_linkbot_try_starts_without_configuration_and_stops_on_ctrl_c(tmp_path: 
     (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:real\nOMISE_SECRET_KEY=skey_live_x\n")
     sandbox = Sandbox(tmp_path)
     try:
-        seconds = sandbox.start()
-        assert seconds < 3.0, f"started in {seconds:.2f} s"
+        started = time.monotonic()
+        sandbox.start()
+        # Started means the bot answers, not only that the page is up (it comes first).
+        sandbox.say("merchant", "private", "/help")
+        answer = sandbox.bot_message("merchant", "private", "Omise mode")
+        seconds = time.monotonic() - started
+        assert seconds < 3.0, f"the bot answered {seconds:.2f} s after the start"
+        assert "sandbox" in answer["html"]
         page = httpx.get(sandbox.url).text
         assert "nothing here is real" in page and "simulated Omise" in page
-        sandbox.say("merchant", "private", "/help")
-        assert "sandbox" in sandbox.bot_message("merchant", "private", "Omise mode")["html"]
         assert sandbox.interrupt() == 0
         assert (tmp_path / "linkbot-try.db").exists() and not (tmp_path / "linkbot.db").exists()
         log = sandbox.log()
@@ -151,6 +156,82 @@ def test_linkbot_try_starts_without_configuration_and_stops_on_ctrl_c(tmp_path: 
         assert fakes.BOT_TOKEN.partition(":")[2] not in log
     finally:
         sandbox.kill()
+
+
+@pytest.mark.parametrize("after", [0.0, 0.1, 0.3])
+def test_ctrl_c_while_starting_stops_it(tmp_path: Path, after: float) -> None:
+    sandbox = Sandbox(tmp_path)
+    try:
+        # The page comes up first; the bot is still starting behind it.
+        sandbox.start()
+        time.sleep(after)
+        assert sandbox.interrupt(timeout=5) == 0, sandbox.log()
+        assert "Traceback" not in sandbox.log()
+    finally:
+        sandbox.kill()
+
+
+# A bot whose start-up is slow and, as some libraries' steps do, swallows a cancellation:
+# Ctrl-C used to cancel it there and be lost, and the sandbox ran on.
+SWALLOWING_BOT = """
+import asyncio, os, signal, sys
+from linkbot.sandbox import runner
+
+async def run_bot(settings, stop=None):
+    os.kill(os.getpid(), signal.SIGINT)
+    try:
+        await asyncio.sleep(0.5)
+    except asyncio.CancelledError:
+        pass
+    if stop is None:
+        stop = asyncio.Event()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    await asyncio.wait_for(stop.wait(), 30)
+    print("stopped as asked")
+    return 0
+
+sys.exit(runner.main(run_bot, port=int(sys.argv[1]), open_browser=False))
+"""
+
+
+def test_ctrl_c_during_the_bots_start_up_is_kept_for_it(tmp_path: Path) -> None:
+    stopped = subprocess.run(
+        [sys.executable, "-c", SWALLOWING_BOT, str(free_port())],
+        cwd=tmp_path,
+        env={},
+        capture_output=True,
+        timeout=15,
+    )
+    assert stopped.returncode == 0, stopped.stderr.decode()
+    assert b"stopped as asked" in stopped.stdout
+
+
+def test_a_proxy_in_the_environment_is_not_used(tmp_path: Path) -> None:
+    # Nothing listens on port 9: a call sent through the proxy would fail.
+    proxy = "http://127.0.0.1:9"
+    env = {"HTTP_PROXY": proxy, "https_proxy": proxy, "ALL_PROXY": "socks5://127.0.0.1:9"}
+    sandbox = Sandbox(tmp_path, env)
+    try:
+        sandbox.start()
+        sandbox.say("merchant", "group", "/link 74.40 thb Hot Latte")
+        sandbox.bot_message("merchant", "group", "Hot Latte")
+        assert sandbox.interrupt() == 0
+    finally:
+        sandbox.kill()
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "-1", "http"])
+def test_the_port_must_be_one_a_machine_has(port: str) -> None:
+    refused = subprocess.run(
+        [sys.executable, "-m", "linkbot", "try", "--port", port, "--no-browser"],
+        env={},
+        capture_output=True,
+        timeout=30,
+    )
+    assert refused.returncode == 2
+    assert b"--port" in refused.stderr and b"1-65535" in refused.stderr
+    assert b"Traceback" not in refused.stderr
 
 
 def test_a_taken_port_is_one_line_and_exit_2(sandbox: Sandbox) -> None:
@@ -192,6 +273,25 @@ def test_pay_page_plays_card_promptpay_and_a_declined_card(sandbox: Sandbox) -> 
     sandbox.bot_message("merchant", "group", "Payment 2")
 
 
+def test_a_promptpay_payment_never_made_is_announced_and_a_declined_card_is_not(
+    sandbox: Sandbox,
+) -> None:
+    sandbox.say("merchant", "group", "/multilink 120 Donation")
+    code = pay_code(sandbox.bot_message("merchant", "group", "Donation"))
+    offer = sandbox.http.get(f"/pay/{code}").text
+    assert 'id="pay-unpaid"' in offer and "the bot stays silent" in offer
+    declined = sandbox.http.post(f"/pay/{code}", data={"method": "declined"}, follow_redirects=True)
+    assert 'id="result-failed"' in declined.text and "rejected" in declined.text
+    unpaid = sandbox.http.post(f"/pay/{code}", data={"method": "unpaid"}, follow_redirects=True)
+    assert 'id="result-pending"' in unpaid.text and "expires" in unpaid.text
+    notice = sandbox.bot_message("merchant", "group", "expired before it was completed")
+    assert "฿120.00" in notice["html"]
+    assert 'id="result-expired"' in sandbox.http.get(str(unpaid.url)).text
+    # The customer saw the declined card fail on the page: the chat hears of it not at all.
+    said = [m["html"] for m in sandbox.messages("merchant", "group") if m["bot"]]
+    assert not [line for line in said if "did not go through" in line]
+
+
 def test_buttons_press_as_callback_queries_and_files_download(sandbox: Sandbox) -> None:
     sandbox.say("merchant", "group", "/link 74.40 thb Hot Latte")
     link = sandbox.bot_message("merchant", "group", "Hot Latte")
@@ -206,6 +306,7 @@ def test_buttons_press_as_callback_queries_and_files_download(sandbox: Sandbox) 
     )
     image = sandbox.http.get(photo["photo"])
     assert image.headers["content-type"] == "image/png" and image.content[:4] == b"\x89PNG"
+    assert image.headers["content-disposition"] == 'inline; filename="qr.png"'
 
     sandbox.http.post(f"/pay/{pay_code(link)}", data={"method": "card"})
     sandbox.bot_message("merchant", "group", "was paid")
@@ -214,7 +315,8 @@ def test_buttons_press_as_callback_queries_and_files_download(sandbox: Sandbox) 
         lambda: next((m for m in sandbox.messages("merchant", "private") if m["document"]), None)
     )
     csv = sandbox.http.get(export["document"]["url"])
-    assert "attachment" in csv.headers["content-disposition"]
+    name = export["document"]["name"]
+    assert csv.headers["content-disposition"] == f'attachment; filename="{name}"'
     assert export["document"]["name"].endswith(".csv") and b"Hot Latte" in csv.content
 
     # The customer's own private chat is another chat: the merchant's stays the merchant's.
@@ -222,6 +324,24 @@ def test_buttons_press_as_callback_queries_and_files_download(sandbox: Sandbox) 
     # The payment edited the link message in place; its buttons went with it.
     edited = next(m for m in sandbox.messages("merchant", "group") if m["id"] == link["id"])
     assert edited["edited"] and "✅ Paid" in edited["html"] and not edited["buttons"]
+
+
+def test_people_press_buttons_only_in_their_own_chats(sandbox: Sandbox) -> None:
+    sandbox.say("merchant", "private", "/link 74.40 thb Hot Latte")
+    link = sandbox.wait_for(
+        lambda: next(
+            (m for m in sandbox.messages("merchant", "private") if "Cancel link" in buttons(m)),
+            None,
+        )
+    )
+    data = buttons(link)["Cancel link"]["callback"]
+    press = {"chat_id": MERCHANT.user_id, "message_id": link["id"], "data": data}
+    # The customer is not in the merchant's private chat with the bot.
+    refused = sandbox.http.post("/api/press", json={**press, "as": "customer"})
+    assert refused.status_code == 400
+    time.sleep(1.0)
+    assert [m for m in sandbox.messages("merchant", "private") if m["id"] == link["id"]] == [link]
+    assert sandbox.http.post("/api/press", json={**press, "as": "merchant"}).status_code == 200
 
 
 def buttons(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -337,6 +457,9 @@ def test_the_page_shows_only_telegrams_tags() -> None:
     assert '<a href="https://pay.test/?a=1&amp;b=2" target="_blank"' in shown
     assert '<span class="tg-spoiler">secret</span>' in shown and "1 &lt; 2" in shown
     assert telegram_html("<b><i>unclosed") == "<b><i>unclosed</i></b>"
+    for unsafe in ("data:text/html,x", "vbscript:x", "mailto:a@b.test", "/files/x"):
+        assert "href" not in telegram_html(f'<a href="{unsafe}">x</a>'), unsafe
+    assert 'href="tg://user?id=1"' in telegram_html('<a href="tg://user?id=1">x</a>')
     assert telegram_text("<b>Hot Latte</b> 1 &lt; 2 <script>x</script>") == "Hot Latte 1 < 2 x"
 
 
@@ -358,6 +481,14 @@ def test_simulated_telegram_checks_buttons_and_counts_messages_per_chat() -> Non
     assert refused.status_code == 400 and "BUTTON_DATA_INVALID" in refused.json()["description"]
     two_actions = {"inline_keyboard": [[{"text": "x", "callback_data": "a", "url": "https://a"}]]}
     assert send(GROUP_ID, reply_markup=json.dumps(two_actions)).status_code == 400
+    for url in ("javascript:alert(1)", "data:text/html,x", "ftp://a.test/x", "pay.test"):
+        bad = {"inline_keyboard": [[{"text": "x", "url": url}]]}
+        refused = send(GROUP_ID, reply_markup=json.dumps(bad))
+        assert refused.status_code == 400, url
+        assert "BUTTON_URL_INVALID" in refused.json()["description"]
+    for url in ("https://pay.test/x", "http://127.0.0.1:8765/pay/x", "tg://user?id=1"):
+        good = {"inline_keyboard": [[{"text": "x", "url": url}]]}
+        assert send(GROUP_ID, reply_markup=json.dumps(good)).status_code == 200, url
 
     telegram.say(CUSTOMER, CHAT_KINDS["group"], "hello everyone")
     telegram.say(CUSTOMER, CHAT_KINDS["group"], "/status")
@@ -535,3 +666,21 @@ def test_the_page_answers_only_this_machine_and_json(sandbox: Sandbox) -> None:
     assert forged.status_code == 400
     assert sandbox.messages("merchant", "group") == []
     assert sandbox.http.get("/static/../page.py").status_code == 404
+
+
+def test_the_page_links_buttons_only_to_web_and_telegram_addresses() -> None:
+    from zoneinfo import ZoneInfo
+
+    from linkbot.sandbox.chats import Entry
+    from linkbot.sandbox.page import _message
+
+    row = [
+        {"text": "web", "url": "https://pay.test/x"},
+        {"text": "app", "url": "tg://resolve?domain=linkbot_test_bot"},
+        {"text": "script", "url": "javascript:alert(1)"},
+        {"text": "data", "url": " data:text/html,x"},
+    ]
+    entry = Entry(GROUP_ID, 501, fakes.BOT_ID, {}, reply_markup={"inline_keyboard": [row]})
+    [shown] = _message(entry, MERCHANT, ZoneInfo("UTC"))["buttons"]
+    assert [b.get("url") for b in shown] == [row[0]["url"], row[1]["url"], None, None]
+    assert [b["text"] for b in shown] == ["web", "app", "script", "data"]

@@ -97,6 +97,12 @@ CHATS = (
 CHAT_KINDS = {kind.key: kind for kind in CHATS}
 
 
+def chats_of(person: Person) -> set[tuple[int, bool]]:
+    """The chats ``person`` is in, as (chat id, business): the business chat and the
+    customer's private chat with the bot share an id, as in Telegram."""
+    return {(kind.chat_for(person)["id"], kind.business) for kind in CHATS}
+
+
 @dataclass
 class Entry:
     """One message in a chat, as the page shows it."""
@@ -266,11 +272,15 @@ class SandboxTelegram(FakeTelegram):
     def press(
         self, person: Person, chat_id: int, message_id: int, data: str, language: str = "en"
     ) -> bool:
-        """``person`` presses a callback button; False when no such button is there."""
+        """``person`` presses a callback button; False when no such button is there.
+
+        Only in a chat ``person`` is in: Telegram shows nobody else's.
+        """
         with self._changes:
             entry = self.entries.get((chat_id, message_id))
-            buttons = _buttons(entry.reply_markup if entry is not None else None)
-            if entry is None or not any(b.get("callback_data") == data for b in buttons):
+            if entry is None or (entry.chat_id, entry.business) not in chats_of(person):
+                return False
+            if not any(b.get("callback_data") == data for b in _buttons(entry.reply_markup)):
                 return False
             query_id = str(next(self._counter) + 8_000_000)
             self._presses[query_id] = person.user_id

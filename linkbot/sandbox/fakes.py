@@ -110,6 +110,18 @@ class _Concurrency:
                 self.active -= 1
 
 
+# A failed charge's failure_code, as Omise's SDKs name them, and a failure_message
+# (Omise words its own; the bot reads neither, only the status).
+CHARGE_FAILURES = {
+    "payment_rejected": "payment rejected by the issuer",
+    "insufficient_fund": "insufficient funds or credit limit reached",
+    "failed_processing": "card processing failed",
+    "stolen_or_lost_card": "card reported stolen or lost",
+    "invalid_security_code": "invalid security code",
+    "failed_fraud_check": "card marked as fraudulent",
+}
+
+
 class FakeOmise(_Concurrency):
     """Enough of the Omise API for links and their charges, 2019-05-29 shapes."""
 
@@ -164,13 +176,16 @@ class FakeOmise(_Concurrency):
                 created_at=created_at,
             )
 
-    def pay(self, link_id: str, *, status: str = "successful") -> dict[str, Any]:
+    def pay(
+        self, link_id: str, *, status: str = "successful", failure: str = "payment_rejected"
+    ) -> dict[str, Any]:
         """A customer pays through the link.
 
         "successful" is a card charge that succeeds at once; "pending" is
         PromptPay, mobile banking or 3-D Secure, settled later by
-        :meth:`settle`; "failed" is a declined card. Omise records a
-        ``charge.create`` event either way.
+        :meth:`settle`; "failed" is a declined card, for the reason ``failure``
+        (one of :data:`CHARGE_FAILURES`). Omise records a ``charge.create``
+        event either way.
         """
         with self._lock:
             link = self.links[link_id]
@@ -194,25 +209,34 @@ class FakeOmise(_Concurrency):
                 "refunded_amount": 0,
                 "failure_code": None,
                 "failure_message": None,
+                "expired": False,
+                "expired_at": None,
             }
             charge["location"] = f"/charges/{charge['id']}"
-            self._set_status(charge, status)
+            self._set_status(charge, status, failure)
             self.charges[charge["id"]] = charge
             link["charges"]["data"].append(charge)
             link["charges"]["total"] += 1
             self._event("charge.create", charge)
             return charge
 
-    def settle(self, charge_id: str, status: str = "successful") -> dict[str, Any]:
-        """A pending charge completes (the customer confirmed in the banking app, or not)."""
+    def settle(
+        self, charge_id: str, status: str = "successful", failure: str = "payment_rejected"
+    ) -> dict[str, Any]:
+        """A pending charge completes (the customer confirmed in the banking app, or not).
+
+        "expired" is a charge never paid in time; "failed" one the bank refused.
+        """
         with self._lock:
             charge = self.charges[charge_id]
             assert charge["status"] == "pending", "only a pending charge settles"
-            self._set_status(charge, status)
+            self._set_status(charge, status, failure)
             self._event("charge.complete", charge)
             return charge
 
-    def _set_status(self, charge: dict[str, Any], status: str) -> None:
+    def _set_status(
+        self, charge: dict[str, Any], status: str, failure: str = "payment_rejected"
+    ) -> None:
         charge["status"] = status
         if status == "successful":
             fee = charge["amount"] * 365 // 10000
@@ -223,8 +247,11 @@ class FakeOmise(_Concurrency):
             if link is not None:
                 link["used"] = True
                 link["used_at"] = link["used_at"] or _now()
-        elif status in ("failed", "expired"):
-            charge.update(failure_code=f"payment_{status}", failure_message=f"payment {status}")
+        elif status == "failed":
+            charge.update(failure_code=failure, failure_message=CHARGE_FAILURES[failure])
+        elif status == "expired":
+            # As Omise records an expired charge: no failure code, only the flag and the time.
+            charge.update(expired=True, expired_at=_now(), failure_code=None, failure_message=None)
 
     def _event(self, key: str, charge: dict[str, Any]) -> dict[str, Any]:
         event_id = _id("evnt_test_")
@@ -1385,7 +1412,17 @@ def _refuse_markup(markup: Any) -> str | None:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= 64:
                 return "Bad Request: BUTTON_DATA_INVALID"
+            if "url" in button and not _button_url(button["url"]):
+                return "Bad Request: BUTTON_URL_INVALID"
     return None
+
+
+def _button_url(url: object) -> bool:
+    """Telegram opens web and tg:// addresses from a button, nothing else."""
+    parts = urllib.parse.urlsplit(str(url))
+    if parts.scheme.lower() in ("http", "https"):
+        return bool(parts.netloc)
+    return parts.scheme.lower() == "tg" and bool(parts.netloc or parts.path)
 
 
 def _refuse_result(result: Any, seen: set[str]) -> str | None:

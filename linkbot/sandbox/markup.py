@@ -24,7 +24,8 @@ _TAGS = {
     "tg-spoiler": "span",
     "tg-emoji": "span",
 }
-_SAFE_SCHEMES = ("http://", "https://", "tg://", "mailto:")
+# What Telegram opens from a link or a button; anything else (javascript:, data:, …) is text.
+_SAFE_SCHEMES = ("http://", "https://", "tg://")
 
 
 class _Sanitizer(HTMLParser):
@@ -41,7 +42,7 @@ class _Sanitizer(HTMLParser):
         attributes = ""
         if tag == "a":
             href = (found.get("href") or "").strip()
-            if href.lower().startswith(_SAFE_SCHEMES):
+            if web_or_telegram(href):
                 attributes = f' href="{html.escape(href)}" target="_blank" rel="noopener"'
         elif tag == "tg-spoiler" or (tag == "span" and found.get("class") == "tg-spoiler"):
             attributes = ' class="tg-spoiler"'
@@ -60,6 +61,11 @@ class _Sanitizer(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         self.out.append(html.escape(data, quote=False))
+
+
+def web_or_telegram(url: str) -> bool:
+    """Whether ``url`` is a web (http, https) or Telegram (tg) address, safe as a page's href."""
+    return url.lower().startswith(_SAFE_SCHEMES)
 
 
 def telegram_html(text: str) -> str:

@@ -35,10 +35,13 @@ from linkbot.sandbox.chats import (
     SandboxTelegram,
 )
 from linkbot.sandbox.fakes import BOT_ID, BOT_USERNAME, FakeOmise
-from linkbot.sandbox.markup import plain_html, telegram_html, telegram_text
+from linkbot.sandbox.markup import plain_html, telegram_html, telegram_text, web_or_telegram
 
-# How long a PromptPay payment stays pending before the simulated bank confirms it.
+# How long a PromptPay payment stays pending before the simulated bank confirms it,
+# or, when it is never paid, before Omise lets it expire (a real one waits much longer).
 PROMPTPAY_DELAY = 4.0
+# The pay page's ways to pay, as its forms name them.
+METHODS = ("card", "promptpay", "unpaid", "declined")
 # How long /api/state waits for something new before answering "nothing yet".
 LONG_POLL = 2.0
 MAX_TEXT = 4096
@@ -58,6 +61,8 @@ class Checkout:
     def __init__(self, omise: FakeOmise, promptpay_delay: float = PROMPTPAY_DELAY) -> None:
         self.omise = omise
         self.promptpay_delay = promptpay_delay
+        # How each PromptPay charge made here will end: charge id -> "successful" or "expired".
+        self.endings: dict[str, str] = {}
         self._later: set[asyncio.Task[None]] = set()
 
     def link_by_code(self, code: str) -> dict[str, Any] | None:
@@ -67,17 +72,21 @@ class Checkout:
         return None
 
     def pay(self, link: dict[str, Any], method: str) -> dict[str, Any]:
-        if method == "promptpay":
+        if method in ("promptpay", "unpaid"):
             charge = self.omise.pay(link["id"], status="pending")
-            task = asyncio.create_task(self._settle_later(charge["id"]))
+            ending = "successful" if method == "promptpay" else "expired"
+            self.endings[charge["id"]] = ending
+            task = asyncio.create_task(self._settle_later(charge["id"], ending))
             self._later.add(task)
             task.add_done_callback(self._later.discard)
             return charge
-        return self.omise.pay(link["id"], status="failed" if method == "declined" else "successful")
+        if method == "declined":
+            return self.omise.pay(link["id"], status="failed", failure="payment_rejected")
+        return self.omise.pay(link["id"], status="successful")
 
-    async def _settle_later(self, charge_id: str) -> None:
+    async def _settle_later(self, charge_id: str, ending: str) -> None:
         await asyncio.sleep(self.promptpay_delay)
-        self.omise.settle(charge_id, "successful")
+        self.omise.settle(charge_id, ending)
 
     async def aclose(self) -> None:
         for task in list(self._later):
@@ -163,11 +172,12 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
         if upload is None:
             return Response("not found", 404)
         name, content = str(upload.get("filename") or "file"), bytes(upload["content"])
-        # A photo's upload name is the library's choice; its bytes say what it is.
+        # A photo's upload name is the library's choice (a MIME type such as
+        # "application.octet-stream"); its bytes say what it is, and name it.
         if content.startswith(b"\x89PNG"):
-            media = "image/png"
+            media, name = "image/png", _photo_name(name, ".png")
         elif content.startswith(b"\xff\xd8"):
-            media = "image/jpeg"
+            media, name = "image/jpeg", _photo_name(name, ".jpg")
         elif name.endswith(".csv"):
             media = "text/csv; charset=utf-8"
         else:
@@ -188,7 +198,8 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
         charge = checkout.omise.charges.get(request.query_params.get("charge", ""))
         if charge is not None and charge["link"] == link["id"]:
             pending = charge["status"] == "pending"
-            return HTMLResponse(_pay_html(link["title"], _charge_html(charge), refresh=pending))
+            said = _charge_html(charge, checkout.endings.get(charge["id"], "successful"))
+            return HTMLResponse(_pay_html(link["title"], said, refresh=pending))
         return HTMLResponse(_pay_html(link["title"], _offer_html(link, code)))
 
     async def pay(request: Request) -> Response:
@@ -197,7 +208,7 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
         # Read by hand: Starlette's form parsing needs python-multipart, one more dependency.
         form = dict(urllib.parse.parse_qsl((await request.body()).decode(errors="replace")))
         method = form.get("method", "")
-        if link is None or method not in ("card", "promptpay", "declined"):
+        if link is None or method not in METHODS:
             return HTMLResponse(_pay_html("Not paid", "<p>No such link or method.</p>"), 400)
         if not _payable(link):
             return RedirectResponse(f"/pay/{code}", 303)
@@ -220,6 +231,11 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
             Route("/pay/{code}", pay, methods=["POST"]),
         ],
     )
+
+
+def _photo_name(uploaded: str, suffix: str) -> str:
+    """The upload's name when it says the type, else one that does (the bot's photos are QRs)."""
+    return uploaded if uploaded.lower().endswith(suffix) else f"qr{suffix}"
 
 
 def _int(value: object) -> int:
@@ -316,7 +332,9 @@ def _message(
             if "callback_data" in button:
                 shown["callback"] = str(button["callback_data"])
             elif "url" in button:
-                shown["url"] = str(button["url"])
+                # Only addresses Telegram opens from a button; anything else stays text.
+                if web_or_telegram(str(button["url"])):
+                    shown["url"] = str(button["url"])
             elif "copy_text" in button:
                 shown["copy"] = str(button["copy_text"].get("text", ""))
             elif "switch_inline_query_chosen_chat" in button:
@@ -408,10 +426,24 @@ def _offer_html(link: dict[str, Any], code: str) -> str:
         return "<p>This link has been deactivated by the merchant; it can no longer be paid.</p>"
     if not _payable(link):
         return "<p>This link has already been paid.</p>"
+    wait = f"{PROMPTPAY_DELAY:.0f} s"
     methods = (
-        ("card", "Pay by card", "succeeds at once"),
-        ("promptpay", "Pay by PromptPay", f"pending for {PROMPTPAY_DELAY:.0f} s, then succeeds"),
-        ("declined", "Card declined", "the payment fails"),
+        ("card", "Pay by card", "succeeds at once: the bot announces it"),
+        (
+            "promptpay",
+            "Pay by PromptPay",
+            f"pending for {wait}, then succeeds: the bot announces it",
+        ),
+        (
+            "unpaid",
+            "PromptPay, never paid",
+            f"pending, then expires after {wait}: the bot says the payment did not complete",
+        ),
+        (
+            "declined",
+            "Card declined",
+            "fails at once, and the customer sees it here: the bot stays silent",
+        ),
     )
     buttons = "".join(
         f'<form method="post" action="/pay/{html.escape(code)}">'
@@ -425,18 +457,32 @@ def _offer_html(link: dict[str, Any], code: str) -> str:
     )
 
 
-def _charge_html(charge: dict[str, Any]) -> str:
+def _charge_html(charge: dict[str, Any], ending: str = "successful") -> str:
     amount = html.escape(format_amount(charge["amount"], charge["currency"]))
     status = charge["status"]
     if status == "successful":
         said = f"✅ Paid {amount}. The bot announces it in the chat within a few seconds."
+    elif status == "pending" and ending == "expired":
+        said = (
+            f"⏳ Waiting for the PromptPay payment of {amount}, which never comes "
+            "(simulated: it expires in a few seconds, and the bot says so in the chat)."
+        )
     elif status == "pending":
         said = (
             f"⏳ Waiting for the PromptPay payment of {amount} "
             "(simulated: the bank confirms it in a few seconds)."
         )
+    elif status == "expired":
+        said = (
+            f"⌛ The PromptPay payment of {amount} expired unpaid. "
+            "The bot tells the chat it did not complete."
+        )
     else:
-        said = f"❌ The payment of {amount} failed: {html.escape(str(charge['failure_message']))}."
+        reason = html.escape(str(charge["failure_message"]))
+        said = (
+            f"❌ The payment of {amount} failed: {reason}. You saw it here, so the bot "
+            "says nothing in the chat."
+        )
     return f'<p class="result" id="result-{status}">{said}</p>'
 
 

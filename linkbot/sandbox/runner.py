@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import signal
 import sys
 import threading
 import webbrowser
@@ -64,18 +65,35 @@ def sandbox_settings(telegram_url: str, omise_url: str, database: Path) -> Sandb
     )
 
 
-RunBot = Callable[[Settings], Awaitable[int]]
+# The bot's run(settings, stop): it stops when ``stop`` is set.
+RunBot = Callable[[Settings, asyncio.Event], Awaitable[int]]
 
 
 def main(run_bot: RunBot, *, port: int = DEFAULT_PORT, open_browser: bool = True) -> int:
+    ignore_proxies()
     try:
         return asyncio.run(serve(run_bot, DATABASE.resolve(), port=port, open_browser=open_browser))
-    except KeyboardInterrupt:  # Ctrl-C before the bot took over the signals
+    except KeyboardInterrupt:  # Ctrl-C before the loop took over the signals
         return 0
+
+
+def ignore_proxies() -> None:
+    """Every call the sandbox makes is to this machine: no proxy from the environment.
+
+    "*" rather than a list of hosts: with it httpx sets up no proxy at all, so a
+    SOCKS ``ALL_PROXY`` cannot fail the clients' creation either.
+    """
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "*"
 
 
 async def serve(run_bot: RunBot, database: Path, *, port: int, open_browser: bool) -> int:
     """Start the simulators and the page, then run the bot until SIGINT or SIGTERM."""
+    # First of all: a Ctrl-C while starting must stop it, not be lost between the
+    # event loop's own handler and the bot's.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
     omise, telegram = fakes.FakeOmise(), SandboxTelegram()
     url = f"http://127.0.0.1:{port}"
     omise.payment_base = f"{url}/pay"
@@ -90,6 +108,8 @@ async def serve(run_bot: RunBot, database: Path, *, port: int, open_browser: boo
             print(f"linkbot try: {exc} (is another sandbox running? try --port)", file=sys.stderr)
             return EXIT_CONFIG
         try:
+            if stop.is_set():
+                return 0
             # Only once the port is ours: a second sandbox in this directory must not
             # pull the records from under the first.
             await asyncio.to_thread(_start_afresh, database)
@@ -103,7 +123,8 @@ async def serve(run_bot: RunBot, database: Path, *, port: int, open_browser: boo
                 threading.Thread(target=_open, args=(url,), daemon=True).start()
             # Waiting for the bot's first getUpdates: the merchant's business chat is ready.
             telegram.open_business()
-            return await run_bot(settings)
+            # Set already, the bot stops as soon as it has started.
+            return await run_bot(settings, stop)
         finally:
             await checkout.aclose()
             await page.stop()

@@ -40,7 +40,8 @@ async function post(path, body) {
 
 function button(chat, message, spec) {
   let element;
-  if (spec.url !== undefined) {
+  // The server sends web and tg addresses only; checked again where it becomes an href.
+  if (spec.url !== undefined && /^(https?|tg):/i.test(spec.url)) {
     element = document.createElement("a");
     element.href = spec.url;
     element.target = "_blank";
