@@ -66,6 +66,8 @@ class Options:
     # write in (0: each user in a private chat).
     users: int | None = None
     chats: int = 0
+    # Seconds for the start-up work to end, then as long to read the idle CPU.
+    settle: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -343,10 +345,10 @@ def measure(options: Options) -> Figures:
             startup = got[str(first)][0] - started
             memory_at_start = memory_kib(pid)
             # Let the start-up work (the watcher's first pass, the menu) settle first.
-            time.sleep(1.0)
+            time.sleep(options.settle)
             idle_from = cpu_of(pid)
-            time.sleep(1.0)
-            idle = (cpu_of(pid) - idle_from).total
+            time.sleep(options.settle)
+            idle = (cpu_of(pid) - idle_from).total / options.settle
 
             cpu_from = cpu_of(pid)
             wall_from = time.monotonic()
