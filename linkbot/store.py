@@ -463,6 +463,9 @@ class Store:
 
     async def initialize(self) -> list[str]:
         """Create or upgrade the schema to the newest revision; returns the revisions applied."""
+        # Most starts find the schema current: one SELECT, no write lock, no Alembic.
+        if await self.revision() == migrations.head():
+            return []
         async with self._write() as conn:
             return await conn.run_sync(
                 lambda sync: migrations.upgrade(sync, legacy_upgrade=_create_or_upgrade)
