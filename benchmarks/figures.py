@@ -194,7 +194,7 @@ async def store_figures(args: argparse.Namespace, kinds: list[str]) -> None:
     print()
     print(
         f"Store time per /link command ({args.store_commands} commands, 10 at a time:"
-        " note the chat, claim, record the link and finish, note the reply):"
+        " note the user and chat, claim, record the link and finish, note the reply):"
     )
     print(f"{'database':<11}{'CPU/cmd':>10}{'wall/cmd':>10}{'median':>10}{'p99':>10}")
     for kind, figures in found.items():
