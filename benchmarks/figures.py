@@ -160,7 +160,7 @@ def print_table(args: argparse.Namespace, rows: list[Row]) -> None:
     )
     print("'!' marks a figure over its goal.")
     header = (
-        f"{'mode':<9}{'database':<11}{'all replied':>12}{'p99':>9}"
+        f"{'mode':<9}{'database':<11}{'all replied':>12}{'p99':>10}"
         f"{'CPU/cmd':>10}{'on loop':>9}{'start-up':>10}{'RSS':>9}{'peak RSS':>10}"
     )
     print(header)
@@ -172,7 +172,7 @@ def print_table(args: argparse.Namespace, rows: list[Row]) -> None:
         per_command = cpu.cpu_per_command * 1000
         loop = cpu.cpu.main_thread / cpu.commands * 1000
         print(
-            f"{row.mode:<9}{row.database:<11}{answered:>12}{burst.p(0.99) * 1000:>6.0f} ms"
+            f"{row.mode:<9}{row.database:<11}{answered:>12}{burst.p(0.99):>8.2f} s"
             f"{per_command:>7.1f} ms{_mark(per_command, 'cpu_ms')}{loop:>6.1f} ms"
             f"{row.startup:>7.2f} s{_mark(row.startup, 'startup_s')}"
             f"{row.rss_at_start_mib:>6.1f} MiB{_mark(row.rss_at_start_mib, 'rss_mib')}"
@@ -196,12 +196,15 @@ async def store_figures(args: argparse.Namespace, kinds: list[str]) -> None:
         f"Store time per /link command ({args.store_commands} commands, 10 at a time:"
         " note the user and chat, claim, record the link and finish, note the reply):"
     )
-    print(f"{'database':<11}{'CPU/cmd':>10}{'wall/cmd':>10}{'median':>10}{'p99':>10}")
+    print(f"{'database':<11}{'CPU/cmd':>11}{'wall/cmd':>11}{'median':>11}{'p99':>11}")
     for kind, figures in found.items():
         if figures is not None:
             print(
-                f"{kind:<11}{figures['cpu_ms']:>7.2f} ms{figures['wall_ms']:>7.2f} ms"
-                f"{figures['median_ms']:>7.2f} ms{figures['p99_ms']:>7.2f} ms"
+                f"{kind:<11}"
+                + "".join(
+                    f"{figures[name]:>8.1f} ms"
+                    for name in ("cpu_ms", "wall_ms", "median_ms", "p99_ms")
+                )
             )
 
 
