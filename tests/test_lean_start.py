@@ -35,8 +35,8 @@ async def main():
 
 
 applied = asyncio.run(main())
-heavy = ("alembic", "mako", "asyncpg", "prometheus_client", "uvicorn", "starlette", "segno",
-         "selenium", "PIL")
+heavy = ("alembic", "mako", "asyncpg", "sqlalchemy.dialects.postgresql", "prometheus_client",
+         "uvicorn", "starlette", "segno", "selenium", "PIL")
 print(applied, sorted(name for name in heavy if name in sys.modules))
 """
 
