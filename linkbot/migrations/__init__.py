@@ -64,8 +64,13 @@ def script_directory() -> ScriptDirectory:
 
 @functools.cache
 def head() -> str:
-    """The newest revision: the one no other revision names as its ``down_revision``."""
-    revisions: dict[str, str | None] = {}
+    """The newest revision: the one no other revision names as its ``down_revision``.
+
+    Read from the revision files' ``revision`` and ``down_revision``
+    assignments; ``tests/test_lean_start.py`` checks it is Alembic's answer.
+    """
+    revisions: set[str] = set()
+    earlier: set[str] = set()
     for path in VERSIONS.glob("*.py"):
         names: dict[str, Any] = {}
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -73,11 +78,14 @@ def head() -> str:
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 for target in targets:
                     if isinstance(target, ast.Name) and node.value is not None:
-                        with contextlib.suppress(ValueError):
+                        with contextlib.suppress(ValueError, TypeError, SyntaxError):
                             names[target.id] = ast.literal_eval(node.value)
         if isinstance(names.get("revision"), str):
-            revisions[names["revision"]] = names.get("down_revision")
-    heads = set(revisions) - set(revisions.values())
+            revisions.add(names["revision"])
+            down = names.get("down_revision")
+            # A merge revision names several.
+            earlier.update([down] if isinstance(down, str) else down or ())
+    heads = revisions - earlier
     if len(heads) != 1:
         raise RuntimeError(f"the migrations must have one head, not {sorted(heads)}")
     return heads.pop()
