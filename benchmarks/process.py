@@ -30,22 +30,24 @@ import json
 import os
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from linkbot.config import WEBHOOK_PATH
 from linkbot.sandbox import fakes
 from tests.process import BotProcess
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FIRST_USER = 10_000
+GROUP = -1001000000000
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,12 @@ class Options:
     env: dict[str, str]
     log: Path | None = None
     python: str = sys.executable
+    # Users taking turns to send the commands (None: one each), and groups they
+    # write in (0: each user in a private chat).
+    users: int | None = None
+    chats: int = 0
+    # Seconds for the start-up work to end, then as long to read the idle CPU.
+    settle: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,35 @@ class Feeder:
         with urllib.request.urlopen(request, timeout=10) as response:
             response.read()
 
+    def deliver_all(self, updates: list[dict[str, Any]], chats: list[str]) -> list[float]:
+        """Deliver ``updates`` (of ``chats``), paced or all at once; returns when each went."""
+        if self.options.pace:
+            sent = []
+            for update in updates:
+                sent.append(time.monotonic())
+                self.deliver(update)
+                time.sleep(self.options.pace)
+            return sent
+        if self.options.mode == "polling":
+            # One getUpdates answer carries them all.
+            now = time.monotonic()
+            self.telegram.push_batch(updates)
+            return [now] * len(updates)
+        # Telegram posts a chat's updates one after the other, and chats side by side.
+        sent = [0.0] * len(updates)
+        queues: dict[str, list[int]] = {}
+        for n, chat in enumerate(chats):
+            queues.setdefault(chat, []).append(n)
+
+        def post(queue: list[int]) -> None:
+            for n in queue:
+                sent[n] = time.monotonic()
+                self.deliver(updates[n])
+
+        with ThreadPoolExecutor(max_workers=len(queues)) as pool:
+            list(pool.map(post, queues.values()))
+        return sent
+
     def wait_until_ready(self, timeout: float = 30.0) -> None:
         if self.options.mode == "polling":
             return
@@ -186,11 +223,11 @@ class Feeder:
 
 
 class ReplyClock:
-    """Notes when each chat's first message arrives at the fake Bot API, while updates go out."""
+    """Notes when each message the bot sends arrives at the fake Bot API, by chat."""
 
     def __init__(self, telegram: fakes.FakeTelegram) -> None:
         self.telegram = telegram
-        self.first: dict[str, float] = {}
+        self.arrived: dict[str, list[float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
 
@@ -208,26 +245,71 @@ class ReplyClock:
             messages = self.telegram.messages
             now = time.monotonic()
             for message in messages[counted:]:
-                self.first.setdefault(str(message["chat"]["id"]), now)
+                self.arrived.setdefault(str(message["chat"]["id"]), []).append(now)
             counted = len(messages)
             time.sleep(0.002)
 
-    def wait(self, chats: set[str], timeout: float) -> dict[str, float]:
+    def wait(self, expected: dict[str, int], timeout: float) -> dict[str, list[float]]:
+        """The times of the first ``expected[chat]`` messages in each chat (fewer on timeout)."""
         deadline = time.monotonic() + timeout
-        while not chats <= self.first.keys() and time.monotonic() < deadline:
+        while time.monotonic() < deadline and any(
+            len(self.arrived.get(chat, ())) < count for chat, count in expected.items()
+        ):
             time.sleep(0.01)
-        return {chat: self.first[chat] for chat in chats if chat in self.first}
+        return {chat: self.arrived.get(chat, [])[:count] for chat, count in expected.items()}
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+@dataclass(frozen=True)
+class Command:
+    chat: str
+    update: dict[str, Any]
 
 
-def run(options: Options) -> None:
+def commands_for(count: int, users: int, chats: int) -> list[Command]:
+    """``count`` /link commands, from ``users`` users taking turns.
+
+    With ``chats`` 0, each user writes in their own private chat; otherwise
+    user n writes in group n % chats.
+    """
+    found = []
+    for n in range(count):
+        user = FIRST_USER + n % users
+        chat = fakes.private_chat(user) if not chats else fakes.group_chat(GROUP - user % chats)
+        update = fakes.command_update(
+            f"/link 74.40 Latte no. {n} from {user}", user_id=user, chat=chat
+        )
+        found.append(Command(str(chat["id"]), update))
+    return found
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What one run of the real process measured; times in seconds, memory in KiB."""
+
+    options: Options
+    startup: float
+    memory_at_start: dict[str, int]
+    idle_cpu: float
+    cpu: Cpu
+    commands: int
+    latencies: list[float]
+    all_answered: float
+    memory: dict[str, int]
+    exit_code: int
+
+    @property
+    def cpu_per_command(self) -> float:
+        return self.cpu.total / self.commands
+
+    def p(self, share: float) -> float:
+        return percentile(self.latencies, share) if self.latencies else float("nan")
+
+
+def measure(options: Options) -> Figures:
     telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise(latency=options.latency)
     first = FIRST_USER - 1
-    users = [FIRST_USER + n for n in range(options.commands)]
+    users = options.users or options.commands
+    commands = commands_for(options.commands, users, options.chats)
     feeder = Feeder(options, telegram)
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -236,7 +318,9 @@ def run(options: Options) -> None:
         ReplyClock(telegram) as replies,
     ):
         env = {
-            "LINKBOT_ALLOWED_USERS": ",".join(map(str, [first, *users])),
+            "LINKBOT_ALLOWED_USERS": ",".join(
+                map(str, [first, *range(FIRST_USER, FIRST_USER + users)])
+            ),
             "LINKBOT_LOG_LEVEL": "INFO",
             **feeder.settings(),
             **options.env,
@@ -255,58 +339,88 @@ def run(options: Options) -> None:
             if options.mode != "polling":
                 feeder.wait_until_ready()
                 feeder.deliver(link_update(first, "at start-up "))
-            got = replies.wait({str(first)}, 30)
-            if not got:
+            got = replies.wait({str(first): 1}, 30)
+            if not got[str(first)]:
                 raise RuntimeError(f"no answer to the first /link; the log:\n{bot.log()}")
-            startup = got[str(first)] - started
+            startup = got[str(first)][0] - started
             memory_at_start = memory_kib(pid)
             # Let the start-up work (the watcher's first pass, the menu) settle first.
-            time.sleep(1.0)
+            time.sleep(options.settle)
             idle_from = cpu_of(pid)
-            time.sleep(1.0)
-            idle = (cpu_of(pid) - idle_from).total
+            time.sleep(options.settle)
+            idle = (cpu_of(pid) - idle_from).total / options.settle
 
-            sent: dict[str, float] = {}
             cpu_from = cpu_of(pid)
             wall_from = time.monotonic()
-            for user in users:
-                sent[str(user)] = time.monotonic()
-                feeder.deliver(link_update(user))
-                if options.pace:
-                    time.sleep(options.pace)
-            got = replies.wait(set(sent), 120)
-            wall = max(got.values(), default=time.monotonic()) - wall_from
+            sent = feeder.deliver_all([c.update for c in commands], [c.chat for c in commands])
+            expected: dict[str, int] = {}
+            for command in commands:
+                expected[command.chat] = expected.get(command.chat, 0) + 1
+            got = replies.wait(expected, 120)
             cpu = cpu_of(pid) - cpu_from
             memory = memory_kib(pid)
         finally:
             code = bot.stop()
             if options.log:
                 shutil.copyfile(bot.log_path, options.log)
-    latencies = [got[chat] - sent[chat] for chat in got]
+    # A chat's replies come in the order of its commands: the k-th answers the k-th.
+    latencies = []
+    answered_at = [wall_from]
+    by_chat: dict[str, list[float]] = {}
+    for command, at in zip(commands, sent, strict=True):
+        by_chat.setdefault(command.chat, []).append(at)
+    for chat, sent_at in by_chat.items():
+        for when_sent, when_answered in zip(sent_at, got[chat], strict=False):
+            latencies.append(when_answered - when_sent)
+            answered_at.append(when_answered)
+    return Figures(
+        options=options,
+        startup=startup,
+        memory_at_start=memory_at_start,
+        idle_cpu=idle,
+        cpu=cpu,
+        commands=len(commands),
+        latencies=latencies,
+        all_answered=max(answered_at) - wall_from,
+        memory=memory,
+        exit_code=code,
+    )
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def run(options: Options) -> None:
+    found = measure(options)
+    cpu, wall = found.cpu, found.all_answered
     # Polling for updates and payments costs a little CPU when nothing happens; not a command's.
-    idle_share = idle * wall
+    idle_share = found.idle_cpu * wall
+    users = options.users or options.commands
     print(f"interpreter:               {options.python}")
     print(f"mode:                      {options.mode}")
     print(f"database:                  {options.database or 'SQLite (default)'}")
     print(f"Omise latency:             {options.latency * 1000:.0f} ms")
-    print(f"start-up to first answer:  {startup:.2f} s")
-    print(f"RSS after start-up:        {memory_at_start['VmRSS'] / 1024:.1f} MiB")
-    print(f"commands:                  {options.commands} from {len(users)} users")
-    print(f"answered:                  {len(latencies)}")
+    print(f"start-up to first answer:  {found.startup:.2f} s")
+    print(f"RSS after start-up:        {found.memory_at_start['VmRSS'] / 1024:.1f} MiB")
+    where = f"in {options.chats} groups" if options.chats else "each in a private chat"
+    print(f"commands:                  {options.commands} from {users} users, {where}")
+    print(f"answered:                  {len(found.latencies)}")
     per_command = 1000 / options.commands
     print(f"process CPU per command:   {cpu.total * per_command:.1f} ms")
     user, system = cpu.user * per_command, cpu.system * per_command
     print(f"  user, system:            {user:.1f}, {system:.1f} ms")
     print(f"  on the event loop:       {cpu.main_thread * per_command:.1f} ms")
     print(f"  less idle polling:       {(cpu.total - idle_share) * per_command:.1f} ms")
-    print(f"idle CPU:                  {idle * 1000:.0f} ms a second")
-    if latencies:
-        print(f"latency p50:               {statistics.median(latencies) * 1000:.0f} ms")
-        print(f"latency p99:               {percentile(latencies, 0.99) * 1000:.0f} ms")
+    print(f"idle CPU:                  {found.idle_cpu * 1000:.0f} ms a second")
+    if found.latencies:
+        print(f"latency p50:               {found.p(0.5) * 1000:.0f} ms")
+        print(f"latency p99:               {found.p(0.99) * 1000:.0f} ms")
     print(f"all answered after:        {wall:.2f} s")
-    print(f"RSS after the run:         {memory['VmRSS'] / 1024:.1f} MiB")
-    print(f"peak RSS:                  {memory['VmHWM'] / 1024:.1f} MiB")
-    print(f"exit code:                 {code}")
+    print(f"RSS after the run:         {found.memory['VmRSS'] / 1024:.1f} MiB")
+    print(f"peak RSS:                  {found.memory['VmHWM'] / 1024:.1f} MiB")
+    print(f"exit code:                 {found.exit_code}")
 
 
 def parse_env(pairs: list[str]) -> dict[str, str]:
@@ -323,12 +437,16 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--commands", type=int, default=100, help="one /link from each user")
+    parser.add_argument("--commands", type=int, default=100, help="/link commands to send")
+    parser.add_argument("--users", type=int, help="users taking turns (default: one a command)")
+    parser.add_argument(
+        "--chats", type=int, default=0, help="groups the users write in (0: private chats)"
+    )
     parser.add_argument("--latency", type=float, default=0.3, help="Omise's answer time, s")
     parser.add_argument("--mode", choices=["polling", "webhook"], default="polling")
     parser.add_argument("--database", help="LINKBOT_DATABASE: a path or a postgresql:// URL")
     parser.add_argument(
-        "--webhook-path", default="/telegram", help="where the bot takes Telegram's updates"
+        "--webhook-path", default=WEBHOOK_PATH, help="where the bot takes Telegram's updates"
     )
     parser.add_argument("--webhook-secret", default="benchmark-webhook-secret")
     parser.add_argument(
@@ -354,6 +472,8 @@ def main(argv: list[str] | None = None) -> None:
             env=parse_env(args.env),
             log=args.log,
             python=args.python,
+            users=args.users,
+            chats=args.chats,
         )
     )
 

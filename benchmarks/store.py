@@ -1,6 +1,6 @@
 """Store time per /link command, on SQLite and on PostgreSQL.
 
-A /link command does these store calls: note the chat, claim the command,
+A /link command does these store calls: note the user and the chat, claim the command,
 record the link and finish the command (one transaction), then note the
 reply's message. This runs --commands of them, --concurrency at a time (as
 chats run in parallel), and prints the wall time and the CPU time of the
@@ -32,7 +32,7 @@ async def one_command(store: Store, n: int) -> float:
     started = time.perf_counter()
     chat_id = -1001000000000 - n % 10
     now = datetime.now(UTC)
-    await store.note_chat(chat_id, f"Cafe {n % 10}")
+    await store.note_visit(1000 + n % 50, "en", now, (chat_id, f"Cafe {n % 10}"))
     command = CommandRecord(
         key=f"{chat_id}:{n}",
         chat_id=chat_id,
@@ -125,7 +125,7 @@ async def main() -> None:
     results["PostgreSQL"] = await on_postgresql(args.postgresql, args.commands, args.concurrency)
     print(
         f"{args.commands} /link commands' store calls, {args.concurrency} at a time"
-        " (note chat, claim, record link + finish, note reply):"
+        " (note user and chat, claim, record link + finish, note reply):"
     )
     print(f"{'engine':<12}{'CPU/cmd':>10}{'wall/cmd':>10}{'median':>10}{'p99':>10}")
     for engine, found in results.items():

@@ -31,7 +31,6 @@ from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
 from linkbot.payments import LEASE_TTL, PaymentWatcher
 from linkbot.store import Store, postgresql_url
-from linkbot.web import TelegramWebhook, WebServer, create_app
 
 if TYPE_CHECKING:
     from starlette.routing import Route
@@ -186,6 +185,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         web = None
         listen = settings.http_listen
         if listen:
+            # Starlette and uvicorn only for an HTTP listener: a polling bot never loads them.
+            from linkbot.web import TelegramWebhook, WebServer, create_app
+
             routes: list[Route] = []
             if settings.webhook_endpoint is not None:
                 processor = application.update_processor

@@ -117,3 +117,21 @@ def test_the_process_loads_the_ca_bundle_once(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     # Telegram's two connection pools and Omise's share one.
     assert result.stdout.strip() == "1"
+
+
+def test_the_figures_command_runs_with_tiny_numbers(capsys: pytest.CaptureFixture[str]) -> None:
+    # The harness only: one set-up, a handful of commands, Omise answering at once.
+    from benchmarks import figures
+
+    figures.main(
+        [
+            *("--burst-commands", "4", "--burst-users", "2", "--burst-chats", "2"),
+            *("--cpu-commands", "2", "--store-commands", "4", "--latency", "0"),
+            *("--modes", "webhook", "--databases", "sqlite", "--settle", "0.1"),
+        ]
+    )
+    printed = capsys.readouterr().out
+    assert "webhook  sqlite" in printed
+    # A burst with replies missing shows "answered/sent!" instead of a time.
+    assert "/4!" not in printed
+    assert "Store time per /link command" in printed

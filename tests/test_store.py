@@ -358,3 +358,46 @@ async def test_a_charge_in_an_unknown_state_is_followed(any_store: Store) -> Non
     assert await any_store.record_charge(charge(status="unknown")) is Recorded.PENDING
     assert await any_store.pending_charge_links() == {"link_test_1"}
     assert await any_store.record_charge(charge(status="successful")) is Recorded.PAID
+
+
+def statements(store: Store) -> list[str]:
+    """Every statement the store runs from now on, upper-cased."""
+    seen: list[str] = []
+
+    def _note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement.lstrip().upper())
+
+    event.listen(store._engine.sync_engine, "before_cursor_execute", _note)
+    return seen
+
+
+async def test_a_visit_writes_only_what_changed(any_store: Store) -> None:
+    group = (-100, "Café Nok")
+    await any_store.note_visit(1111, "th", NOW, group)
+    assert await any_store.user_language(1111) == "th"
+    assert await any_store.forbidden_since(-100) is None
+
+    seen = statements(any_store)
+    await any_store.note_visit(1111, "th", NOW, group)
+    await any_store.note_visit(1111, "th", NOW, None)
+    assert [s.split()[0] for s in seen if not s.startswith(("BEGIN", "ROLLBACK", "COMMIT"))] == [
+        "SELECT",
+        "SELECT",
+    ]
+
+    await any_store.set_forbidden(-100, NOW)
+    await any_store.note_visit(1111, "ja", NOW, group)
+    assert await any_store.forbidden_since(-100) is None
+    assert await any_store.user_language(1111) == "ja"
+    seen.clear()
+    await any_store.note_visit(1111, "ja", NOW, (-100, "Café Nok, upstairs"))
+    assert sum(s.startswith("INSERT INTO CHATS") for s in seen) == 1
+    assert not any(s.startswith("INSERT INTO USERS") for s in seen)
+
+
+async def test_a_repeated_claim_gets_the_first_claim(any_store: Store) -> None:
+    first = command()
+    assert await any_store.claim_command(first) is None
+    again = await any_store.claim_command(replace(first, title="Iced Latte"))
+    assert again is not None
+    assert (again.title, again.claimed_by) == ("Hot Latte", any_store.instance_id)

@@ -323,15 +323,27 @@ async def register_commands(application: Application) -> None:  # type: ignore[t
                     logger.warning(
                         "Could not remove the %s command menu (%s): %s", stale.type, language, exc
                     )
-    for scope, language_code, commands in menus(forced):
-        try:
-            await application.bot.set_my_commands(
-                commands, scope=scope, language_code=language_code
-            )
-        except TelegramError as exc:
-            logger.warning(
-                "Could not register the %s command menu (%s): %s",
-                scope.type,
-                language_code or DEFAULT_LANGUAGE,
-                exc,
-            )
+    # All at once: one after the other, six round trips to Telegram delayed the first update.
+    await asyncio.gather(
+        *(
+            _register_menu(application, scope, language_code, commands)
+            for scope, language_code, commands in menus(forced)
+        )
+    )
+
+
+async def _register_menu(
+    application: Application,  # type: ignore[type-arg]
+    scope: BotCommandScope,
+    language_code: str | None,
+    commands: list[BotCommand],
+) -> None:
+    try:
+        await application.bot.set_my_commands(commands, scope=scope, language_code=language_code)
+    except TelegramError as exc:
+        logger.warning(
+            "Could not register the %s command menu (%s): %s",
+            scope.type,
+            language_code or DEFAULT_LANGUAGE,
+            exc,
+        )

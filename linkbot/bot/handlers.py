@@ -110,19 +110,21 @@ def for_managers(action: _Action) -> _Handler:
             if found.access.grant_reply(update):
                 await _answer(update, views.plain("not_authorized", language))
             return
-        await note_language(found, user)
         if update.edited_message is not None or update.edited_business_message is not None:
             # An edit keeps its message id, so it would be taken for a repeat
             # of the command and silently dropped.
             note(outcome="edited")
             await _answer(update, views.plain("edit_ignored", language))
             return
-        message = update.effective_message
-        if update.effective_chat is not None and (
-            message is None or message.business_connection_id is None
-        ):
-            # The merchant is using the bot there, so it can post there again.
-            await found.delivery.chat_seen(update.effective_chat)
+        message, chat = update.effective_message, update.effective_chat
+        # The merchant is using the bot there, so it can post there again.
+        seen = chat is not None and (message is None or message.business_connection_id is None)
+        await found.links.store.note_visit(
+            user.id,
+            language_for(user.language_code),
+            datetime.now(UTC),
+            (chat.id, chat.effective_name) if seen and chat is not None else None,
+        )
         try:
             await action(update, found)
         except (CommandError, OmiseError, LinkNotCreated) as exc:

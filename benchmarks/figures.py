@@ -1,0 +1,248 @@
+"""Every figure of the production set-up, in one table: polling and webhook, SQLite and PostgreSQL.
+
+Run from the repository root:  python -m benchmarks
+
+For each database (an SQLite file; a database of its own on the PostgreSQL
+server at --postgresql, dropped after) and each way of taking updates
+(polling; webhook, the updates POSTed to the bot as Telegram does, one
+chat's after the other and chats side by side), the real ``linkbot``
+process is started twice against the local fakes, Omise answering in
+--latency seconds:
+
+- burst: --burst-commands ``/link`` at once, from --burst-users users
+  taking turns in --burst-chats groups: the time until every one was
+  answered, and the 99th percentile of the time from a command to its reply;
+- CPU: --cpu-commands users each send one ``/link`` from a private chat,
+  10 ms apart: the process's CPU time (user + system, every thread) per
+  command, and its event loop thread's share;
+- start-up, from starting the process to the answer of a ``/link`` already
+  waiting, and the resident memory then and at its peak (the larger of the
+  two runs). The schema is made before the process starts: the start-up of
+  a restart, as after a deploy.
+
+Then the store's own time per ``/link`` command on each engine, as
+``python -m benchmarks.store`` measures it (CPU of the event loop thread, and
+wall time, 10 commands at a time).
+
+The goals: all burst replies within 1.5 s, 12 ms of CPU per command,
+start-up within 1.5 s, 90 MiB of memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from benchmarks import process, store
+from linkbot.store import Store
+
+MODES = ("polling", "webhook")
+DATABASES = ("sqlite", "postgresql")
+GOALS = {"burst_s": 1.5, "cpu_ms": 12.0, "startup_s": 1.5, "rss_mib": 90.0}
+
+
+@dataclass(frozen=True)
+class Row:
+    mode: str
+    database: str
+    burst: process.Figures
+    cpu: process.Figures
+
+    @property
+    def startup(self) -> float:
+        return self.cpu.startup
+
+    @property
+    def rss_at_start_mib(self) -> float:
+        return max(f.memory_at_start["VmRSS"] for f in (self.burst, self.cpu)) / 1024
+
+    @property
+    def peak_rss_mib(self) -> float:
+        return max(f.memory["VmHWM"] for f in (self.burst, self.cpu)) / 1024
+
+
+async def _admin(server: str, statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(server, timeout=3)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _prepare(database: str) -> None:
+    prepared = Store.connect(database)
+    try:
+        await prepared.initialize()
+    finally:
+        await prepared.close()
+
+
+@contextlib.contextmanager
+def database_for(kind: str, server: str) -> Iterator[str]:
+    """A fresh database of ``kind`` with the current schema: its LINKBOT_DATABASE value."""
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory() as tmp:
+            path = str(Path(tmp) / "linkbot.db")
+            asyncio.run(_prepare(path))
+            yield path
+        return
+    name = f"linkbot_figures_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    try:
+        url = f"{server.rpartition('/')[0]}/{name}"
+        asyncio.run(_prepare(url))
+        yield url
+    finally:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def postgresql_answers(server: str) -> str | None:
+    """None when the server at ``server`` takes connections, else why not."""
+    try:
+        asyncio.run(_admin(server, "SELECT 1"))
+    except Exception as exc:  # no driver, no server, refused: all mean "left out"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def measure_row(args: argparse.Namespace, mode: str, kind: str) -> Row:
+    common = {
+        "latency": args.latency,
+        "mode": mode,
+        "webhook_path": process.WEBHOOK_PATH,
+        "webhook_secret": "figures-webhook-secret",
+        "env": {},
+        "python": args.python,
+        "settle": args.settle,
+    }
+    with database_for(kind, args.postgresql) as database:
+        burst = process.measure(
+            process.Options(
+                commands=args.burst_commands,
+                users=args.burst_users,
+                chats=args.burst_chats,
+                pace=0.0,
+                database=database,
+                **common,  # type: ignore[arg-type]
+            )
+        )
+    with database_for(kind, args.postgresql) as database:
+        cpu = process.measure(
+            process.Options(
+                commands=args.cpu_commands,
+                pace=0.01,
+                database=database,
+                **common,  # type: ignore[arg-type]
+            )
+        )
+    return Row(mode, kind, burst, cpu)
+
+
+def _mark(value: float, goal: str) -> str:
+    return " " if value <= GOALS[goal] else "!"
+
+
+def print_table(args: argparse.Namespace, rows: list[Row]) -> None:
+    print()
+    print(
+        f"Burst: {args.burst_commands} /link from {args.burst_users} users in"
+        f" {args.burst_chats} groups at once. CPU: {args.cpu_commands} /link from as many"
+        f" users, 10 ms apart. Omise answers in {args.latency * 1000:.0f} ms."
+    )
+    print("'!' marks a figure over its goal.")
+    header = (
+        f"{'mode':<9}{'database':<11}{'all replied':>12}{'p99':>10}"
+        f"{'CPU/cmd':>10}{'on loop':>9}{'start-up':>10}{'RSS':>9}{'peak RSS':>10}"
+    )
+    print(header)
+    for row in rows:
+        burst, cpu = row.burst, row.cpu
+        answered = f"{burst.all_answered:.2f} s{_mark(burst.all_answered, 'burst_s')}"
+        if len(burst.latencies) < burst.commands:
+            answered = f"{len(burst.latencies)}/{burst.commands}!"
+        per_command = cpu.cpu_per_command * 1000
+        loop = cpu.cpu.main_thread / cpu.commands * 1000
+        print(
+            f"{row.mode:<9}{row.database:<11}{answered:>12}{burst.p(0.99):>8.2f} s"
+            f"{per_command:>7.1f} ms{_mark(per_command, 'cpu_ms')}{loop:>6.1f} ms"
+            f"{row.startup:>7.2f} s{_mark(row.startup, 'startup_s')}"
+            f"{row.rss_at_start_mib:>6.1f} MiB{_mark(row.rss_at_start_mib, 'rss_mib')}"
+            f"{row.peak_rss_mib:>6.1f} MiB"
+        )
+
+
+async def store_figures(args: argparse.Namespace, kinds: list[str]) -> None:
+    found: dict[str, dict[str, float] | None] = {}
+    if "sqlite" in kinds:
+        with tempfile.TemporaryDirectory() as tmp:
+            sqlite = Store.sqlite(Path(tmp) / "store.db")
+            try:
+                found["sqlite"] = await store.measure(sqlite, args.store_commands, 10)
+            finally:
+                await sqlite.close()
+    if "postgresql" in kinds:
+        found["postgresql"] = await store.on_postgresql(args.postgresql, args.store_commands, 10)
+    print()
+    print(
+        f"Store time per /link command ({args.store_commands} commands, 10 at a time:"
+        " note the user and chat, claim, record the link and finish, note the reply):"
+    )
+    print(f"{'database':<11}{'CPU/cmd':>11}{'wall/cmd':>11}{'median':>11}{'p99':>11}")
+    for kind, figures in found.items():
+        if figures is not None:
+            print(
+                f"{kind:<11}"
+                + "".join(
+                    f"{figures[name]:>8.1f} ms"
+                    for name in ("cpu_ms", "wall_ms", "median_ms", "p99_ms")
+                )
+            )
+
+
+def parser() -> argparse.ArgumentParser:
+    found = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    found.add_argument("--latency", type=float, default=0.3, help="Omise's answer time, s")
+    found.add_argument("--burst-commands", type=int, default=200)
+    found.add_argument("--burst-users", type=int, default=50)
+    found.add_argument("--burst-chats", type=int, default=10)
+    found.add_argument("--cpu-commands", type=int, default=100)
+    found.add_argument("--store-commands", type=int, default=200)
+    found.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    found.add_argument("--databases", nargs="+", choices=DATABASES, default=list(DATABASES))
+    found.add_argument("--postgresql", default=store.DEFAULT_SERVER, help="the server to use")
+    found.add_argument(
+        "--settle", type=float, default=1.0, help="seconds to let start-up work end, then idle"
+    )
+    found.add_argument("--python", default=sys.executable, help="the bot's interpreter")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    kinds = list(args.databases)
+    if "postgresql" in kinds:
+        reason = postgresql_answers(args.postgresql)
+        if reason is not None:
+            print(f"PostgreSQL at {args.postgresql} left out: {reason}")
+            kinds.remove("postgresql")
+    rows = []
+    for kind in kinds:
+        for mode in args.modes:
+            print(f"measuring {mode} on {kind} ...", flush=True)
+            rows.append(measure_row(args, mode, kind))
+    print_table(args, rows)
+    asyncio.run(store_figures(args, kinds))
+    return 0
