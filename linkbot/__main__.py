@@ -25,11 +25,12 @@ from linkbot.bot.daily import DailySummary
 from linkbot.bot.handlers import resume_orphans, resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
+from linkbot.inbox import Inbox
 from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
 from linkbot.payments import LEASE_TTL, PaymentWatcher
 from linkbot.store import Store, postgresql_url
-from linkbot.web import TelegramWebhook, WebServer, create_app
+from linkbot.web import MAX_PENDING_UPDATES, TelegramWebhook, WebServer, create_app
 
 logger = logging.getLogger("linkbot")
 
@@ -125,6 +126,17 @@ async def run(settings: Settings) -> int:
             logger.error("Could not reach Telegram: %s", exc)
             return EXIT_FAILURE
         resources.push_async_callback(application.shutdown)
+        inbox = None
+        processor = application.update_processor
+        if settings.webhook_endpoint is not None and isinstance(processor, PerChatUpdateProcessor):
+            inbox = Inbox(store, application, processor, max_pending=MAX_PENDING_UPDATES)
+            processor.on_handled = inbox.handled
+        started_at = datetime.now(UTC)
+
+        async def after_pass() -> None:
+            await resume_orphans(application.bot, services(application), lease)
+            if inbox is not None:
+                await inbox.adopt()
 
         watcher = PaymentWatcher(
             omise,
@@ -137,19 +149,20 @@ async def run(settings: Settings) -> int:
             sweep_interval=settings.linkbot_sweep_interval,
             on_pass=metrics.recorder().watcher_pass,
             on_announced=metrics.recorder().payment_announced,
-            # In webhook mode a dead instance's commands are never delivered
-            # again: the lease holder answers them.
-            after_pass=lambda: resume_orphans(application.bot, services(application), lease),
+            # In webhook mode a dead instance's updates are never delivered
+            # again: the lease holder answers its commands and handles the rest.
+            after_pass=after_pass,
         )
         web = None
         listen = settings.http_listen
         if listen:
             routes = []
             if settings.webhook_endpoint is not None:
-                processor = application.update_processor
                 backlog = processor if isinstance(processor, PerChatUpdateProcessor) else None
                 routes.append(
-                    TelegramWebhook(application, settings.webhook_secret, backlog=backlog).route()
+                    TelegramWebhook(
+                        application, settings.webhook_secret, backlog=backlog, inbox=inbox
+                    ).route()
                 )
             web = WebServer(
                 create_app(watcher, settings.omise_webhook_secret, routes=routes), listen
@@ -176,6 +189,8 @@ async def run(settings: Settings) -> int:
             await application.start()
         else:
             await application.start()
+            if inbox is not None:
+                await inbox.resume(before=started_at)
             try:
                 await application.bot.set_webhook(
                     url=settings.webhook_endpoint,
