@@ -9,7 +9,7 @@ import contextlib
 import logging
 import signal
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,8 @@ from linkbot.bot.daily import DailySummary
 from linkbot.bot.handlers import resume_orphans, resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings, describe_errors
-from linkbot.instances import Heartbeat, InstanceIdTaken, heartbeat_ttl
+from linkbot.inbox import Inbox
+from linkbot.instances import Heartbeat, InstanceIdTaken, heartbeat_every, heartbeat_ttl
 from linkbot.links import LinkService
 from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
 from linkbot.payments import LEASE_TTL, PaymentWatcher
@@ -141,7 +142,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         if applied:
             logger.info("Database %s: schema upgraded to %s", store.describe(), applied[-1])
         # Alive before the first command is claimed, and until the last is finished.
-        heartbeat = Heartbeat(store, heartbeat_ttl(SHUTDOWN_GRACE, settings.omise_timeout))
+        every = heartbeat_every(settings.linkbot_poll_interval)
+        heartbeat = Heartbeat(store, heartbeat_ttl(every), every=every)
         try:
             await heartbeat.start()
         except InstanceIdTaken as exc:
@@ -164,9 +166,23 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             logger.error("Could not reach Telegram: %s", exc)
             return EXIT_FAILURE
         resources.push_async_callback(application.shutdown)
+        inbox = None
+        processor = application.update_processor
+        if settings.webhook_endpoint is not None and isinstance(processor, PerChatUpdateProcessor):
+            from linkbot.web import MAX_PENDING_UPDATES
+
+            inbox = Inbox(store, application, processor, max_pending=MAX_PENDING_UPDATES)
+            processor.on_handled = inbox.handled
+        started_at = datetime.now(UTC)
 
         # A command this young may belong to an instance that has not shown a sign of life yet.
         orphan_grace = timedelta(seconds=settings.linkbot_poll_interval * LEASE_TTL)
+
+        async def after_pass() -> None:
+            await resume_orphans(application.bot, services(application), orphan_grace)
+            if inbox is not None:
+                await inbox.adopt()
+
         watcher = PaymentWatcher(
             omise,
             store,
@@ -178,9 +194,9 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             sweep_interval=settings.linkbot_sweep_interval,
             on_pass=metrics.recorder().watcher_pass,
             on_announced=metrics.recorder().payment_announced,
-            # In webhook mode a dead instance's commands are never delivered
-            # again: the lease holder answers them.
-            after_pass=lambda: resume_orphans(application.bot, services(application), orphan_grace),
+            # In webhook mode a dead instance's updates are never delivered
+            # again: the lease holder answers its commands and handles the rest.
+            after_pass=after_pass,
         )
         web = None
         listen = settings.http_listen
@@ -190,9 +206,10 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
 
             routes: list[Route] = []
             if settings.webhook_endpoint is not None:
-                processor = application.update_processor
                 backlog = processor if isinstance(processor, PerChatUpdateProcessor) else None
-                hook = TelegramWebhook(application, settings.webhook_secret, backlog=backlog)
+                hook = TelegramWebhook(
+                    application, settings.webhook_secret, backlog=backlog, inbox=inbox
+                )
                 routes.extend(hook.route(path) for path in settings.webhook_paths)
             web = WebServer(
                 create_app(watcher, settings.omise_webhook_secret, routes=routes), listen
@@ -222,6 +239,8 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await application.start()
         else:
             await application.start()
+            if inbox is not None:
+                await inbox.resume(before=started_at)
             try:
                 await application.bot.set_webhook(
                     url=settings.webhook_endpoint,

@@ -24,13 +24,14 @@ from linkbot.store import Store
 
 logger = logging.getLogger(__name__)
 
-# Seconds between renewals.
+# Seconds between renewals, at most: a bot polling Omise more often renews
+# its heartbeat as often, so others notice its death as soon as its lease.
 HEARTBEAT_EVERY = 10.0
-# The heartbeat lasts at least this long, whatever the poll interval: a
-# shutdown's last commands may each still wait on Omise, and a renewal or two
-# may be missed while the database fails over.
-MIN_HEARTBEAT_TTL = 60.0
-HEARTBEAT_MARGIN = 30.0
+# A heartbeat survives this many missed renewals (a database failing over).
+# It need not cover a shutdown: its task renews it until the last command
+# is finished.
+MISSED_RENEWALS = 3
+HEARTBEAT_MARGIN = 5.0
 
 
 @functools.cache
@@ -70,11 +71,14 @@ def _host() -> str:
     return socket.gethostname()[:32] or "linkbot"
 
 
-def heartbeat_ttl(shutdown_grace: float, omise_timeout: float) -> timedelta:
-    """How long one renewal shows this instance alive."""
-    return timedelta(
-        seconds=max(MIN_HEARTBEAT_TTL, shutdown_grace + omise_timeout + HEARTBEAT_MARGIN)
-    )
+def heartbeat_every(poll_interval: float) -> float:
+    """Seconds between renewals for a bot reading Omise every ``poll_interval`` seconds."""
+    return min(HEARTBEAT_EVERY, poll_interval)
+
+
+def heartbeat_ttl(every: float) -> timedelta:
+    """How long one renewal shows this instance alive, renewed every ``every`` seconds."""
+    return timedelta(seconds=MISSED_RENEWALS * every + HEARTBEAT_MARGIN)
 
 
 class InstanceIdTaken(Exception):

@@ -276,6 +276,23 @@ users = Table(
 )
 
 
+# Telegram updates a webhook answered 200 before they were handled: Telegram
+# never delivers those again, so each is kept from its 200 until handled
+# (``handled_at``), and the updates of an instance that died are adopted by
+# another. Handled rows stay a while, so a redelivery to another instance is
+# known as one, then are purged.
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("body", Text, nullable=False),
+    # The instance handling it: the one that received it, or the one that adopted it.
+    Column("instance_id", String(64), nullable=False),
+    Column("received_at", _UTCDateTime, nullable=False),
+    Column("handled_at", _UTCDateTime),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class LinkRecord:
     link_id: str
@@ -1132,16 +1149,11 @@ class Store:
         """Remember ``user_id``'s language; written only when it changed."""
         if await self.user_language(user_id) == language:
             return
+        # One statement: two commands of a new user handled at once both write it.
         async with self._write() as conn:
-            changed = await conn.execute(
-                update(users)
-                .where(users.c.user_id == user_id)
-                .values(language=language, updated_at=at)
+            await _upsert(
+                conn, users, {"user_id": user_id}, {"language": language, "updated_at": at}
             )
-            if not changed.rowcount:
-                await conn.execute(
-                    users.insert().values(user_id=user_id, language=language, updated_at=at)
-                )
 
     async def user_language(self, user_id: int) -> str | None:
         async with self._engine.connect() as conn:
@@ -1182,6 +1194,86 @@ class Store:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return BusinessConnectionRecord(**row._mapping) if row else None
+
+    # Inbox: webhook updates from their 200 until handled
+
+    async def save_update(self, update_id: int, body: str, now: datetime) -> bool:
+        """Keep an update this instance is about to acknowledge; False if one is kept already.
+
+        One statement: of two instances given the same update, one keeps it.
+        """
+        statement = (
+            _insert_for(self.dialect, inbox)
+            .values(update_id=update_id, body=body, instance_id=self.instance_id, received_at=now)
+            .on_conflict_do_nothing(index_elements=[inbox.c.update_id])
+            .returning(inbox.c.update_id)
+        )
+        async with self._write() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def update_handled(self, update_id: int, now: datetime) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                update(inbox).where(inbox.c.update_id == update_id).values(handled_at=now)
+            )
+
+    async def adopt_updates(self, now: datetime, limit: int) -> list[tuple[int, str]]:
+        """Take over up to ``limit`` unhandled updates of instances no longer alive.
+
+        Returns (update_id, body) of those this instance has now, oldest
+        first. Each is taken by a conditional UPDATE that still names the
+        dead instance, so of two instances adopting at once only one gets it.
+        """
+        if limit <= 0:
+            return []
+        c = inbox.c
+        unhandled = c.handled_at.is_(None)
+        query = select(c.instance_id).where(unhandled, c.instance_id != self.instance_id)
+        async with self._engine.connect() as conn:
+            holders = set((await conn.execute(query.distinct())).scalars())
+        adopted: list[tuple[int, str]] = []
+        for holder in sorted(holders):
+            if len(adopted) >= limit or await self.alive(holder, now):
+                continue
+            oldest = (
+                select(c.update_id)
+                .where(unhandled, c.instance_id == holder)
+                .order_by(c.update_id)
+                .limit(limit - len(adopted))
+            )
+            statement = (
+                update(inbox)
+                .where(c.update_id.in_(oldest.scalar_subquery()))
+                .where(c.instance_id == holder, unhandled)
+                .values(instance_id=self.instance_id)
+                .returning(c.update_id, c.body)
+            )
+            async with self._write() as conn:
+                adopted.extend((row.update_id, row.body) for row in await conn.execute(statement))
+        return sorted(adopted)
+
+    async def leftover_updates(self, before: datetime) -> list[tuple[int, str]]:
+        """This instance's updates an earlier run of it received and never handled."""
+        c = inbox.c
+        query = (
+            select(c.update_id, c.body)
+            .where(c.instance_id == self.instance_id, c.handled_at.is_(None))
+            .where(c.received_at < before)
+            .order_by(c.update_id)
+        )
+        async with self._engine.connect() as conn:
+            return [(row.update_id, row.body) for row in await conn.execute(query)]
+
+    async def purge_updates(self, handled_before: datetime, received_before: datetime) -> int:
+        """Forget updates handled before ``handled_before``, and any received before the other."""
+        c = inbox.c
+        async with self._write() as conn:
+            purged = await conn.execute(
+                delete(inbox).where(
+                    or_(c.handled_at < handled_before, c.received_at < received_before)
+                )
+            )
+        return int(purged.rowcount)
 
     async def get_value(self, key: str) -> str | None:
         async with self._engine.connect() as conn:

@@ -315,6 +315,12 @@ class Backlog(Protocol):
     def unfinished(self) -> int: ...
 
 
+class Inbox(Protocol):
+    """Keeps an update before it is acknowledged (see :mod:`linkbot.inbox`)."""
+
+    async def keep(self, update_id: int, body: bytes) -> bool: ...
+
+
 class TelegramWebhook:
     """``POST /telegram/webhook``: updates from Telegram onto the Application's update queue.
 
@@ -324,7 +330,9 @@ class TelegramWebhook:
     command waiting on Omise would keep it waiting. Updates delivered again
     are recognised by their ``update_id`` and dropped; ``backlog`` counts
     the updates taken but not yet handled, so past ``max_pending`` of them
-    Telegram is answered 503 and retries later.
+    Telegram is answered 503 and retries later. With an ``inbox``, an update
+    is kept in the store before it is acknowledged (one kept already, by
+    any instance, is a duplicate), so it outlives this process.
     """
 
     def __init__(
@@ -335,8 +343,10 @@ class TelegramWebhook:
         backlog: Backlog | None = None,
         max_pending: int = MAX_PENDING_UPDATES,
         remember: int = REMEMBERED_UPDATES,
+        inbox: Inbox | None = None,
     ) -> None:
         self._application = application
+        self._inbox = inbox
         self._secret = secret.get_secret_value().encode()
         self._backlog = backlog
         self._max_pending = max_pending
@@ -385,6 +395,18 @@ class TelegramWebhook:
                 {"error": "busy"}, status_code=503, headers={"Retry-After": "5"}
             )
         self._refusing = False
+        if self._inbox is not None:
+            try:
+                kept = await self._inbox.keep(update.update_id, body)
+            except Exception as exc:
+                # Not kept, so not acknowledged: Telegram delivers it again.
+                logger.warning("Could not keep a Telegram update (%s)", type(exc).__name__)
+                return "unavailable", JSONResponse(
+                    {"error": "unavailable"}, status_code=503, headers={"Retry-After": "5"}
+                )
+            if not kept:
+                # Another instance (or this one, a moment ago) took it first.
+                return "duplicate", JSONResponse({"status": "duplicate"})
         if self._backlog is not None:
             self._backlog.expect(update)
         queue.put_nowait(update)

@@ -3,9 +3,11 @@
 As in a rolling deploy or plain redundancy: a round-robin proxy (the load
 balancer) gives each of Telegram's deliveries to either instance, and
 answers 502 for one that is down, so Telegram delivers it again. One
-instance, the payment watcher's, is killed while it is creating links;
-the other must take the watcher over within two poll intervals, finish
-the commands the dead one had acknowledged, and nothing may happen twice.
+instance, the payment watcher's, is killed while it is creating links and
+while other commands it acknowledged wait to be handled; the other must
+take the watcher over within two poll intervals, finish the commands the
+dead one had claimed, handle those it had only acknowledged, and nothing
+may happen twice.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ POLL_INTERVAL = 1.0
 OMISE_LATENCY = 0.3
 MERCHANTS = [4242, 4343, 4444]
 CHATS = [fakes.group_chat(-1001000000001), fakes.group_chat(-1001000000002)]
+# A chat neither instance has seen: noting it waits while the test holds its row.
+HELD_CHAT = fakes.group_chat(-1001000000003)
 
 
 class RoundRobin:
@@ -143,6 +147,57 @@ def claimed(database: str, keys: list[str]) -> int:
     return asyncio.run(count())
 
 
+def kept(database: str, instance: str) -> list[int]:
+    """The update ids this instance keeps in the inbox, not yet handled."""
+
+    import asyncpg
+
+    async def find() -> list[int]:
+        conn = await asyncpg.connect(database, timeout=3)
+        try:
+            rows = await conn.fetch(
+                "SELECT update_id FROM inbox WHERE instance_id = $1 AND handled_at IS NULL",
+                instance,
+            )
+        finally:
+            await conn.close()
+        return [row["update_id"] for row in rows]
+
+    return asyncio.run(find())
+
+
+@contextmanager
+def held_chat_row(database: str, chat_id: int) -> Iterator[None]:
+    """Hold the chat's row uncommitted: an instance noting the chat waits until the end.
+
+    So an instance stops between acknowledging a command in that chat and
+    claiming it, for as long as the test likes.
+    """
+    import asyncpg
+
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    def run(coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(10)
+
+    conn = run(asyncpg.connect(database, timeout=3))
+    try:
+        transaction = conn.transaction()
+        run(transaction.start())
+        run(conn.execute("INSERT INTO chats (chat_id) VALUES ($1)", chat_id))
+        try:
+            yield
+        finally:
+            run(transaction.rollback())
+    finally:
+        run(conn.close())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
 class Traffic:
     """The commands sent and the links paid, with what Telegram saw the bot send."""
 
@@ -153,12 +208,15 @@ class Traffic:
         self.commands: dict[int, tuple[int, str]] = {}
         self.paid: list[str] = []  # titles of the links paid
 
-    def send(self, count: int) -> list[int]:
+    def send(self, count: int, held: Callable[[int], bool] = lambda i: False) -> list[int]:
+        """Send ``count`` commands; the i-th goes to HELD_CHAT where ``held(i)``."""
         sent = []
-        for _ in range(count):
+        for i in range(count):
             n = len(self.commands)
             merchant = MERCHANTS[n % len(MERCHANTS)]
             chat = fakes.private_chat(merchant) if n % 3 == 2 else CHATS[n % len(CHATS)]
+            if held(i):
+                chat = HELD_CHAT
             title = f"Item {n:03d}"
             message_id = 100_000 + n
             self.commands[message_id] = (chat["id"], title)
@@ -224,6 +282,7 @@ def test_two_instances_one_database_one_dies(tmp_path: Path, database: str) -> N
                     telegram_url,
                     omise_url,
                     LINKBOT_DATABASE=database,
+                    LINKBOT_INSTANCE_ID=name,
                     LINKBOT_ALLOWED_USERS=",".join(map(str, MERCHANTS)),
                     LINKBOT_WEBHOOK_URL=public_url,
                     LINKBOT_HTTP_LISTEN=f"127.0.0.1:{port}",
@@ -253,30 +312,44 @@ def test_two_instances_one_database_one_dies(tmp_path: Path, database: str) -> N
             wait_until(traffic.announced, 10, "every payment announced")
 
             # The watcher's instance dies with commands it acknowledged, claimed and had
-            # not finished (one acknowledged but not yet claimed is lost with it: Telegram
-            # has its 200, and no record of it exists anywhere).
+            # not finished, and others it acknowledged and had not even claimed yet (in
+            # HELD_CHAT, whose row the test holds): Telegram has its 200 for all of them.
             killed = threading.Event()
             taken: list[int] = []
             died = 0.0
 
-            def kill_once_claimed(chosen: int, message_id: int, status: int) -> None:
+            def key(message_id: int) -> str:
+                return f"{traffic.commands[message_id][0]}:{message_id}"
+
+            def held(message_id: int) -> bool:
+                return traffic.commands[message_id][0] == HELD_CHAT["id"]
+
+            def kill_between(chosen: int, message_id: int, status: int) -> None:
                 nonlocal died
                 if chosen != victim or status != 200 or killed.is_set():
                     return
                 taken.append(message_id)
-                if len(taken) < 2:
+                claiming = [m for m in taken if not held(m)]
+                if len(claiming) < 2 or len(taken) - len(claiming) < 2:
                     return
-                keys = [f"{traffic.commands[m][0]}:{m}" for m in taken]
+                keys = [key(m) for m in claiming]
                 wait_until(lambda: claimed(database, keys) == len(keys), 10, "the claims")
                 bots[victim].proc.send_signal(signal.SIGKILL)  # type: ignore[union-attr]
                 died = time.monotonic()
                 killed.set()
 
-            proxy.on_forwarded = kill_once_claimed
-            in_flight = traffic.send(10)
-            assert killed.wait(20), "the instance to kill got no command"
-            proxy.on_forwarded = None
-            bots[victim].kill()
+            with held_chat_row(database, HELD_CHAT["id"]):
+                proxy.on_forwarded = kill_between
+                # Two of every four in HELD_CHAT: round robin gives the victim one of each pair.
+                in_flight = traffic.send(12, held=lambda i: i % 4 < 2)
+                assert killed.wait(20), "the instance to kill got no command"
+                proxy.on_forwarded = None
+                bots[victim].kill()
+                unclaimed = [m for m in taken if held(m)]
+                # Acknowledged and never claimed: only the inbox still knows of them.
+                assert claimed(database, [key(m) for m in unclaimed]) == 0
+                assert len(kept(database, bots[victim].env["LINKBOT_INSTANCE_ID"])) >= 2
+            assert len(unclaimed) >= 2
             orphaned = [m for m in taken if not traffic.replies(m)]
 
             # The survivor takes the watcher over within two poll intervals.
@@ -302,6 +375,7 @@ def test_two_instances_one_database_one_dies(tmp_path: Path, database: str) -> N
         # Commands were in flight at the kill, and still, nothing happened twice.
         assert orphaned, "no command was in flight when the instance died"
         assert "Finishing command" in bots[survivor].log(), logs
+        assert "acknowledged by an instance that stopped" in bots[survivor].log(), logs
         # Exactly one link per command: one POST /links each, no link made twice.
         assert omise.count("POST /links") == len(omise.links) == len(commands), logs
         assert sorted(link["title"] for link in omise.links.values()) == sorted(

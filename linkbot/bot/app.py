@@ -93,6 +93,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._last: dict[int, asyncio.Future[None]] = {}
         # Webhook updates queued and not yet handled, by id(): what the webhook may refuse on.
         self._expected: set[int] = set()
+        # Told of each expected update once handled (the webhook's inbox); not of one
+        # cancelled at shutdown, which is to be handled again.
+        self.on_handled: Callable[[object], Awaitable[None]] | None = None
 
     def expect(self, update: object) -> None:
         """Count ``update`` as unfinished until it has been handled."""
@@ -103,10 +106,13 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return len(self._expected)
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        expected = id(update) in self._expected
         try:
             await self._in_order(update, coroutine)
         finally:
             self._expected.discard(id(update))
+        if expected and self.on_handled is not None:
+            await self.on_handled(update)
 
     async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = self._queue_of(update)

@@ -1,0 +1,221 @@
+"""The webhook's inbox: an acknowledged update outlives the instance that acknowledged it.
+
+Each instance is a Store of its own over one database, as in
+``test_instances.py``; on SQLite and on the real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import respx
+from pydantic import SecretStr
+
+from linkbot.bot import build_application
+from linkbot.bot.app import PerChatUpdateProcessor
+from linkbot.config import Settings
+from linkbot.inbox import KEEP_HANDLED, KEEP_UNHANDLED, Inbox
+from linkbot.links import LinkService
+from linkbot.payments import PaymentWatcher
+from linkbot.sandbox import fakes
+from linkbot.store import Store
+from linkbot.web import TelegramWebhook, create_app
+from tests.databases import ENGINES
+from tests.test_webhook import SECRET, Queued, link_update, make_client, post
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+TTL = timedelta(seconds=60)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+async def instance(settings: Settings, name: str) -> Store:
+    store = Store.connect(settings.database, instance_id=name)
+    await store.initialize()
+    return store
+
+
+@pytest.fixture
+async def instances(settings: Settings) -> AsyncIterator[list[Store]]:
+    """Three instances on one database: the dead one, and two survivors."""
+    stores = [await instance(settings, name) for name in ("dead", "alive-1", "alive-2")]
+    yield stores
+    for store in stores:
+        await store.close()
+
+
+def body(update_id: int, text: str = "/link 50 Tea") -> str:
+    return json.dumps(link_update(update_id, text))
+
+
+async def test_an_update_is_kept_once(instances: list[Store]) -> None:
+    first, second, _ = instances
+    assert await first.save_update(1, body(1), NOW)
+    # Telegram delivering it again, to this instance or another: a duplicate.
+    assert not await first.save_update(1, body(1), NOW)
+    assert not await second.save_update(1, body(1), NOW)
+    # Both instances given one update at the same moment: one keeps it.
+    for update_id in range(2, 22):
+        kept = await asyncio.gather(
+            first.save_update(update_id, body(update_id), NOW),
+            second.save_update(update_id, body(update_id), NOW),
+        )
+        assert sorted(kept) == [False, True]
+
+
+async def test_a_dead_instances_updates_are_adopted_once(instances: list[Store]) -> None:
+    dead, survivor, other = instances
+    await dead.heartbeat(NOW - 2 * TTL, TTL)  # expired a minute ago
+    await survivor.heartbeat(NOW, TTL)
+    await other.heartbeat(NOW, TTL)
+    for update_id in range(1, 41):
+        await dead.save_update(update_id, body(update_id), NOW - TTL)
+    await dead.update_handled(40, NOW - TTL)  # handled before it died: nothing to adopt
+    await survivor.save_update(50, body(50), NOW)  # alive: its own to handle
+
+    taken = await asyncio.gather(survivor.adopt_updates(NOW, 100), other.adopt_updates(NOW, 100))
+    ids = [[update_id for update_id, _ in adopted] for adopted in taken]
+    assert sorted(ids[0] + ids[1]) == list(range(1, 40))  # each once, by one of them
+    for adopted in taken:
+        assert adopted == sorted(adopted)  # oldest first: each chat keeps its order
+        for update_id, text in adopted:
+            assert json.loads(text)["update_id"] == update_id
+    # Taken means theirs now: nothing is left for anyone, nor taken twice.
+    assert await survivor.adopt_updates(NOW, 100) == []
+    assert await other.adopt_updates(NOW, 100) == []
+
+
+async def test_a_live_instances_updates_are_left_to_it(instances: list[Store]) -> None:
+    dead, survivor, _ = instances
+    await dead.heartbeat(NOW, TTL)
+    await dead.save_update(1, body(1), NOW)
+    assert await survivor.adopt_updates(NOW, 100) == []
+    # Its heartbeat runs out: now it counts as dead.
+    assert [u for u, _ in await survivor.adopt_updates(NOW + 2 * TTL, 100)] == [1]
+
+
+async def test_adoption_takes_no_more_than_there_is_room_for(instances: list[Store]) -> None:
+    dead, survivor, _ = instances
+    for update_id in range(1, 6):
+        await dead.save_update(update_id, body(update_id), NOW)
+    assert await survivor.adopt_updates(NOW, 0) == []
+    assert [u for u, _ in await survivor.adopt_updates(NOW, 2)] == [1, 2]
+    assert [u for u, _ in await survivor.adopt_updates(NOW, 10)] == [3, 4, 5]
+
+
+async def test_an_earlier_run_leaves_its_updates_to_the_next(settings: Settings) -> None:
+    before = await instance(settings, "host")
+    await before.save_update(1, body(1), NOW - timedelta(seconds=5))
+    await before.save_update(2, body(2), NOW - timedelta(seconds=4))
+    await before.update_handled(2, NOW)
+    await before.close()
+    after = await instance(settings, "host")
+    try:
+        await after.save_update(3, body(3), NOW)  # received by this run: already queued
+        assert [u for u, _ in await after.leftover_updates(NOW)] == [1]
+    finally:
+        await after.close()
+
+
+async def test_old_updates_are_purged(instances: list[Store]) -> None:
+    store = instances[0]
+    await store.save_update(1, body(1), NOW - 2 * KEEP_HANDLED)
+    await store.update_handled(1, NOW - 2 * KEEP_HANDLED)
+    await store.save_update(2, body(2), NOW - timedelta(minutes=5))
+    await store.update_handled(2, NOW - timedelta(minutes=5))  # still remembered
+    await store.save_update(3, body(3), NOW - 2 * KEEP_UNHANDLED)  # never marked handled
+    await store.save_update(4, body(4), NOW - 2 * KEEP_HANDLED)  # unhandled, not that old
+    purged = await store.purge_updates(NOW - KEEP_HANDLED, NOW - KEEP_UNHANDLED)
+    assert purged == 2
+    assert await store.save_update(1, body(1), NOW)  # forgotten: a new update to it
+    assert not await store.save_update(2, body(2), NOW)
+    assert not await store.save_update(4, body(4), NOW)
+
+
+class FailingInbox:
+    async def keep(self, update_id: int, body: bytes) -> bool:
+        raise OSError("the database is down")
+
+
+async def test_the_webhook_acknowledges_only_what_it_kept(
+    watcher: PaymentWatcher, instances: list[Store]
+) -> None:
+    queues = [Queued(), Queued()]
+    backlogs = [PerChatUpdateProcessor(lambda user: True) for _ in queues]
+    hooks = [
+        TelegramWebhook(
+            queued,
+            SecretStr(SECRET),
+            backlog=backlog,
+            inbox=Inbox(store, queued, backlog, max_pending=10),
+        )
+        for queued, backlog, store in zip(queues, backlogs, instances, strict=False)
+    ]
+    failing = TelegramWebhook(queues[0], SecretStr(SECRET), inbox=FailingInbox())
+    apps = [create_app(watcher, None, routes=[hook.route()]) for hook in [*hooks, failing]]
+    async with make_client(apps[0]) as one, make_client(apps[1]) as two:
+        assert (await post(one, link_update(7))).json() == {"status": "ok"}
+        # Telegram, not told in time, delivers it to the other instance: dropped there.
+        again = await post(two, link_update(7))
+        assert again.status_code == 200 and again.json() == {"status": "duplicate"}
+        assert queues[0].update_queue.qsize() == 1 and queues[1].update_queue.empty()
+        assert backlogs[1].unfinished == 0
+    async with make_client(apps[2]) as down:
+        refused = await post(down, link_update(8))
+        assert refused.status_code == 503 and refused.headers["Retry-After"]
+    assert queues[0].update_queue.qsize() == 1
+    for app in apps:
+        await app.state.confirmations.aclose()
+
+
+async def test_a_dead_instances_command_is_answered_by_the_survivor(
+    settings: Settings,
+    link_service: LinkService,
+    instances: list[Store],
+    watcher: PaymentWatcher,
+    mock_http: respx.MockRouter,
+    fake_telegram: fakes.FakeTelegram,
+    fake_omise: fakes.FakeOmise,
+) -> None:
+    dead, survivor, _ = instances
+    # The dead instance kept (and acknowledged) a command, then died before handling it.
+    assert await dead.save_update(30, body(30, "/link 74.40 Hot Latte"), datetime.now(UTC))
+
+    mock_http.route(url__startswith="http://bot.test").pass_through()
+    links = LinkService(link_service.omise, survivor, reconcile_delays=(0, 0, 0))
+    application = build_application(settings, links, rate_limiter=None)
+    processor = application.update_processor
+    assert isinstance(processor, PerChatUpdateProcessor)
+    inbox = Inbox(survivor, application, processor, max_pending=10)
+    processor.on_handled = inbox.handled
+    webhook = TelegramWebhook(application, SecretStr(SECRET), backlog=processor, inbox=inbox)
+    app = create_app(watcher, None, routes=[webhook.route()])
+    async with application, make_client(app) as client:
+        await application.start()
+        try:
+            assert await inbox.adopt() == 1
+            assert await inbox.adopt() == 0
+            # One delivered to the survivor itself goes the same way.
+            assert (await post(client, link_update(31, "/link 20 Tea"))).status_code == 200
+            for _ in range(300):
+                if len(fake_telegram.sent()) >= 2 and not processor.unfinished:
+                    break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.05)  # the marks follow the replies
+        finally:
+            await application.stop()
+            await app.state.confirmations.aclose()
+    assert sorted(link["title"] for link in fake_omise.links.values()) == ["Hot Latte", "Tea"]
+    assert len(fake_telegram.sent()) == 2
+    # Both handled: nothing left for anyone to adopt, even once the survivor dies.
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert await dead.adopt_updates(later, 10) == []
+    assert await dead.leftover_updates(later) == []
+    assert await survivor.leftover_updates(later) == []
