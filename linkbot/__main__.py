@@ -198,6 +198,10 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             # again: the lease holder answers its commands and handles the rest.
             after_pass=after_pass,
         )
+        if inbox is not None:
+            # Before the listener opens: what an earlier run acknowledged goes
+            # ahead of anything Telegram delivers now.
+            await inbox.resume(before=started_at)
         web = None
         listen = settings.http_listen
         if listen:
@@ -239,8 +243,6 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await application.start()
         else:
             await application.start()
-            if inbox is not None:
-                await inbox.resume(before=started_at)
             try:
                 await application.bot.set_webhook(
                     url=settings.webhook_endpoint,
@@ -285,15 +287,19 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await asyncio.wait_for(application.stop(), SHUTDOWN_GRACE)
         except TimeoutError:
             logger.warning("Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE)
+            if isinstance(processor, PerChatUpdateProcessor):
+                await processor.cancel_running()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(watching, SHUTDOWN_GRACE)
+        if summaries is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(summaries, SHUTDOWN_GRACE)
+        if inbox is not None:
+            await inbox.mark_again()
         # Only now: the commands this instance claimed are finished (or given up).
         await _finish(beating, beating_stop)
         with contextlib.suppress(OSError, SQLAlchemyError):
             await store.sign_off()
-        if summaries is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(summaries, SHUTDOWN_GRACE)
     logger.info("Stopped")
     return 0
 

@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from telegram import Update
 
+from linkbot.instances import ended_here
 from linkbot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -68,14 +69,19 @@ class Inbox:
         backlog: Backlog,
         *,
         max_pending: int,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] | None = None,
     ) -> None:
         self._store = store
         self._application = application
         self._backlog = backlog
         self._max_pending = max_pending
-        self._now = now
+        self._now = now or (lambda: datetime.now(UTC))
+        # Heartbeats are judged on the database's clock, unless a test set the time.
+        self._judge_at = now
         self._purged_at: float | None = None
+        # Updates handled whose mark could not be written: written again later,
+        # never left for a survivor to handle a second time after a clean stop.
+        self._unmarked: dict[int, datetime] = {}
 
     async def keep(self, update_id: int, body: bytes) -> bool:
         """Keep an update before it is acknowledged; False when one is kept already.
@@ -94,14 +100,27 @@ class Inbox:
         """The bot has handled ``update``: it needs no adopting if this instance dies."""
         if not isinstance(update, Update):
             return
+        at = self._now()
         try:
-            await self._store.update_handled(update.update_id, self._now())
+            await self._store.update_handled(update.update_id, at)
         except Exception as exc:
-            # Left unhandled in the store: only handled again if this instance dies,
-            # and its commands' records keep that from doing anything twice.
+            # Marked again at the next pass and before this instance signs off.
+            self._unmarked[update.update_id] = at
             logger.warning(
                 "Could not mark update %d handled (%s)", update.update_id, type(exc).__name__
             )
+
+    async def mark_again(self) -> None:
+        """Write the handled marks that failed before; they stay pending if it fails again."""
+        for update_id, at in list(self._unmarked.items()):
+            try:
+                await self._store.update_handled(update_id, at)
+            except Exception as exc:
+                logger.warning(
+                    "Could not mark update %d handled (%s)", update_id, type(exc).__name__
+                )
+                return
+            del self._unmarked[update_id]
 
     async def adopt(self) -> int:
         """Handle the unhandled updates of instances that died; returns how many were taken.
@@ -109,8 +128,10 @@ class Inbox:
         No more are taken than the backlog has room for: the rest wait for
         the next call.
         """
+        await self.mark_again()
         room = self._max_pending - self._backlog.unfinished
-        adopted = await self._store.adopt_updates(self._now(), room)
+        judged_at = self._judge_at() if self._judge_at is not None else None
+        adopted = await self._store.adopt_updates(judged_at, room, ended=ended_here)
         if adopted:
             logger.warning(
                 "Handling %d update(s) acknowledged by an instance that stopped", len(adopted)
@@ -120,12 +141,16 @@ class Inbox:
         return len(adopted)
 
     async def resume(self, before: datetime) -> int:
-        """Handle the updates an earlier run of this instance acknowledged and never handled."""
+        """Handle the updates an earlier run of this instance acknowledged and never handled.
+
+        Called before the webhook listens, so they go ahead of anything new;
+        those of instances already known to be gone are taken along.
+        """
         leftovers = await self._store.leftover_updates(before)
         if leftovers:
             logger.info("Handling %d update(s) acknowledged before a restart", len(leftovers))
         self._feed(leftovers)
-        return len(leftovers)
+        return len(leftovers) + await self.adopt()
 
     def _feed(self, rows: list[tuple[int, str]]) -> None:
         # Oldest first, as Telegram would have delivered them: each chat keeps its order.

@@ -43,18 +43,21 @@ def process_instance_id() -> str:
 def ended_here(instance_id: str) -> bool:
     """Whether ``instance_id`` names an earlier process of this host that has ended.
 
-    Only for ids made by :func:`process_instance_id`: a process that is not
-    running, or one with this process's id but another random part (this
-    process in an earlier life, as in a restarted container), is no longer
-    working on its claims, whatever its heartbeat still says. A bot killed
-    and restarted on the same host finishes them at once.
+    Only for ids made by :func:`process_instance_id`: a process of this host
+    that is no longer running is no longer working on its claims, whatever
+    its heartbeat still says, so a bot killed and restarted on the same host
+    finishes them at once. An id with this process's own pid proves nothing
+    (a restarted container, or a sibling container on the host's network).
     """
     found = _MADE_UP.fullmatch(instance_id)
     if found is None or found["host"] != _host() or instance_id == process_instance_id():
         return False
     pid = int(found["pid"])
     if pid == os.getpid():
-        return True
+        # This process in an earlier life (a restarted container), or a sibling
+        # sharing the host name and pid numbering (containers on the host's
+        # network): only its heartbeat can tell.
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

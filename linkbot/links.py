@@ -153,7 +153,7 @@ class LinkService:
         *,
         reconcile_delays: Sequence[float] = RECONCILE_DELAYS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] | None = None,
         command_wait: timedelta = COMMAND_WAIT,
         command_poll: float = COMMAND_POLL,
     ) -> None:
@@ -163,7 +163,10 @@ class LinkService:
         self._command_poll = command_poll
         self._reconcile_delays = tuple(reconcile_delays)
         self._sleep = sleep
-        self._now = now
+        self._now = now or _utcnow
+        # Whether another instance is alive is judged on the database's clock,
+        # which wrote its heartbeat, unless a test set the time.
+        self._judge_at = now
         self._in_flight: set[str] = set()
 
     async def create(
@@ -391,7 +394,8 @@ class LinkService:
         holder = command.claimed_by
         if holder is None or holder == self.store.instance_id or command.received_at > cutoff:
             return False
-        return ended_here(holder) or not await self.store.alive(holder, self._now())
+        judged_at = self._judge_at() if self._judge_at is not None else None
+        return ended_here(holder) or not await self.store.alive(holder, judged_at)
 
     async def _reconcile(self, command: CommandRecord, *, since: datetime) -> LinkRecord:
         """Find and record the link a lost create made, or prove there is none.
@@ -521,3 +525,7 @@ class LinkService:
             limit=PAGE_SIZE,
             business_connection_id=business_connection_id,
         )
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -17,7 +17,7 @@ import sqlite3
 import ssl
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -1217,9 +1217,17 @@ class Store:
                 update(inbox).where(inbox.c.update_id == update_id).values(handled_at=now)
             )
 
-    async def adopt_updates(self, now: datetime, limit: int) -> list[tuple[int, str]]:
+    async def adopt_updates(
+        self,
+        now: datetime | None,
+        limit: int,
+        *,
+        ended: Callable[[str], bool] = lambda instance_id: False,
+    ) -> list[tuple[int, str]]:
         """Take over up to ``limit`` unhandled updates of instances no longer alive.
 
+        An instance is alive while its heartbeat lasts at ``now`` (None: the
+        database's clock, which wrote it), unless ``ended`` knows better.
         Returns (update_id, body) of those this instance has now, oldest
         first. Each is taken by a conditional UPDATE that still names the
         dead instance, so of two instances adopting at once only one gets it.
@@ -1233,7 +1241,7 @@ class Store:
             holders = set((await conn.execute(query.distinct())).scalars())
         adopted: list[tuple[int, str]] = []
         for holder in sorted(holders):
-            if len(adopted) >= limit or await self.alive(holder, now):
+            if len(adopted) >= limit or (not ended(holder) and await self.alive(holder, now)):
                 continue
             oldest = (
                 select(c.update_id)

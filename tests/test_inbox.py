@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import respx
 from pydantic import SecretStr
+from telegram import Update
 
 from linkbot.bot import build_application
 from linkbot.bot.app import PerChatUpdateProcessor
@@ -219,3 +223,70 @@ async def test_a_dead_instances_command_is_answered_by_the_survivor(
     assert await dead.adopt_updates(later, 10) == []
     assert await dead.leftover_updates(later) == []
     assert await survivor.leftover_updates(later) == []
+
+
+def _a_finished_process_id() -> str:
+    """The instance id a process of this host made up, that process having ended."""
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return f"{socket.gethostname()[:32]}-{finished.stdout.strip()}-ab12"
+
+
+class _Backlog:
+    unfinished = 0
+
+    def expect(self, update: object) -> None:
+        pass
+
+
+async def test_a_gone_processs_updates_are_taken_at_start_up(
+    settings: Settings, instances: list[Store]
+) -> None:
+    # A process of this host that no longer runs (a killed bot, restarted):
+    # its heartbeat still lasts, but its updates need not wait for it.
+    gone = Store.connect(settings.database, instance_id=_a_finished_process_id())
+    await gone.initialize()
+    _, survivor, _ = instances
+    queued: asyncio.Queue[object] = asyncio.Queue()
+
+    class App:
+        bot = None
+        update_queue = queued
+
+    try:
+        await gone.heartbeat(None, TTL)  # still "alive" for a minute
+        assert await gone.save_update(50, body(50), datetime.now(UTC))
+        inbox = Inbox(survivor, App(), _Backlog(), max_pending=10)
+        assert await inbox.resume(before=datetime.now(UTC)) == 1
+        assert queued.qsize() == 1
+    finally:
+        await gone.close()
+
+
+async def test_a_handled_mark_that_failed_is_written_again(
+    instances: list[Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dead, survivor, _ = instances
+    assert await dead.save_update(60, body(60), NOW)
+
+    class App:
+        bot = None
+        update_queue: asyncio.Queue[object] = asyncio.Queue()
+
+    inbox = Inbox(dead, App(), _Backlog(), max_pending=10, now=lambda: NOW)
+    written = dead.update_handled
+
+    async def failing(update_id: int, at: datetime) -> None:
+        raise OSError("the database is failing over")
+
+    monkeypatch.setattr(dead, "update_handled", failing)
+    await inbox.handled(Update.de_json(link_update(60), None))
+    monkeypatch.setattr(dead, "update_handled", written)
+    await inbox.mark_again()  # before signing off, or at the next pass
+    # After a clean stop nobody takes it up again: it was handled.
+    await dead.sign_off()
+    assert await survivor.adopt_updates(NOW + 2 * TTL, 10) == []

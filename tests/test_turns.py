@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from linkbot.bot import build_application
+from linkbot.bot.app import PerChatUpdateProcessor
 from linkbot.links import LinkService
 from linkbot.omise import OmiseClient
 from linkbot.sandbox import fakes
@@ -90,3 +92,37 @@ async def test_other_commands_wait_for_the_links_sent_before_them(
     assert len(sent) == 3
     listing = sent[2]["text"]
     assert "Tea" in listing and "Cake" in listing  # both were made before /links ran
+
+
+async def test_an_unexpected_error_is_answered_in_its_turn(
+    feed: Any,
+    served: tuple[fakes.FakeTelegram, fakes.FakeOmise, str, str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    telegram, _, _, _ = served
+    create = LinkService.create
+
+    async def flaky(self: LinkService, request: Any, **kwargs: Any) -> Any:
+        if request.title == "Second":
+            raise RuntimeError("the store went away")
+        return await create(self, request, **kwargs)
+
+    monkeypatch.setattr(LinkService, "create", flaky)
+    updates = await feed(["/link 30 First", "/link 35 Second", "/link 40 Third"])
+    sent = answers(telegram)
+    assert [quoted(m) for m in sent] == [u["message"]["message_id"] for u in updates]
+    assert "went wrong" in sent[1]["text"]
+
+
+async def test_a_shutdown_past_its_grace_cancels_what_is_still_running() -> None:
+    processor = PerChatUpdateProcessor(lambda user: True)
+    stuck = asyncio.Event()
+
+    async def forever() -> None:
+        stuck.set()
+        await asyncio.sleep(3600)
+
+    handling = asyncio.create_task(processor.do_process_update(object(), forever()))
+    await stuck.wait()
+    assert await processor.cancel_running() == 1
+    assert handling.cancelled()

@@ -96,6 +96,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         # Told of each expected update once handled (the webhook's inbox); not of one
         # cancelled at shutdown, which is to be handled again.
         self.on_handled: Callable[[object], Awaitable[None]] | None = None
+        # The tasks handling updates now: what a shutdown past its grace cancels.
+        self._running: set[asyncio.Task[Any]] = set()
 
     def expect(self, update: object) -> None:
         """Count ``update`` as unfinished until it has been handled."""
@@ -107,12 +109,29 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         expected = id(update) in self._expected
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
         try:
             await self._in_order(update, coroutine)
         finally:
             self._expected.discard(id(update))
+            if task is not None:
+                self._running.discard(task)
         if expected and self.on_handled is not None:
             await self.on_handled(update)
+
+    async def cancel_running(self) -> int:
+        """Cancel the updates still being handled, and wait until they have stopped.
+
+        For a shutdown past its grace: nothing of this instance may still
+        work on a command once it has told the others it is gone.
+        """
+        running = [task for task in self._running if task is not asyncio.current_task()]
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+        return len(running)
 
     async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = self._queue_of(update)

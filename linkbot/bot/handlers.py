@@ -634,6 +634,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(update, Update) and not isinstance(context.error, TelegramError):
         with contextlib.suppress(TelegramError):
             language = services(context).language_of(update)
+            # A /link started early still answers in its turn, whatever went wrong.
+            await turns.my_turn()
             await _answer(update, views.plain("internal_error", language))
 
 
