@@ -42,7 +42,7 @@ EXIT_CONFIG = 2
 EXIT_FAILURE = 1
 POSTGRESQL_DRIVER_MISSING = (
     "LINKBOT_DATABASE is a PostgreSQL URL, and its driver is not installed:"
-    " pip install 'linkbot[postgres]'"
+    " pip install '.[postgres]' (from the repository)"
 )
 # What a driver raises for a database setting it cannot use (an option it does
 # not take, a port out of range), as opposed to a server that does not answer.

@@ -377,7 +377,7 @@ def describe_errors(exc: Exception) -> str:
     for error in exc.errors():
         name = str(error["loc"][0]).upper() if error["loc"] else ""
         if not name:
-            lines.append(str(error["msg"]).removeprefix("Value error, ") + ".")
+            lines.append(str(error["msg"]).removeprefix("Value error, ").rstrip(".") + ".")
         elif error["type"] == "missing":
             lines.append(f"{name} is not set.")
         else:

@@ -92,3 +92,5 @@ def configure(
     # the process's CPU time.
     for noisy in ("httpx", "httpcore", "aiosqlite"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # Alembic announces its plugins at INFO on every migration run.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

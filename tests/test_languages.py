@@ -275,7 +275,7 @@ async def test_linkbot_language_forces_one_language(
         await forced.send("/help", language_code="th")
         assert "リンクの作成と管理ができます。" in forced.last_text()
         await forced.send("/cancel", user_id=CUSTOMER, chat=GROUP, language_code="en")
-        assert forced.last_text() == "⛔ この操作は、加盟店が許可したユーザーのみ行えます。"
+        assert forced.last_text() == "⛔ この操作は、お店が許可したユーザーのみ行えます。"
 
 
 async def test_the_daily_summary_speaks_its_reader_s_language(

@@ -36,7 +36,7 @@ JAPANESE: dict[str, str] = {
     "mode_test": "テスト（実際のお金は動きません）",
     "mode_live": "本番",
     "mode_sandbox": "サンドボックス（このマシン上で Telegram と Omise を模擬しています。実際には何も起きません）",
-    "not_authorized": "⛔ この操作は、加盟店が許可したユーザーのみ行えます。",
+    "not_authorized": "⛔ この操作は、お店が許可したユーザーのみ行えます。",
     # Commands that could not be read
     "usage": (
         "使い方: /{command} <code>&lt;金額&gt; [通貨] &lt;商品名&gt; "
@@ -91,8 +91,8 @@ JAPANESE: dict[str, str] = {
     "button_cancel": "リンクをキャンセル",
     "button_qr": "QR",
     "button_copy": "リンクをコピー",
-    "button_prev": "‹ 前のページ",
-    "button_next": "次のページ ›",
+    "button_prev": "‹ 新しいリンク",
+    "button_next": "古いリンク ›",
     # /cancel
     "cancelled": "🚫 リンク <code>{link_id}</code> をキャンセルしました。今後このリンクでは支払えません。",
     "cancelled_toast": "リンクをキャンセルしました。",
@@ -137,7 +137,7 @@ JAPANESE: dict[str, str] = {
     "links_header_chat": "<b>このチャットのリンク</b>",
     "links_header_business": "<b>{customer}とのチャットのリンク</b>",
     "links_header_range": "（{total} 件中 {first}–{last}）",
-    "links_customer_named": "{name} さん",
+    "links_customer_named": "{name}さん",
     "links_customer_id": "お客様（ID <code>{user_id}</code>）",
     "links_header_account": "<b>Omise アカウントのリンク</b>",
     "links_item": "{number}. <b>{title}</b> · {amount} · {status}{paid}\n    <code>{link_id}</code>",
@@ -291,7 +291,7 @@ JAPANESE: dict[str, str] = {
     "button_inline_access": "権限がありません: 利用方法",
     "inline_access": (
         "インラインモードで支払いリンクを作成しようとしました。"
-        "この操作は、加盟店が許可したユーザーのみ行えます。\n\n"
+        "この操作は、お店が許可したユーザーのみ行えます。\n\n"
         "あなたの Telegram id: <code>{user_id}</code>\n"
         "{authorization}"
     ),
@@ -305,13 +305,13 @@ JAPANESE: dict[str, str] = {
     "business_disabled": (
         "⚠️ このリンクをお客様とのチャットに投稿できませんでした。Telegram Business の"
         "ボット接続がオフになっているか、削除されています。Telegram の設定 → Telegram Business → "
-        "チャットボット でもう一度オンにしてください。ご自身で送れるよう、リンクをこちらに送ります:"
+        "チャットボット（Settings → Business → Chatbots）でもう一度オンにしてください。ご自身で送れるよう、リンクをこちらに送ります:"
         "\n\n{body}"
     ),
     "business_no_reply": (
         "⚠️ このリンクをお客様とのチャットに投稿できませんでした。Business 接続に"
         "メッセージへの返信が許可されていません。Telegram の設定 → Telegram Business → "
-        "チャットボット で「メッセージに返信」を許可してください。ご自身で送れるよう、"
+        "チャットボット（Settings → Business → Chatbots）で「メッセージに返信」（Reply to messages）を許可してください。ご自身で送れるよう、"
         "リンクをこちらに送ります:\n\n{body}"
     ),
     "business_connected": (
@@ -324,8 +324,8 @@ JAPANESE: dict[str, str] = {
     ),
     "business_connected_no_reply": (
         "⚠️ Telegram Business アカウントに接続しましたが、メッセージへの返信が許可されていないため、"
-        "チャットにリンクを投稿できません。Telegram の設定 → Telegram Business → チャットボット で"
-        "「メッセージに返信」を許可してください。"
+        "チャットにリンクを投稿できません。Telegram の設定 → Telegram Business → チャットボット（Settings → Business → Chatbots）で"
+        "「メッセージに返信」（Reply to messages）を許可してください。"
     ),
     "business_disconnected": (
         "Telegram Business アカウントとの接続が解除されました。もう一度接続するまで、"
@@ -339,12 +339,12 @@ JAPANESE: dict[str, str] = {
     "business_command_off": (
         "⚠️ お客様とのチャットでのコマンドを実行しませんでした。Telegram Business のボット接続が"
         "オフになっているか、削除されています。Telegram の設定 → Telegram Business → "
-        "チャットボット でもう一度オンにしてください。"
+        "チャットボット（Settings → Business → Chatbots）でもう一度オンにしてください。"
     ),
     "business_command_no_reply": (
         "⚠️ お客様とのチャットでのコマンドを実行しませんでした。Business 接続にメッセージへの"
-        "返信が許可されていません。Telegram の設定 → Telegram Business → チャットボット で"
-        "「メッセージに返信」を許可してください。"
+        "返信が許可されていません。Telegram の設定 → Telegram Business → チャットボット（Settings → Business → Chatbots）で"
+        "「メッセージに返信」（Reply to messages）を許可してください。"
     ),
     "business_qr_refused": (
         "⚠️ Telegram の制限により、QR コードをお客様とのチャットに投稿できませんでした"
