@@ -30,7 +30,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import uvicorn
 from pydantic import SecretStr
@@ -42,6 +42,8 @@ from telegram import Update
 
 from linkbot import metrics
 from linkbot.config import WEBHOOK_PATH
+from linkbot.inbox import Application as UpdateQueue
+from linkbot.inbox import Backlog
 from linkbot.omise import NotFoundError, OmiseError
 from linkbot.payments import CHARGE_EVENTS, Health
 
@@ -294,25 +296,6 @@ async def _read_body(request: Request) -> bytes:
             if len(body) > MAX_BODY:
                 raise _TooLarge
     return bytes(body)
-
-
-class UpdateQueue(Protocol):
-    """What the Telegram endpoint needs of an Application: a bot to read updates with, a queue."""
-
-    @property
-    def bot(self) -> Any: ...
-
-    @property
-    def update_queue(self) -> asyncio.Queue[object]: ...
-
-
-class Backlog(Protocol):
-    """Counts the updates queued by the webhook until they are handled."""
-
-    def expect(self, update: object) -> None: ...
-
-    @property
-    def unfinished(self) -> int: ...
 
 
 class Inbox(Protocol):
