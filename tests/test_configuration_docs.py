@@ -56,7 +56,8 @@ SETTINGS = {env_name(name, field): field for name, field in Settings.model_field
 def configuration_table() -> dict[str, str]:
     """The Configuration table of the README: variable name -> its default, as written."""
     readme = (ROOT / "README.md").read_text()
-    section = readme.split("\n### Configuration\n", 1)[1]
+    _, heading, section = readme.partition("\n### Configuration\n")
+    assert heading, "no Configuration section in the README"
     rows: dict[str, str] = {}
     started = False
     for line in section.splitlines():
@@ -97,6 +98,10 @@ def written(value: object) -> str:
     return str(value)
 
 
+def code_default(field: FieldInfo) -> object:
+    return field.get_default(call_default_factory=True)
+
+
 def documented(value: str) -> str:
     value = value.strip().strip("`")
     if value in NOTHING:
@@ -126,8 +131,8 @@ def test_the_configuration_table_gives_the_codes_defaults() -> None:
         if field.is_required():
             if default != REQUIRED:
                 wrong.append(f"{name}: README {default!r}, but it is required")
-        elif documented(default) != written(field.default):
-            wrong.append(f"{name}: README {default!r}, code {field.default!r}")
+        elif documented(default) != written(code_default(field)):
+            wrong.append(f"{name}: README {default!r}, code {code_default(field)!r}")
     assert not wrong, wrong
 
 
@@ -142,7 +147,7 @@ def test_a_default_worked_out_at_run_time_is_what_the_table_says(
     unset_environment: None, name: str
 ) -> None:
     assert name in configuration_table()
-    assert not SETTINGS[name].is_required() and SETTINGS[name].default is None
+    assert not SETTINGS[name].is_required() and code_default(SETTINGS[name]) is None
     reason, holds = COMPUTED_DEFAULTS[name]
     settings = Settings(
         _env_file=None,
@@ -166,11 +171,11 @@ def test_the_example_env_file_sets_optional_settings_only_to_their_defaults() ->
     # Copied to .env, the file changes nothing but the two required values; other
     # examples stay commented out.
     wrong = [
-        f"{name}={value} (default {SETTINGS[name].default!r})"
+        f"{name}={value} (default {code_default(SETTINGS[name])!r})"
         for name, value in example_names(commented=False).items()
         if name in SETTINGS
         and not SETTINGS[name].is_required()
         and name not in COMPUTED_DEFAULTS
-        and (documented(value) if value else "nothing") != written(SETTINGS[name].default)
+        and (documented(value) if value else "nothing") != written(code_default(SETTINGS[name]))
     ]
     assert not wrong, wrong

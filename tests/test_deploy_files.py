@@ -59,6 +59,6 @@ def test_compose_down_gives_the_bot_30_seconds() -> None:
     compose: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
     grace = seconds(str(compose["services"]["bot"]["stop_grace_period"]))
     assert grace == 30
-    # Long enough for what the bot lets run on at a stop: commands in progress, then the
-    # HTTP server's own grace and the webhook confirmations'.
+    # Long enough for the graces the README names for a stop: the commands in progress',
+    # the HTTP server's own and the webhook confirmations'.
     assert grace > SHUTDOWN_GRACE + 2 * web.STOP_GRACE
