@@ -289,11 +289,12 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             logger.warning("Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE)
             if isinstance(processor, PerChatUpdateProcessor):
                 await processor.cancel_running()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(watching, SHUTDOWN_GRACE)
-        if summaries is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(summaries, SHUTDOWN_GRACE)
+        # The watcher and the daily summary finish side by side, within one grace.
+        finishing = [watching] if summaries is None else [watching, summaries]
+        _, late = await asyncio.wait(finishing, timeout=SHUTDOWN_GRACE)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*late, return_exceptions=True)
         if inbox is not None:
             await inbox.mark_again()
         # Only now: the commands this instance claimed are finished (or given up).
