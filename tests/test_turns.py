@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram import Update
 
 from linkbot.bot import build_application
 from linkbot.bot.app import PerChatUpdateProcessor
@@ -126,3 +127,17 @@ async def test_a_shutdown_past_its_grace_cancels_what_is_still_running() -> None
     await stuck.wait()
     assert await processor.cancel_running() == 1
     assert handling.cancelled()
+
+
+async def test_a_message_without_text_is_handled_in_its_chats_turn() -> None:
+    # A service message (a group becoming a supergroup) has no text: the queue
+    # must still hand it to its handler.
+    processor = PerChatUpdateProcessor(lambda user: True)
+    migration = Update.de_json(fakes.migrate_to_update(-555, -100555), None)
+    handled = asyncio.Event()
+
+    async def handler() -> None:
+        handled.set()
+
+    await processor.do_process_update(migration, handler())
+    assert handled.is_set()

@@ -161,9 +161,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def _overlaps(self, update: object) -> bool:
         """Whether ``update`` is a merchant's link command, which may start before its turn."""
-        if not isinstance(update, Update) or update.message is None:
+        if not isinstance(update, Update) or not _is_command(update.message):
             return False
-        command = (update.message.text or "").split(None, 1)[0].split("@", 1)[0].lower()
+        assert update.message is not None and update.message.text is not None
+        command = update.message.text.split(None, 1)[0].split("@", 1)[0].lower()
         return command in ("/link", "/multilink") and self._may_manage(update.effective_user)
 
     def _queue_of(self, update: object) -> int | None:
