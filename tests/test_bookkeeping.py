@@ -445,3 +445,16 @@ async def test_a_private_report_stands_when_omise_fails(
     answer = chat.last_text()
     assert "Sales, all chats" in answer and "Gross:" in answer
     assert "did not come through this bot's links" not in answer
+
+
+async def test_an_export_telegram_refuses_says_so(
+    chat: Chat, sales: Sales, fake_telegram: fakes.FakeTelegram
+) -> None:
+    fake_telegram.fail(
+        "sendDocument",
+        status=400,
+        body={"ok": False, "error_code": 400, "description": "Bad Request: not enough rights"},
+    )
+    await chat.send("/export month", chat=GROUP)
+
+    assert "could not send the file here" in chat.last_text()

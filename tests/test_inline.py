@@ -613,3 +613,15 @@ async def test_a_choice_without_an_inline_message_sends_the_link_privately(
     [link] = fake_omise.links.values()
     assert f"<code>{link['id']}</code>" in chat.last_text()
     assert chat.last_reply()["chat_id"] == str(MERCHANT)
+
+
+async def test_an_inline_message_telegram_keeps_failing_to_edit_sends_the_link_privately(
+    chat: Chat, fake_omise: fakes.FakeOmise, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("linkbot.bot.delivery.RETRY_DELAYS", (0.0, 0.0))
+    result = await offer(chat, "74.40 Hot Latte")
+    chat.telegram.fail("editMessageText", status=502, times=100)
+    await chat.choose(str(result["id"]))
+    [link] = fake_omise.links.values()
+    reply = chat.last_reply()
+    assert reply["chat_id"] == str(MERCHANT) and f"<code>{link['id']}</code>" in reply["text"]

@@ -7,9 +7,11 @@ made does.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from telegram import Chat, Message, Update
+from telegram.error import TelegramError
 
 from linkbot import exports
 from linkbot.bot.delivery import NO_PREVIEW
@@ -20,6 +22,8 @@ from linkbot.commands import CommandError
 from linkbot.money import format_amount
 from linkbot.periods import Period, PeriodError, parse_period
 from linkbot.reports import CurrencyTotals, Report
+
+logger = logging.getLogger(__name__)
 
 # Best-selling titles are cut to this, so that the longest report (every
 # currency, three titles of 200 characters) stays far inside 4096 characters.
@@ -63,13 +67,18 @@ async def export(update: Update, found: Services) -> None:
             size = f"{done.size / (1024 * 1024):.0f}"
             await _reply(message, Reply(text("export_too_large", language, size=size)))
             return
-        await message.reply_document(
-            document=done.path,
-            filename=done.filename,
-            caption=text("export_caption", language, count=done.rows, period=shown),
-            parse_mode="HTML",
-            write_timeout=UPLOAD_TIMEOUT,
-        )
+        try:
+            await message.reply_document(
+                document=done.path,
+                filename=done.filename,
+                caption=text("export_caption", language, count=done.rows, period=shown),
+                parse_mode="HTML",
+                write_timeout=UPLOAD_TIMEOUT,
+            )
+        except TelegramError as exc:
+            # No files allowed in this chat, or Telegram kept failing: say so.
+            logger.warning("Could not send the export: %s", exc.message)
+            await _reply(message, Reply(text("export_not_sent", language)))
 
 
 async def _daily(

@@ -524,7 +524,8 @@ async def show_in_inline_message(
         await edit_inline(
             bot, inline_message_id, views.link_message(record, found.zone, language, place="inline")
         )
-    except BadRequest as exc:
+    except TelegramError as exc:
+        # Refused (the message was deleted meanwhile), or Telegram kept failing.
         logger.warning(
             "Could not show %s in its inline message (%s); sending it privately",
             record.link_id,
@@ -559,12 +560,12 @@ async def tell_inline_message(
     if inline_message_id is not None:
         try:
             await edit_inline(bot, inline_message_id, views.plain("inline_failed", language))
-        except BadRequest as exc:
+        except TelegramError as exc:
             logger.warning("Could not answer in an inline message: %s", exc.message)
     try:
         await send_reply(bot, user_id, reply)
-    except Forbidden:
-        logger.warning("Could not tell user %s either: no private chat with the bot", user_id)
+    except TelegramError as exc:
+        logger.warning("Could not tell user %s privately either: %s", user_id, exc.message)
 
 
 async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -24,7 +24,7 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -105,9 +105,9 @@ async def query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         results = [await _result(inline.query, found, context.bot.username, language)]
         await inline.answer(results, cache_time=0, is_personal=True)
-    except BadRequest as exc:
-        # The user typed on and a newer query replaced this one (or it is
-        # older than Telegram's 10 seconds): nobody is waiting for it.
+    except TelegramError as exc:
+        # The user typed on and a newer query replaced this one, it is older
+        # than Telegram's 10 seconds, or Telegram failed: nobody is waiting for it.
         logger.info("Inline query not answered: %s", exc.message)
 
 
@@ -261,9 +261,12 @@ async def waiting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The button of a message still waiting for its link."""
     if update.callback_query is not None:
         language = services(context).language_of(update)
-        await update.callback_query.answer(
-            _plain(text("inline_wait_alert", language)), show_alert=True
-        )
+        try:
+            await update.callback_query.answer(
+                _plain(text("inline_wait_alert", language)), show_alert=True
+            )
+        except TelegramError as exc:
+            logger.info("The waiting button's alert was not shown: %s", exc.message)
 
 
 async def start_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -187,6 +187,7 @@ ENGLISH: dict[str, str] = {
     ),
     "report_daily_usage": "Usage: /report <code>daily on</code> or /report <code>daily off</code>",
     "export_empty": "No payments to export for {period}.",
+    "export_not_sent": "⚠️ I could not send the file here: this chat may not allow me to send files. Try /export in a private chat with me.",
     "export_caption": "{count} payment(s) · {period}",
     "export_too_large": (
         "That export is {size} MB, more than Telegram lets a bot send. Choose a shorter period."

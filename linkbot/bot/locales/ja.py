@@ -221,6 +221,7 @@ JAPANESE: dict[str, str] = {
     ),
     "report_daily_usage": "使い方: /report <code>daily on</code> または /report <code>daily off</code>",
     "export_empty": "{period} にエクスポートする支払いはありません。",
+    "export_not_sent": "⚠️ このチャットにはファイルを送れませんでした。ボットにファイルの送信が許可されていない可能性があります。ボットとの個人チャットで /export をお試しください。",
     "export_caption": "支払い {count} 件 · {period}",
     "export_too_large": (
         "このエクスポートは {size} MB あり、Telegram でボットが送れるサイズを超えています。"

@@ -190,6 +190,7 @@ THAI: dict[str, str] = {
     ),
     "report_daily_usage": "วิธีใช้: /report <code>daily on</code> หรือ /report <code>daily off</code>",
     "export_empty": "ไม่มีรายการชำระเงินให้ส่งออกสำหรับ {period}",
+    "export_not_sent": "⚠️ บอทส่งไฟล์ในแชทนี้ไม่ได้ แชทนี้อาจไม่อนุญาตให้บอทส่งไฟล์ ลองใช้ /export ในแชทส่วนตัวกับบอท",
     "export_caption": "การชำระเงิน {count} รายการ · {period}",
     "export_too_large": (
         "ไฟล์ส่งออกนี้มีขนาด {size} MB เกินกว่าที่ Telegram ให้บอทส่งได้ กรุณาเลือกช่วงเวลาที่สั้นลง"
