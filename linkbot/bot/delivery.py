@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Chat, LinkPreviewOptions, Message, ReplyParameters
+from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -215,10 +215,6 @@ class Delivery:
         logger.info(
             "Group %s is now supergroup %s; moved %d link(s)", old_chat_id, new_chat_id, count
         )
-
-    async def chat_seen(self, chat: Chat) -> None:
-        """Someone used the bot in this chat, so it can be written to again; note its name."""
-        await self.store.note_chat(chat.id, chat.effective_name)
 
 
 async def edit_inline(bot: Bot, inline_message_id: str, reply: Reply) -> None:
