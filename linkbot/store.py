@@ -1178,14 +1178,9 @@ class Store:
 
     async def save_business_connection(self, connection: BusinessConnectionRecord) -> None:
         values = {name: getattr(connection, name) for name in BusinessConnectionRecord.__slots__}
+        key = {"connection_id": values.pop("connection_id")}
         async with self._write() as conn:
-            changed = await conn.execute(
-                update(business_connections)
-                .where(business_connections.c.connection_id == connection.connection_id)
-                .values(**values)
-            )
-            if not changed.rowcount:
-                await conn.execute(business_connections.insert().values(**values))
+            await _upsert(conn, business_connections, key, values)
 
     async def business_connection(self, connection_id: str) -> BusinessConnectionRecord | None:
         query = select(business_connections).where(

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 
 from linkbot import exports
 from linkbot.bot.delivery import NO_PREVIEW
-from linkbot.bot.handlers import Services, for_managers
+from linkbot.bot.handlers import Services, command_arguments, for_managers
 from linkbot.bot.messages import DEFAULT_LANGUAGE, Html, day_text, text
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError
@@ -39,7 +39,7 @@ UPLOAD_TIMEOUT = 120.0
 async def report(update: Update, found: Services) -> None:
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and chat is not None and user is not None
-    arguments = _arguments(message)
+    arguments = command_arguments(message)
     language = found.language_of(update)
     words = arguments.lower().split()
     if words[:1] == ["daily"]:
@@ -54,7 +54,7 @@ async def report(update: Update, found: Services) -> None:
 async def export(update: Update, found: Services) -> None:
     message, chat = update.effective_message, update.effective_chat
     assert message is not None and chat is not None
-    period = _period(_arguments(message), found)
+    period = _period(command_arguments(message), found)
     language = found.language_of(update)
     shown = period_text(period, language)
     async with exports.exported(
@@ -195,11 +195,6 @@ def period_text(period: Period, language: str = DEFAULT_LANGUAGE) -> Html:
 
 async def _reply(message: Message, reply: Reply) -> None:
     await message.reply_html(reply.text, link_preview_options=NO_PREVIEW)
-
-
-def _arguments(message: Message) -> str:
-    parts = (message.text or "").split(None, 1)
-    return parts[1] if len(parts) > 1 else ""
 
 
 def _shorten(value: str, limit: int) -> str:

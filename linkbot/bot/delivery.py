@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
@@ -32,15 +33,17 @@ from linkbot.store import LinkRecord, Store
 
 logger = logging.getLogger(__name__)
 
+_Sent = TypeVar("_Sent")
+
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 # Waits before each new try of a message that must arrive (a new link, a payment).
 RETRY_DELAYS: tuple[float, ...] = (0.5, 2.0)
 
 
 async def send_persistently(
-    send: Callable[[], Awaitable[Message]], *, resend_after_timeout: bool = True
-) -> Message:
-    """Send a message that must arrive, trying again on network trouble and 5xx.
+    send: Callable[[], Awaitable[_Sent]], *, resend_after_timeout: bool = True
+) -> _Sent:
+    """Send (or edit) a message that must arrive, trying again on network trouble and 5xx.
 
     A refusal (BadRequest, Forbidden) is final. A retry after a timeout may
     show the message twice: right for a new link (a lost one would hide a
@@ -237,15 +240,7 @@ async def edit_inline(bot: Bot, inline_message_id: str, reply: Reply) -> None:
             if "not modified" not in exc.message.lower():
                 raise
 
-    for delay in RETRY_DELAYS:
-        try:
-            return await edit()
-        except (BadRequest, Forbidden):
-            raise
-        except NetworkError as exc:
-            logger.warning("Editing an inline message failed (%s); again in %.1fs", exc, delay)
-            await asyncio.sleep(delay)
-    await edit()
+    await send_persistently(edit)
 
 
 async def refresh_link_message(

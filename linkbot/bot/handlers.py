@@ -73,6 +73,12 @@ class Services:
     # LINKBOT_LANGUAGE: every user gets this language; None follows each user's app.
     language: str | None = None
 
+    async def language_of_user(self, user_id: int) -> str:
+        """What the bot says on its own to ``user_id`` speaks this: theirs, unless one is forced."""
+        if self.language is not None:
+            return self.language
+        return await self.links.store.user_language(user_id) or DEFAULT_LANGUAGE
+
     def language_of(self, update: Update) -> str:
         """The language to answer ``update`` in: its sender's, unless one is forced."""
         user = update.effective_user
@@ -189,7 +195,7 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and chat is not None and user is not None
     request = parse_link(
-        _arguments(message), default_currency=found.default_currency, multiple=multiple
+        command_arguments(message), default_currency=found.default_currency, multiple=multiple
     )
     created = await found.links.create(
         request,
@@ -204,16 +210,34 @@ async def _create(update: Update, found: Services, *, multiple: bool) -> None:
     language = found.language_of(update)
     note(link_id=created.record.link_id)
     await turns.my_turn()
-    sent = await found.delivery.to_link_chat(
+    await post_link(
+        found,
         created.record,
-        views.link_message(created.record, found.zone, language),
+        language,
         quote=None if found.access.is_private(chat) else message.message_id,
-        fallback="chat_closed_link",
         chat_open=True,  # the command came from it
+    )
+
+
+async def post_link(
+    found: Services,
+    record: LinkRecord,
+    language: str,
+    *,
+    quote: int | None,
+    chat_open: bool = False,
+) -> None:
+    """Post a new link's message in its chat (or to its creator), and remember where it went."""
+    sent = await found.delivery.to_link_chat(
+        record,
+        views.link_message(record, found.zone, language),
+        quote=quote,
+        fallback="chat_closed_link",
+        chat_open=chat_open,
         language=language,
     )
     if sent is not None:
-        await found.links.record_reply(created.record, sent.message_id, chat_id=sent.chat_id)
+        await found.links.record_reply(record, sent.message_id, chat_id=sent.chat_id)
 
 
 @for_managers
@@ -250,7 +274,7 @@ async def links_page(update: Update, found: Services) -> None:
             reply = await _business_links(found, update, chat_id, business, page, None)
     if reply is None:
         stale = text("button_stale", found.language_of(update))
-        await query.answer(_plain_text(stale), show_alert=True)
+        await query.answer(plain_text(stale), show_alert=True)
         return
     await _edit(query.message, reply)
     await query.answer()
@@ -307,7 +331,7 @@ async def cancel_button(update: Update, found: Services) -> None:
     if link_id is None:
         return
     reply = await _cancel(update, found, link_id)
-    await query.answer(_plain_text(reply.text)[:200])
+    await query.answer(plain_text(reply.text)[:200])
 
 
 async def _pressed_link(
@@ -325,7 +349,7 @@ async def _pressed_link(
         allowed = found.access.may_see(update.effective_chat, record)
     if not allowed:
         await query.answer(
-            _plain_text(text("button_stale", found.language_of(update))), show_alert=True
+            plain_text(text("button_stale", found.language_of(update))), show_alert=True
         )
         return query, None
     return query, link_id
@@ -349,10 +373,8 @@ async def _refresh_link_message(update: Update, found: Services, link_id: str) -
     if record is None:
         return
     # The link message speaks its creator's language, whoever pressed the button.
-    language = await found.links.store.user_language(record.creator_id)
-    await refresh_link_message(
-        update.get_bot(), record, found.zone, found.language or language or DEFAULT_LANGUAGE
-    )
+    language = await found.language_of_user(record.creator_id)
+    await refresh_link_message(update.get_bot(), record, found.zone, language)
 
 
 @for_managers
@@ -378,9 +400,7 @@ async def _send_qr(update: Update, found: Services, link_id: str) -> bool:
     # ago would take a second payment nobody can use.
     link = await found.links.current(link_id)
     language = found.language_of(update)
-    # A one-time link Omise marks used is paid, even when the successful
-    # charge is past the first page of attempts the link embeds.
-    if link.deleted or link.paid or (link.used and not link.multiple):
+    if link.closed:
         await _answer(
             update,
             views.plain("qr_cancelled" if link.deleted else "qr_paid", language, link_id=link_id),
@@ -434,7 +454,7 @@ async def _target_link(update: Update, found: Services) -> str | None:
     message, chat = update.effective_message, update.effective_chat
     assert message is not None
     language = found.language_of(update)
-    arguments = _arguments(message)
+    arguments = command_arguments(message)
     record: LinkRecord | None
     if arguments:
         link_id = parse_link_id(arguments)
@@ -471,9 +491,7 @@ async def _answer_late(
     bot: Bot, found: Services, outcomes: list[tuple[CommandRecord, LinkRecord | Exception]]
 ) -> None:
     for command, outcome in outcomes:
-        language = found.language or (
-            await found.links.store.user_language(command.user_id) or DEFAULT_LANGUAGE
-        )
+        language = await found.language_of_user(command.user_id)
         try:
             if command.inline_message_id is not None:
                 if isinstance(outcome, LinkRecord):
@@ -489,15 +507,7 @@ async def _answer_late(
                         language,
                     )
             elif isinstance(outcome, LinkRecord):
-                sent = await found.delivery.to_link_chat(
-                    outcome,
-                    views.link_message(outcome, found.zone, language),
-                    quote=command.message_id,
-                    fallback="chat_closed_link",
-                    language=language,
-                )
-                if sent is not None:
-                    await found.links.record_reply(outcome, sent.message_id, chat_id=sent.chat_id)
+                await post_link(found, outcome, language, quote=command.message_id)
             elif command.business_connection_id is not None:
                 # Not into the customer's chat: the merchant hears of it privately.
                 await send_reply(bot, command.user_id, failure(outcome, language=language))
@@ -531,15 +541,7 @@ async def show_in_inline_message(
             record.link_id,
             exc.message,
         )
-        sent = await found.delivery.to_link_chat(
-            record,
-            views.link_message(record, found.zone, language),
-            quote=None,
-            fallback="chat_closed_link",
-            language=language,
-        )
-        if sent is not None:
-            await found.links.record_reply(record, sent.message_id, chat_id=sent.chat_id)
+        await post_link(found, record, language, quote=None)
         return
     await found.links.record_inline_reply(record, inline_message_id)
 
@@ -647,7 +649,7 @@ async def _answer(update: Update, reply: Reply) -> None:
     """Answer a command with a message, or a button press with an alert."""
     message = update.effective_message
     if update.callback_query is not None:
-        await update.callback_query.answer(_plain_text(reply.text)[:200], show_alert=True)
+        await update.callback_query.answer(plain_text(reply.text)[:200], show_alert=True)
     elif message is not None and message.business_connection_id is not None:
         # A merchant's own chat with a customer: the customer gets links and
         # QR codes, while answers to the merchant go to their chat with the bot.
@@ -677,7 +679,7 @@ async def _edit(message: object, reply: Reply) -> None:
             raise
 
 
-def _arguments(message: Message | None) -> str:
+def command_arguments(message: Message | None) -> str:
     parts = (message.text or "").split(None, 1) if message else []
     return parts[1] if len(parts) > 1 else ""
 
@@ -687,5 +689,6 @@ def _command_name(message: Message | None) -> str:
     return first.lstrip("/").split("@", 1)[0] or "link"
 
 
-def _plain_text(html_text: str) -> str:
+def plain_text(html_text: str) -> str:
+    """Telegram HTML as plain text (an alert, an inline result's title)."""
     return html.unescape(re.sub(r"<[^>]+>", "", html_text))

@@ -11,7 +11,6 @@ that message becomes the link message.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
 import re
 import uuid
@@ -41,6 +40,8 @@ from linkbot.bot.handlers import (
     Services,
     failure,
     note_language,
+    plain_text,
+    post_link,
     services,
     show_in_inline_message,
     tell_inline_message,
@@ -134,10 +135,10 @@ def _create_result(request: LinkRequest, language: str) -> InlineQueryResultArti
     described = request.description != request.title
     return InlineQueryResultArticle(
         id=NEW_RESULT + uuid.uuid4().hex,
-        title=_plain(text("inline_create_title", language, title=request.title, amount=amount)),
+        title=plain_text(text("inline_create_title", language, title=request.title, amount=amount)),
         description=request.description
         if described
-        else _plain(text("inline_create_hint", language)),
+        else plain_text(text("inline_create_hint", language)),
         input_message_content=InputTextMessageContent(
             text("inline_creating", language), parse_mode="HTML", link_preview_options=NO_PREVIEW
         ),
@@ -171,7 +172,7 @@ async def _share_result(found: Services, link_id: str, language: str) -> InlineQ
             language,
             title=text("inline_share_refused_title", language),
         )
-    if link.deleted or link.paid or (link.used and not link.multiple):
+    if link.closed:
         key = "inline_share_cancelled" if link.deleted else "inline_share_paid"
         return _problem(
             text(key, language, link_id=link_id),
@@ -182,8 +183,8 @@ async def _share_result(found: Services, link_id: str, language: str) -> InlineQ
     amount = format_amount(record.amount, record.currency)
     return InlineQueryResultArticle(
         id=SHARE_RESULT + record.link_id,
-        title=_plain(text("inline_share_title", language, title=record.title, amount=amount)),
-        description=_plain(
+        title=plain_text(text("inline_share_title", language, title=record.title, amount=amount)),
+        description=plain_text(
             text(
                 "inline_share_status",
                 language,
@@ -204,8 +205,8 @@ def _problem(
     """One result that says what is wrong; choosing it posts the explanation, nothing else."""
     return InlineQueryResultArticle(
         id=PROBLEM_RESULT,
-        title=_plain(title or text("inline_problem_title", language)),
-        description=_plain(explanation),
+        title=plain_text(title or text("inline_problem_title", language)),
+        description=plain_text(explanation),
         input_message_content=InputTextMessageContent(
             explanation, parse_mode="HTML", link_preview_options=NO_PREVIEW
         ),
@@ -244,15 +245,7 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return  # a repeated delivery of a result already handled, or being handled
     if inline_message_id is None:
         # Telegram gave nothing to edit: the link goes to its creator's private chat.
-        sent = await found.delivery.to_link_chat(
-            created.record,
-            views.link_message(created.record, found.zone, language),
-            quote=None,
-            fallback="chat_closed_link",
-            language=language,
-        )
-        if sent is not None:
-            await found.links.record_reply(created.record, sent.message_id, chat_id=sent.chat_id)
+        await post_link(found, created.record, language, quote=None)
         return
     await show_in_inline_message(context.bot, found, created.record, inline_message_id, language)
 
@@ -263,7 +256,7 @@ async def waiting(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         language = services(context).language_of(update)
         try:
             await update.callback_query.answer(
-                _plain(text("inline_wait_alert", language)), show_alert=True
+                plain_text(text("inline_wait_alert", language)), show_alert=True
             )
         except TelegramError as exc:
             logger.info("The waiting button's alert was not shown: %s", exc.message)
@@ -283,8 +276,3 @@ async def start_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         authorization=text("authorized" if authorized else "not_authorized_help", language),
     )
     await update.effective_message.reply_html(reply, disable_web_page_preview=True)
-
-
-def _plain(html_text: str) -> str:
-    """Telegram HTML as the plain text an inline result's title and description take."""
-    return html.unescape(re.sub(r"<[^>]+>", "", html_text))

@@ -109,6 +109,15 @@ class Link(_OmiseObject):
         """A one-time link that a successful charge has used up."""
         return not self.multiple and self.used and any(c.successful for c in self.charges.data)
 
+    @property
+    def closed(self) -> bool:
+        """Whether the link can no longer be paid: deleted, or a one-time link used up.
+
+        A one-time link Omise marks used is paid, even when the successful
+        charge is past the first page of attempts the link embeds.
+        """
+        return self.deleted or (self.used and not self.multiple)
+
 
 class Event(_OmiseObject):
     """An account event; ``data`` is the object it is about, in the account's default version."""
