@@ -128,10 +128,21 @@ def test_the_figures_command_runs_with_tiny_numbers(capsys: pytest.CaptureFixtur
             *("--burst-commands", "4", "--burst-users", "2", "--burst-chats", "2"),
             *("--cpu-commands", "2", "--store-commands", "4", "--latency", "0"),
             *("--modes", "webhook", "--databases", "sqlite", "--settle", "0.1"),
+            # This interpreter, not a fresh install: the suite stays offline.
+            *("--python", sys.executable),
         ]
     )
     printed = capsys.readouterr().out
     assert "webhook  sqlite" in printed
+    assert "links made" in printed
+    assert "4 replies out no sooner than 0.00 s after the first" in printed
     # A burst with replies missing shows "answered/sent!" instead of a time.
     assert "/4!" not in printed
     assert "Store time per /link command" in printed
+
+
+def test_telegrams_flood_limit_paces_a_burst_after_its_first_second() -> None:
+    from benchmarks.figures import telegram_floor
+
+    assert telegram_floor(30) == 0
+    assert telegram_floor(200) == pytest.approx(170 / 30)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import event, select
 
 from linkbot.store import (
+    POOL_SIZE,
     ChargeRecord,
     CommandRecord,
     CommandState,
@@ -106,6 +107,23 @@ def fail_on(store: Store, statement_start: str) -> list[str]:
 
     event.listen(engine, "before_cursor_execute", _fail)
     return seen
+
+
+async def test_a_burst_shares_a_few_connections_on_either_engine(any_store: Store) -> None:
+    # Fifty links written and read back at once: none waits forever, and the
+    # database never sees more than the pool's connections (a managed
+    # PostgreSQL plan allows 20-25 in all).
+    opened: list[object] = []
+    event.listen(any_store._engine.sync_engine, "connect", lambda conn, _: opened.append(conn))
+
+    async def write_and_read(n: int) -> LinkRecord | None:
+        await any_store.add_link(link(f"link_test_{n}"))
+        return await any_store.get_link(f"link_test_{n}")
+
+    found = await asyncio.gather(*(write_and_read(n) for n in range(50)))
+
+    assert [record.link_id for record in found if record] == [f"link_test_{n}" for n in range(50)]
+    assert 1 <= len(opened) <= POOL_SIZE
 
 
 async def test_a_failure_in_the_second_step_writes_nothing(store: Store, tmp_path: Path) -> None:
