@@ -133,6 +133,9 @@ class InstalledBot(BotProcess):
     def __init__(self, python: str, *args: Any, **env: str) -> None:
         super().__init__(*args, **env)
         self.python = python
+        # The installation's own packages, not this checkout's.
+        for name in ("PYTHONPATH", "PYTHONHOME"):
+            self.env.pop(name, None)
 
     def start(self) -> BotProcess:
         log = self.log_path.open("ab")
@@ -233,7 +236,8 @@ class TimedOmise(fakes.FakeOmise):
         self, method: str, target: str, headers: dict[str, str], body: bytes
     ) -> fakes.Answer:
         answer = super().handle(method, target, headers, body)
-        if method == "POST" and target.startswith("/links") and answer.status == 200:
+        made = method == "POST" and target.startswith("/links") and answer.status == 200
+        if made and not answer.drop:
             with self._lock:
                 self.links_answered.append(time.monotonic() + answer.delay)
         return answer
@@ -314,6 +318,7 @@ class Figures:
     # From the first command sent to Omise's answer to the last link: the bot's
     # own work, before Telegram's flood limits pace the replies.
     links_made: float
+    links: int
     memory: dict[str, int]
     exit_code: int
 
@@ -404,6 +409,7 @@ def measure(options: Options) -> Figures:
         latencies=latencies,
         all_answered=max(answered_at) - wall_from,
         links_made=max([wall_from, *omise.links_answered[links_before:]]) - wall_from,
+        links=len(omise.links_answered) - links_before,
         memory=memory,
         exit_code=code,
     )
@@ -439,6 +445,7 @@ def run(options: Options) -> None:
     if found.latencies:
         print(f"latency p50:               {found.p(0.5) * 1000:.0f} ms")
         print(f"latency p99:               {found.p(0.99) * 1000:.0f} ms")
+    print(f"links made:                {found.links}")
     print(f"all links made after:      {found.links_made:.2f} s")
     print(f"all answered after:        {wall:.2f} s")
     print(f"RSS after the run:         {found.memory['VmRSS'] / 1024:.1f} MiB")

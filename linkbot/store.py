@@ -423,6 +423,9 @@ class Store:
     def __init__(self, engine: AsyncEngine, *, instance_id: str | None = None) -> None:
         self._engine = engine
         self._writer = engine.execution_options(**{_WRITE: True})
+        # A stream holds its connection until its reader is done, which for a
+        # big export is seconds: one at a time, so the pool stays for commands.
+        self._streams = asyncio.Semaphore(1)
         # Names this process in claims and leases; unique per process.
         self.instance_id = instance_id or uuid.uuid4().hex
         # Told apart from another process given the same instance id by mistake:
@@ -447,8 +450,8 @@ class Store:
             )
         engine = create_async_engine(
             url,
-            # Five connections serve a burst of commands as fast as fifteen, and
-            # leave room on plans that allow 20-25 for two instances and a console.
+            # Five serve a burst as fast as fifteen, and leave room for two
+            # instances and a console on plans that allow 20-25.
             pool_size=POOL_SIZE,
             max_overflow=0,
             # A connection the server dropped (a restart, a failover) is replaced, not used.
@@ -465,7 +468,7 @@ class Store:
             engine = create_async_engine("sqlite+aiosqlite://", connect_args={"timeout": 30})
         else:
             # SQLite takes one writer at a time: five connections (five threads,
-            # five page caches) serve a burst as fast as fifteen, in 2 MiB less.
+            # five page caches) serve a burst faster than fifteen, in 2 MiB less.
             engine = create_async_engine(
                 f"sqlite+aiosqlite:///{location}",
                 pool_size=POOL_SIZE,
@@ -994,7 +997,8 @@ class Store:
     ) -> AsyncIterator[PaymentRow]:
         """Successful charges paid in ``[start, end)``, oldest first, streamed from the store.
 
-        Only the links of one chat when ``chat_id`` is given.
+        Only the links of one chat when ``chat_id`` is given. Streams run one
+        at a time: a second waits for the first to end.
         """
         c, link = charges.c, links.c
         query = (
@@ -1021,7 +1025,7 @@ class Store:
         )
         if chat_id is not None:
             query = query.where(_in_chat(chat_id))
-        async with self._engine.connect() as conn:
+        async with self._streams, self._engine.connect() as conn:
             result = await conn.stream(query.execution_options(yield_per=500))
             async for row in result:
                 yield PaymentRow(**row._mapping)

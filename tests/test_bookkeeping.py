@@ -259,6 +259,27 @@ async def test_export_in_private_covers_every_chat(
     assert cake[3] == 'Cake, "Birthday"' and cake[5] == "1250.50"
 
 
+async def test_exports_stream_one_at_a_time_leaving_the_pool_to_commands(
+    sales: Sales, store: Store
+) -> None:
+    # An export holds its connection while its reader writes the file: a
+    # second waits for it, and commands meanwhile get connections at once.
+    period = day_period(today(), BANGKOK)
+    first = store.payments(period.start, period.end, chat_id=None)
+    second = store.payments(period.start, period.end, chat_id=None)
+    first_row = await anext(first)
+
+    waiting = asyncio.ensure_future(anext(second))
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    assert await asyncio.wait_for(store.get_link(sales.latte.link_id), 2) is not None
+
+    rest = [row async for row in first]
+    second_row = await asyncio.wait_for(waiting, 5)
+    assert second_row == first_row
+    assert len([second_row, *[row async for row in second]]) == 1 + len(rest)
+
+
 async def test_export_with_nothing_to_export_sends_no_file(
     chat: Chat, sales: Sales, fake_telegram: fakes.FakeTelegram
 ) -> None:

@@ -135,7 +135,7 @@ def test_the_figures_command_runs_with_tiny_numbers(capsys: pytest.CaptureFixtur
     printed = capsys.readouterr().out
     assert "webhook  sqlite" in printed
     assert "links made" in printed
-    assert "4 replies out no sooner than 0.00 s after the first" in printed
+    assert "4 replies in 2 groups out no sooner than 0.00 s after the first" in printed
     # A burst with replies missing shows "answered/sent!" instead of a time.
     assert "/4!" not in printed
     assert "Store time per /link command" in printed
@@ -146,3 +146,7 @@ def test_telegrams_flood_limit_paces_a_burst_after_its_first_second() -> None:
 
     assert telegram_floor(30) == 0
     assert telegram_floor(200) == pytest.approx(170 / 30)
+    # 20 in each of 10 groups: a group's minute allows them all at once.
+    assert telegram_floor(200, 10) == pytest.approx(170 / 30)
+    # 40 in each of 5: the last 20 of a group go one every 3 s.
+    assert telegram_floor(200, 5) == pytest.approx(60)
