@@ -336,21 +336,12 @@ class LinkService:
         Commands it started but never finished are settled against Omise's
         list; links it made but never replied with are returned to be sent.
         """
-        since = self._now() - RESUME_WINDOW
-        outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
-        # What another live instance is working on is left to it; the rest is
-        # adopted first, so instances starting together finish each one once.
-        for command, record in await self.store.unanswered_links(since):
-            if not await self._held_elsewhere(command) and await self.store.adopt_command(command):
-                outcomes.append((command, record))
-        for command in await self.store.pending_commands(since):
-            if await self._held_elsewhere(command) or not await self.store.adopt_command(command):
-                continue
-            try:
-                outcomes.append((command, await self._settle(command)))
-            except (LinkNotCreated, CreateOutcomeUnknown) as exc:
-                outcomes.append((command, exc))
-        return outcomes
+
+        async def not_held_elsewhere(command: CommandRecord) -> bool:
+            # What another live instance is working on is left to it.
+            return not await self._held_elsewhere(command)
+
+        return await self._adopt_unfinished(self._now() - RESUME_WINDOW, not_held_elsewhere)
 
     async def orphans(self, grace: timedelta) -> list[tuple[CommandRecord, LinkRecord | Exception]]:
         """Finish what another instance claimed and left undone when it died.
@@ -360,30 +351,42 @@ class LinkService:
         finishes the command, nobody answers it. A command counts as
         orphaned once its claimer has shown no sign of life and it is older
         than ``grace`` (an instance just starting may not have shown one
-        yet). Each is adopted first, so two survivors never both finish
-        it; then it is settled like :meth:`unfinished` does, against
+        yet). It is then settled like :meth:`unfinished` does, against
         Omise's list, never by asking for a new link.
         """
         now = self._now()
-        since, cutoff = now - RESUME_WINDOW, now - grace
+        cutoff = now - grace
+
+        async def orphaned(command: CommandRecord) -> bool:
+            return command.key not in self._in_flight and await self._orphaned(command, cutoff)
+
+        return await self._adopt_unfinished(now - RESUME_WINDOW, orphaned, announce=True)
+
+    async def _adopt_unfinished(
+        self,
+        since: datetime,
+        may_take: Callable[[CommandRecord], Awaitable[bool]],
+        *,
+        announce: bool = False,
+    ) -> list[tuple[CommandRecord, LinkRecord | Exception]]:
+        """Adopt and settle the unfinished commands since ``since`` that ``may_take`` allows.
+
+        Each is adopted first (one conditional UPDATE), so of instances
+        starting or sweeping together only one finishes it.
+        """
         outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
         for command, record in await self.store.unanswered_links(since):
-            if command.key in self._in_flight:
-                continue
-            if await self._orphaned(command, cutoff) and await self.store.adopt_command(command):
+            if await may_take(command) and await self.store.adopt_command(command):
                 outcomes.append((command, record))
         for command in await self.store.pending_commands(since):
-            if command.key in self._in_flight:
+            if not (await may_take(command) and await self.store.adopt_command(command)):
                 continue
-            if not (
-                await self._orphaned(command, cutoff) and await self.store.adopt_command(command)
-            ):
-                continue
-            logger.warning(
-                "Finishing command %s of instance %s, which stopped",
-                command.key,
-                command.claimed_by,
-            )
+            if announce:
+                logger.warning(
+                    "Finishing command %s of instance %s, which stopped",
+                    command.key,
+                    command.claimed_by,
+                )
             try:
                 outcomes.append((command, await self._settle(command)))
             except (LinkNotCreated, CreateOutcomeUnknown) as exc:

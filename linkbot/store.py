@@ -703,12 +703,9 @@ class Store:
         """
         command = replace(command, claimed_by=self.instance_id)
         values = {name: getattr(command, name) for name in CommandRecord.__slots__}
-        # The key is the claim: ON CONFLICT leaves the first delivery's row, in
-        # one statement (no SAVEPOINT to recover from an IntegrityError).
-        insert = _insert_for(self.dialect, commands).values(**values)
         async with self._write() as conn:
-            claimed = await conn.execute(insert.on_conflict_do_nothing(index_elements=["key"]))
-            if claimed.rowcount:
+            # The key is the claim: the first delivery's row stays.
+            if await _insert_unless_present(conn, commands, values):
                 return None
             query = select(commands).where(commands.c.key == command.key)
             return _command((await conn.execute(query)).one()._mapping)
@@ -1139,12 +1136,9 @@ class Store:
                     delete(daily_subscribers).where(daily_subscribers.c.user_id == user_id)
                 )
                 return bool(result.rowcount)
-            try:
-                async with conn.begin_nested():
-                    await conn.execute(daily_subscribers.insert().values(user_id=user_id, since=at))
-            except IntegrityError:
-                return False
-            return True
+            return await _insert_unless_present(
+                conn, daily_subscribers, {"user_id": user_id, "since": at}
+            )
 
     async def daily_subscribers(self) -> list[int]:
         query = select(daily_subscribers.c.user_id).order_by(daily_subscribers.c.user_id)
@@ -1153,14 +1147,10 @@ class Store:
 
     async def claim_daily_report(self, chat_id: int, day: date, at: datetime) -> bool:
         """Claim the day's summary for a chat; only the first claim ever wins."""
-        try:
-            async with self._write() as conn:
-                await conn.execute(
-                    daily_reports.insert().values(chat_id=chat_id, day=day, claimed_at=at)
-                )
-        except IntegrityError:
-            return False
-        return True
+        async with self._write() as conn:
+            return await _insert_unless_present(
+                conn, daily_reports, {"chat_id": chat_id, "day": day, "claimed_at": at}
+            )
 
     # Small values kept across restarts
 
@@ -1216,14 +1206,14 @@ class Store:
 
         One statement: of two instances given the same update, one keeps it.
         """
-        statement = (
-            _insert_for(self.dialect, inbox)
-            .values(update_id=update_id, body=body, instance_id=self.instance_id, received_at=now)
-            .on_conflict_do_nothing(index_elements=[inbox.c.update_id])
-            .returning(inbox.c.update_id)
-        )
+        values = {
+            "update_id": update_id,
+            "body": body,
+            "instance_id": self.instance_id,
+            "received_at": now,
+        }
         async with self._write() as conn:
-            return (await conn.execute(statement)).first() is not None
+            return await _insert_unless_present(conn, inbox, values)
 
     async def update_handled(self, update_id: int, now: datetime) -> None:
         async with self._write() as conn:
@@ -1569,6 +1559,20 @@ async def _upsert(
     """Insert a row, or update it where the key is taken: one statement, no race."""
     statement = _insert_for(conn.dialect.name, table).values(**key, **values)
     await conn.execute(statement.on_conflict_do_update(index_elements=list(key), set_=values))
+
+
+async def _insert_unless_present(
+    conn: AsyncConnection, table: Table, values: dict[str, Any]
+) -> bool:
+    """Insert a row unless its primary key is taken; returns whether it was inserted.
+
+    One statement (ON CONFLICT DO NOTHING): of two writers racing, one wins,
+    and the loser's transaction goes on with nothing to recover from.
+    """
+    statement = _insert_for(conn.dialect.name, table).values(**values)
+    key = [column.name for column in table.primary_key.columns]
+    inserted = await conn.execute(statement.on_conflict_do_nothing(index_elements=key))
+    return bool(inserted.rowcount)
 
 
 def _insert_for(dialect: str, table: Table) -> Any:
