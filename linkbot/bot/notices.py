@@ -40,46 +40,31 @@ class TelegramAnnouncer:
     async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None:
         language = await self._language(record)
         await refresh_link_message(self.bot, record, self.zone, language)
-        with _refusals():
-            if record.business_connection_id is not None:
-                # The customer's chat shows ✅ Paid on the link message; the
-                # merchant hears of it in their own chat with the bot.
-                await self.delivery.to_creator(
-                    record,
-                    views.paid_notice(record, charge, self.zone, language),
-                    fallback="business_notice",
-                    language=language,
-                )
-                return
-            await self.delivery.to_link_chat(
-                record,
-                views.paid_notice(record, charge, self.zone, language),
-                quote=record.editable_message_id,
-                fallback="chat_closed_notice",
-                language=language,
-            )
+        await self._notify(record, views.paid_notice(record, charge, self.zone, language), language)
 
     async def payment_failed(self, record: LinkRecord, charge: ChargeRecord) -> None:
         language = await self._language(record)
+        await self._notify(record, views.failed_notice(record, charge, language), language)
+
+    async def cancelled(self, record: LinkRecord) -> None:
+        await refresh_link_message(self.bot, record, self.zone, await self._language(record))
+
+    async def _notify(self, record: LinkRecord, notice: views.Reply, language: str) -> None:
         with _refusals():
             if record.business_connection_id is not None:
+                # In the customer's chat a notice would speak as the merchant:
+                # the merchant hears of it in their own chat with the bot.
                 await self.delivery.to_creator(
-                    record,
-                    views.failed_notice(record, charge, language),
-                    fallback="business_notice",
-                    language=language,
+                    record, notice, fallback="business_notice", language=language
                 )
                 return
             await self.delivery.to_link_chat(
                 record,
-                views.failed_notice(record, charge, language),
+                notice,
                 quote=record.editable_message_id,
                 fallback="chat_closed_notice",
                 language=language,
             )
-
-    async def cancelled(self, record: LinkRecord) -> None:
-        await refresh_link_message(self.bot, record, self.zone, await self._language(record))
 
     async def _language(self, record: LinkRecord) -> str:
         if self.language is not None:
