@@ -42,11 +42,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import subprocess
 import sys
 import tempfile
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,19 +139,25 @@ def merchant_installation() -> Iterator[str]:
         yield python
 
 
-def telegram_floor(replies: int, groups: int = 0) -> float:
+def telegram_floor(replies: int, in_busiest_group: int = 0) -> float:
     """How soon after the first of ``replies`` Telegram's flood limits let the last go.
 
-    The replies are shared evenly among ``groups`` groups (0: private chats).
+    ``in_busiest_group``: how many of them go to the group that gets the most
+    (0: all to private chats).
     """
     overall = max(0, replies - TELEGRAM_MESSAGES_A_SECOND) / TELEGRAM_MESSAGES_A_SECOND
-    if not groups:
-        return overall
-    in_busiest_group = math.ceil(replies / groups)
     per_group = max(0, in_busiest_group - TELEGRAM_MESSAGES_A_MINUTE_IN_A_GROUP) * (
         60 / TELEGRAM_MESSAGES_A_MINUTE_IN_A_GROUP
     )
     return max(overall, per_group)
+
+
+def busiest_group(args: argparse.Namespace) -> int:
+    """How many of the burst's commands the busiest group gets (0: no groups)."""
+    if not args.burst_chats:
+        return 0
+    commands = process.commands_for(args.burst_commands, args.burst_users, args.burst_chats)
+    return max(Counter(command.chat for command in commands).values())
 
 
 def postgresql_answers(server: str) -> str | None:
@@ -235,7 +241,7 @@ def print_table(args: argparse.Namespace, rows: list[Row]) -> None:
         f"Telegram's flood limits ({TELEGRAM_MESSAGES_A_SECOND} messages a second,"
         f" {TELEGRAM_MESSAGES_A_MINUTE_IN_A_GROUP} a minute in a group) let"
         f" {args.burst_commands} replies in {args.burst_chats} groups out no sooner than"
-        f" {telegram_floor(args.burst_commands, args.burst_chats):.2f} s after the first."
+        f" {telegram_floor(args.burst_commands, busiest_group(args)):.2f} s after the first."
     )
 
 

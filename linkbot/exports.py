@@ -124,10 +124,12 @@ async def exported(
     """
     path, out = _temporary_csv()
     try:
-        with out:
-            rows = await write_csv(
-                store.payments(period.start, period.end, chat_id=chat_id), out, zone
-            )
+        # Closed here even when writing fails: the stream holds a connection
+        # and the one-export-at-a-time turn, which a kept exception would keep.
+        payments = store.payments(period.start, period.end, chat_id=chat_id)
+        async with contextlib.aclosing(payments):
+            with out:
+                rows = await write_csv(payments, out, zone)
         yield Export(path, filename(period), rows, _size(path))
     finally:
         with contextlib.suppress(FileNotFoundError):

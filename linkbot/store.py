@@ -17,7 +17,7 @@ import sqlite3
 import ssl
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -991,7 +991,7 @@ class Store:
 
     async def payments(
         self, start: datetime, end: datetime, *, chat_id: int | None = None
-    ) -> AsyncIterator[PaymentRow]:
+    ) -> AsyncGenerator[PaymentRow, None]:
         """Successful charges paid in ``[start, end)``, oldest first, streamed from the store.
 
         Only the links of one chat when ``chat_id`` is given. Streams run one

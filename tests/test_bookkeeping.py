@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from linkbot import exports
 from linkbot.bot.daily import DailySummary
 from linkbot.config import Settings
 from linkbot.exports import HEADER
@@ -272,12 +273,40 @@ async def test_exports_stream_one_at_a_time_leaving_the_pool_to_commands(
     waiting = asyncio.ensure_future(anext(second))
     await asyncio.sleep(0.2)
     assert not waiting.done()
+    # The waiting export holds no connection while it waits.
+    assert store._engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
     assert await asyncio.wait_for(store.get_link(sales.latte.link_id), 2) is not None
 
     rest = [row async for row in first]
     second_row = await asyncio.wait_for(waiting, 5)
     assert second_row == first_row
     assert len([second_row, *[row async for row in second]]) == 1 + len(rest)
+
+
+async def test_an_export_that_fails_midway_lets_the_next_one_run(
+    sales: Sales, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A full disk while writing the file: the error is kept (as an error
+    # handler keeps it while it answers), and the next export still runs.
+    written = 0
+
+    def failing_row(payment: PaymentRow, zone: ZoneInfo) -> list[str]:
+        nonlocal written
+        written += 1
+        if written == 2:
+            raise OSError(28, "No space left on device")
+        return [payment.charge_id]
+
+    monkeypatch.setattr(exports, "csv_row", failing_row)
+    period = day_period(today(), BANGKOK)
+    with pytest.raises(OSError) as kept:
+        async with exports.exported(store, period, chat_id=None, zone=BANGKOK):
+            pass
+    assert kept.value.errno == 28
+
+    following = store.payments(period.start, period.end, chat_id=None)
+    assert await asyncio.wait_for(anext(following), 2) is not None
+    await following.aclose()
 
 
 async def test_export_with_nothing_to_export_sends_no_file(

@@ -146,7 +146,21 @@ def test_telegrams_flood_limit_paces_a_burst_after_its_first_second() -> None:
 
     assert telegram_floor(30) == 0
     assert telegram_floor(200) == pytest.approx(170 / 30)
-    # 20 in each of 10 groups: a group's minute allows them all at once.
-    assert telegram_floor(200, 10) == pytest.approx(170 / 30)
-    # 40 in each of 5: the last 20 of a group go one every 3 s.
-    assert telegram_floor(200, 5) == pytest.approx(60)
+    # 20 in the busiest group: a group's minute allows them all at once.
+    assert telegram_floor(200, 20) == pytest.approx(170 / 30)
+    # 40 in one group: its last 20 go one every 3 s.
+    assert telegram_floor(200, 40) == pytest.approx(60)
+
+
+def test_the_burst_floor_counts_the_group_that_gets_the_most() -> None:
+    import argparse
+
+    from benchmarks.figures import busiest_group
+
+    def burst(users: int, chats: int) -> argparse.Namespace:
+        return argparse.Namespace(burst_commands=200, burst_users=users, burst_chats=chats)
+
+    assert busiest_group(burst(50, 10)) == 20
+    # 15 users in 10 groups: five groups have two users each.
+    assert busiest_group(burst(15, 10)) == 27
+    assert busiest_group(burst(50, 0)) == 0
