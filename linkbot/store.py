@@ -1306,25 +1306,11 @@ class Store:
         did, or the holder let it expire. One statement, so two instances
         asking at once cannot both win.
         """
-        holder, expires_at = self.instance_id, now + ttl
-        c = leases.c
-        statement = _insert_for(self.dialect, leases).values(
-            name=name, holder=holder, expires_at=expires_at
-        )
-        statement = statement.on_conflict_do_update(
-            index_elements=[c.name],
-            set_={"holder": holder, "expires_at": expires_at},
-            where=(c.holder == holder) | (c.expires_at <= now),
-        ).returning(c.holder)
-        async with self._write() as conn:
-            return (await conn.execute(statement)).first() is not None
+        return await self._take_lease(name, self.instance_id, now, ttl)
 
     async def release_lease(self, name: str) -> None:
         """Give a lease up (on a clean shutdown), so a standby takes over at once."""
-        async with self._write() as conn:
-            await conn.execute(
-                delete(leases).where(leases.c.name == name, leases.c.holder == self.instance_id)
-            )
+        await self._drop_lease(name, self.instance_id)
 
     async def lease_holder(self, name: str, now: datetime) -> str | None:
         """The instance holding an unexpired lease ``name``, if one does."""
@@ -1339,12 +1325,7 @@ class Store:
         Judged on the database's clock unless ``now`` is given, so that
         instances on hosts whose clocks differ agree.
         """
-        name = _instance_lease(instance_id)
-        query = select(leases.c.holder).where(
-            leases.c.name == name, leases.c.expires_at > self._clock(now)
-        )
-        async with self._engine.connect() as conn:
-            return (await conn.execute(query)).first() is not None
+        return await self.lease_holder(_instance_lease(instance_id), self._clock(now)) is not None
 
     async def heartbeat(self, now: datetime | None, ttl: timedelta) -> bool:
         """Show other instances that this one is alive for ``ttl`` from ``now``.
@@ -1353,19 +1334,9 @@ class Store:
         nothing, when another process with this instance id has a live
         heartbeat (the two must not share claims): see :meth:`heartbeat_of`.
         """
-        clock = self._clock(now)
-        holder, c = self._heartbeat_holder, leases.c
-        expires_at = _plus(clock, ttl)
-        statement = _insert_for(self.dialect, leases).values(
-            name=_instance_lease(self.instance_id), holder=holder, expires_at=expires_at
+        return await self._take_lease(
+            _instance_lease(self.instance_id), self._heartbeat_holder, self._clock(now), ttl
         )
-        statement = statement.on_conflict_do_update(
-            index_elements=[c.name],
-            set_={"holder": holder, "expires_at": expires_at},
-            where=(c.holder == holder) | (c.expires_at <= clock),
-        ).returning(c.holder)
-        async with self._write() as conn:
-            return (await conn.execute(statement)).first() is not None
 
     async def heartbeat_of(self, instance_id: str) -> tuple[str, datetime] | None:
         """The heartbeat recorded for an instance id: (holder, expires at), live or not."""
@@ -1397,12 +1368,32 @@ class Store:
         Only this process's own heartbeat goes, never one of another process
         that has the same instance id.
         """
+        await self._drop_lease(_instance_lease(self.instance_id), self._heartbeat_holder)
+
+    async def _take_lease(self, name: str, holder: str, clock: Any, ttl: timedelta) -> bool:
+        """Take or renew lease ``name`` for ``holder`` until ``clock + ttl``.
+
+        One statement, so two holders asking at once cannot both win; it
+        succeeds when ``holder`` has the lease already, nobody does, or the
+        lease expired by ``clock`` (a datetime or the database's clock).
+        """
+        expires_at, c = _plus(clock, ttl), leases.c
+        statement = _insert_for(self.dialect, leases).values(
+            name=name, holder=holder, expires_at=expires_at
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[c.name],
+            set_={"holder": holder, "expires_at": expires_at},
+            where=(c.holder == holder) | (c.expires_at <= clock),
+        ).returning(c.holder)
+        async with self._write() as conn:
+            return (await conn.execute(statement)).first() is not None
+
+    async def _drop_lease(self, name: str, holder: str) -> None:
+        """Delete lease ``name`` if ``holder`` has it, and never another's."""
         async with self._write() as conn:
             await conn.execute(
-                delete(leases).where(
-                    leases.c.name == _instance_lease(self.instance_id),
-                    leases.c.holder == self._heartbeat_holder,
-                )
+                delete(leases).where(leases.c.name == name, leases.c.holder == holder)
             )
 
     @property
