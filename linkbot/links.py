@@ -153,7 +153,6 @@ class LinkService:
         *,
         reconcile_delays: Sequence[float] = RECONCILE_DELAYS,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        now: Callable[[], datetime] | None = None,
         command_wait: timedelta = COMMAND_WAIT,
         command_poll: float = COMMAND_POLL,
     ) -> None:
@@ -163,10 +162,6 @@ class LinkService:
         self._command_poll = command_poll
         self._reconcile_delays = tuple(reconcile_delays)
         self._sleep = sleep
-        self._now = now or _utcnow
-        # Whether another instance is alive is judged on the database's clock,
-        # which wrote its heartbeat, unless a test set the time.
-        self._judge_at = now
         self._in_flight: set[str] = set()
 
     async def create(
@@ -213,7 +208,7 @@ class LinkService:
                 title=request.title,
                 description=request.description,
                 multiple=request.multiple,
-                received_at=self._now(),
+                received_at=_utcnow(),
                 business_connection_id=origin.business_connection_id,
             )
             earlier = await self.store.claim_command(command)
@@ -282,8 +277,8 @@ class LinkService:
         the chat that no link was made. Returns the command as it is once
         that instance has finished (or failed, or died, or taken too long).
         """
-        deadline = self._now() + self._command_wait
-        while await self._held_elsewhere(command) and self._now() < deadline:
+        deadline = _utcnow() + self._command_wait
+        while await self._held_elsewhere(command) and _utcnow() < deadline:
             if command.state is CommandState.FAILED:
                 break
             if command.state is CommandState.DONE and command.link_id is not None:
@@ -324,7 +319,7 @@ class LinkService:
             multiple=link.multiple,
             payment_uri=link.payment_uri,
             created_at=link.created_at,
-            recorded_at=self._now(),
+            recorded_at=_utcnow(),
             business_connection_id=command.business_connection_id,
         )
         await self.store.finish_command(command.key, record)
@@ -341,7 +336,7 @@ class LinkService:
             # What another live instance is working on is left to it.
             return not await self._held_elsewhere(command)
 
-        return await self._adopt_unfinished(self._now() - RESUME_WINDOW, not_held_elsewhere)
+        return await self._adopt_unfinished(_utcnow() - RESUME_WINDOW, not_held_elsewhere)
 
     async def orphans(self, grace: timedelta) -> list[tuple[CommandRecord, LinkRecord | Exception]]:
         """Finish what another instance claimed and left undone when it died.
@@ -354,11 +349,17 @@ class LinkService:
         yet). It is then settled like :meth:`unfinished` does, against
         Omise's list, never by asking for a new link.
         """
-        now = self._now()
+        now = _utcnow()
         cutoff = now - grace
 
         async def orphaned(command: CommandRecord) -> bool:
-            return command.key not in self._in_flight and await self._orphaned(command, cutoff)
+            holder = command.claimed_by
+            if command.key in self._in_flight or holder is None or holder == self.store.instance_id:
+                return False
+            if command.received_at > cutoff:
+                return False
+            # On the database's clock, which wrote the holder's heartbeat.
+            return ended_here(holder) or not await self.store.alive(holder)
 
         return await self._adopt_unfinished(now - RESUME_WINDOW, orphaned, announce=True)
 
@@ -392,13 +393,6 @@ class LinkService:
             except (LinkNotCreated, CreateOutcomeUnknown) as exc:
                 outcomes.append((command, exc))
         return outcomes
-
-    async def _orphaned(self, command: CommandRecord, cutoff: datetime) -> bool:
-        holder = command.claimed_by
-        if holder is None or holder == self.store.instance_id or command.received_at > cutoff:
-            return False
-        judged_at = self._judge_at() if self._judge_at is not None else None
-        return ended_here(holder) or not await self.store.alive(holder, judged_at)
 
     async def _reconcile(self, command: CommandRecord, *, since: datetime) -> LinkRecord:
         """Find and record the link a lost create made, or prove there is none.
@@ -480,7 +474,7 @@ class LinkService:
         await self.store.mark_cancelled(link_id)
         if isinstance(destroyed, Link):
             return destroyed
-        return link.model_copy(update={"deleted": True, "deleted_at": self._now()})
+        return link.model_copy(update={"deleted": True, "deleted_at": _utcnow()})
 
     async def current(self, link_id: str) -> Link:
         """The link as Omise has it now: paid or cancelled even if no watcher has seen it yet."""
