@@ -944,8 +944,8 @@ class Store:
     async def note_visit(
         self, user_id: int, language: str, at: datetime, chat: tuple[int, str | None] | None
     ) -> None:
-        """A manager used the bot: :meth:`note_language`, and :meth:`note_chat` for ``chat``
-        (its id and title) unless None.
+        """A manager used the bot: remember their language, and :meth:`note_chat` for
+        ``chat`` (its id and title) unless None.
 
         Asked on every update: one SELECT in the usual case, where both are
         known as they are, and one transaction for what changed.
@@ -968,6 +968,7 @@ class Store:
             return
         async with self._write() as conn:
             if not language_known:
+                # One statement: two commands of a new user handled at once both write it.
                 await _upsert(
                     conn, users, {"user_id": user_id}, {"language": language, "updated_at": at}
                 )
@@ -1156,13 +1157,7 @@ class Store:
 
     async def note_language(self, user_id: int, language: str, at: datetime) -> None:
         """Remember ``user_id``'s language; written only when it changed."""
-        if await self.user_language(user_id) == language:
-            return
-        # One statement: two commands of a new user handled at once both write it.
-        async with self._write() as conn:
-            await _upsert(
-                conn, users, {"user_id": user_id}, {"language": language, "updated_at": at}
-            )
+        await self.note_visit(user_id, language, at, None)
 
     async def user_language(self, user_id: int) -> str | None:
         async with self._engine.connect() as conn:
