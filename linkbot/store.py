@@ -748,11 +748,7 @@ class Store:
         several instances adopting it at once only one wins.
         """
         c = commands.c
-        same_holder = (
-            c.claimed_by.is_(None)
-            if command.claimed_by is None
-            else c.claimed_by == command.claimed_by
-        )
+        same_holder = c.claimed_by.is_not_distinct_from(command.claimed_by)
         async with self._write() as conn:
             changed = await conn.execute(
                 update(commands)
