@@ -101,26 +101,25 @@ class Inbox:
         if not isinstance(update, Update):
             return
         at = self._now()
-        try:
-            await self._store.update_handled(update.update_id, at)
-        except Exception as exc:
+        if not await self._mark(update.update_id, at):
             # Marked again at the next pass and before this instance signs off.
             self._unmarked[update.update_id] = at
-            logger.warning(
-                "Could not mark update %d handled (%s)", update.update_id, type(exc).__name__
-            )
 
     async def mark_again(self) -> None:
         """Write the handled marks that failed before; they stay pending if it fails again."""
         for update_id, at in list(self._unmarked.items()):
-            try:
-                await self._store.update_handled(update_id, at)
-            except Exception as exc:
-                logger.warning(
-                    "Could not mark update %d handled (%s)", update_id, type(exc).__name__
-                )
+            if not await self._mark(update_id, at):
                 return
             del self._unmarked[update_id]
+
+    async def _mark(self, update_id: int, at: datetime) -> bool:
+        """Record ``update_id`` handled at ``at``; False, with a warning, if the store failed."""
+        try:
+            await self._store.update_handled(update_id, at)
+        except Exception as exc:
+            logger.warning("Could not mark update %d handled (%s)", update_id, type(exc).__name__)
+            return False
+        return True
 
     async def adopt(self) -> int:
         """Handle the unhandled updates of instances that died; returns how many were taken.
