@@ -9,7 +9,6 @@ slow payment pass nor a shutdown (the watcher stops first) lets it lapse.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import logging
 import os
@@ -21,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from linkbot.store import Store
+from linkbot.waits import pause
 
 logger = logging.getLogger(__name__)
 
@@ -144,8 +144,7 @@ class Heartbeat:
     async def run(self, stop: asyncio.Event) -> None:
         """Renew the heartbeat until ``stop`` is set. Never raises."""
         while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.every)
+            await pause(stop, self.every)
             if stop.is_set():
                 return
             try:

@@ -26,13 +26,14 @@ import contextlib
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from linkbot.omise import AuthenticationError, Charge, Event, Link, OmiseClient, OmiseError
 from linkbot.store import ChargeRecord, LinkRecord, LinkStatus, Notice, OpenLink, Recorded, Store
+from linkbot.waits import first_of, pause
 
 logger = logging.getLogger(__name__)
 
@@ -201,7 +202,7 @@ class PaymentWatcher:
         try:
             while not stop.is_set():
                 if not self._holding.is_set():
-                    await _first(stop.wait(), self._holding.wait())
+                    await first_of(stop.wait(), self._holding.wait())
                     continue
                 started = time.monotonic()
                 await self._pass_or_log()
@@ -210,8 +211,7 @@ class PaymentWatcher:
                 if self._after_pass is not None:
                     await self._after_pass_or_log(self._after_pass)
                 remaining = interval - (time.monotonic() - started)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), max(remaining, 0.0))
+                await pause(stop, max(remaining, 0.0))
         finally:
             leasing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -270,8 +270,7 @@ class PaymentWatcher:
                         logger.info("Another instance watches payments; standing by")
                     self._holding.clear()
                     self.standby = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self.interval * LEASE_CHECKS)
+            await pause(stop, self.interval * LEASE_CHECKS)
 
     async def _give_up_lease(self) -> None:
         self._holding.clear()
@@ -628,16 +627,6 @@ def _later(first: datetime | None, second: datetime | None) -> datetime | None:
     if first is None or second is None:
         return first or second
     return max(first, second)
-
-
-async def _first(*waits: Coroutine[Any, Any, Any]) -> None:
-    """Wait until the first of ``waits`` is done; cancel the rest."""
-    tasks = [asyncio.ensure_future(wait) for wait in waits]
-    try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for task in tasks:
-            task.cancel()
 
 
 def _seconds(delta: timedelta) -> int:

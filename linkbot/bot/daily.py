@@ -10,7 +10,6 @@ process restarts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
@@ -26,6 +25,7 @@ from linkbot.omise import OmiseError
 from linkbot.periods import day_period
 from linkbot.reports import Report, Reports
 from linkbot.store import Store
+from linkbot.waits import first_of, pause
 
 logger = logging.getLogger(__name__)
 
@@ -76,18 +76,13 @@ class DailySummary:
         down would leave those payments out, and a day is summed up once.
         """
         if caught_up is not None:
-            stopping = asyncio.ensure_future(stop.wait())
-            ready = asyncio.ensure_future(caught_up.wait())
-            await asyncio.wait({stopping, ready}, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in (stopping, ready):
-                waiter.cancel()
+            await first_of(stop.wait(), caught_up.wait())
         while not stop.is_set():
             try:
                 await self.check()
             except Exception:
                 logger.exception("Daily summary failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), interval)
+            await pause(stop, interval)
 
     async def check(self) -> int:
         """Send today's summaries if their time has come; returns how many were sent.
