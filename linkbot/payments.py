@@ -25,13 +25,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from linkbot.omise import AuthenticationError, Charge, Event, Link, OmiseClient, OmiseError
+from linkbot.recent import RecentIds
 from linkbot.store import ChargeRecord, LinkRecord, LinkStatus, Notice, OpenLink, Recorded, Store
 from linkbot.waits import first_of, pause
 
@@ -181,7 +181,7 @@ class PaymentWatcher:
         self._reading_on: tuple[datetime, int] | None = None  # (from, offset)
         # Set once a pass has read Omise: what happened while the bot was down is recorded.
         self.caught_up = asyncio.Event()
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._seen: RecentIds[str] = RecentIds(SEEN_EVENTS)
         self._on_pass = on_pass
         self._on_announced = on_announced
         self._after_pass = after_pass
@@ -407,9 +407,7 @@ class PaymentWatcher:
                 handled = True
         # Only once all of it is recorded: a failure above reads them again.
         for event in events:
-            self._seen[event.id] = None
-        while len(self._seen) > SEEN_EVENTS:
-            self._seen.popitem(last=False)
+            self._seen.add(event.id)
         return handled
 
     async def _refunds(self, events: list[Event], report: PassReport) -> bool:

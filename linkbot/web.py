@@ -27,7 +27,6 @@ import math
 import re
 import socket
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -46,6 +45,7 @@ from linkbot.inbox import Application as UpdateQueue
 from linkbot.inbox import Backlog
 from linkbot.omise import NotFoundError, OmiseError
 from linkbot.payments import CHARGE_EVENTS, Health
+from linkbot.recent import RecentIds
 
 logger = logging.getLogger(__name__)
 
@@ -140,8 +140,7 @@ class Confirmations:
         self._worker_count = workers
         self._queue: asyncio.Queue[str] = asyncio.Queue(max_waiting)
         self._waiting: set[str] = set()
-        self._events: OrderedDict[str, None] = OrderedDict()
-        self._remember = remember
+        self._events: RecentIds[str] = RecentIds(remember)
         self._workers: list[asyncio.Task[None]] = []
         self._busy: set[int] = set()
         self._closed = False
@@ -181,9 +180,7 @@ class Confirmations:
             self._start()
         if event_id is not None:
             # Remembered only once taken: a refused event must be welcome when Omise retries it.
-            self._events[event_id] = None
-            while len(self._events) > self._remember:
-                self._events.popitem(last=False)
+            self._events.add(event_id)
         self.accepted += 1
         return Offer.QUEUED
 
@@ -333,8 +330,7 @@ class TelegramWebhook:
         self._secret = secret.get_secret_value().encode()
         self._backlog = backlog
         self._max_pending = max_pending
-        self._remember = remember
-        self._seen: OrderedDict[int, None] = OrderedDict()
+        self._seen: RecentIds[int] = RecentIds(remember)
         self._refusing = False
         self.accepted = 0
 
@@ -394,9 +390,7 @@ class TelegramWebhook:
             self._backlog.expect(update)
         queue.put_nowait(update)
         # Remembered only once queued: a refused update must be welcome when Telegram retries.
-        self._seen[update.update_id] = None
-        while len(self._seen) > self._remember:
-            self._seen.popitem(last=False)
+        self._seen.add(update.update_id)
         self.accepted += 1
         return "accepted", JSONResponse({"status": "ok"})
 
