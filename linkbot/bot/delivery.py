@@ -120,7 +120,9 @@ class Delivery:
         refusals raise.
         """
         if record.business_connection_id is not None:
-            return await self._to_business_chat(record, reply, fallback=fallback, language=language)
+            return await self._to_business_chat(
+                record, reply, chat_open=chat_open, language=language
+            )
         chat_id = record.chat_id
         # A private chat is always tried: there is nowhere else to go, and a
         # user who unblocked the bot says nothing the bot would see.
@@ -143,16 +145,14 @@ class Delivery:
         return await self.to_creator(record, reply, fallback=fallback, language=language)
 
     async def _to_business_chat(
-        self, record: LinkRecord, reply: Reply, *, fallback: str, language: str
+        self, record: LinkRecord, reply: Reply, *, chat_open: bool, language: str
     ) -> Message | None:
         """Post in the merchant's own chat with a customer, or tell the merchant why not."""
         assert record.business_connection_id is not None
-        connection = await self.store.business_connection(record.business_connection_id)
-        if connection is None or not connection.is_enabled:
-            reason = "business_disabled"
-        elif not connection.can_reply:
-            reason = "business_no_reply"
-        else:
+        # A command that just came through the connection had its rights
+        # checked then (linkbot.bot.business.from_owner): no need to read them again.
+        reason = None if chat_open else await self._business_closed(record.business_connection_id)
+        if reason is None:
             try:
                 return await send_reply(
                     self.bot,
@@ -169,9 +169,16 @@ class Delivery:
                 logger.warning(
                     "Telegram refused a business message about %s: %s", record.link_id, exc.message
                 )
-        if fallback == "chat_closed_link":
-            fallback = reason
-        return await self.to_creator(record, reply, fallback=fallback, language=language)
+        return await self.to_creator(record, reply, fallback=reason, language=language)
+
+    async def _business_closed(self, connection_id: str) -> str | None:
+        """Why the merchant's connection cannot post now, as a catalog key; None if it can."""
+        connection = await self.store.business_connection(connection_id)
+        if connection is None or not connection.is_enabled:
+            return "business_disabled"
+        if not connection.can_reply:
+            return "business_no_reply"
+        return None
 
     async def to_creator(
         self, record: LinkRecord, reply: Reply, *, fallback: str, language: str = DEFAULT_LANGUAGE
