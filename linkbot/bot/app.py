@@ -40,6 +40,7 @@ from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services, services
 from linkbot.bot.messages import DEFAULT_LANGUAGE, SUPPORTED, text
 from linkbot.bot.observe import observed
+from linkbot.commands import command_word
 from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.reports import Reports
@@ -161,11 +162,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def _overlaps(self, update: object) -> bool:
         """Whether ``update`` is a merchant's link command, which may start before its turn."""
-        if not isinstance(update, Update) or not _is_command(update.message):
+        if not isinstance(update, Update) or update.message is None:
             return False
-        assert update.message is not None and update.message.text is not None
-        command = update.message.text.split(None, 1)[0].split("@", 1)[0].lower()
-        return command in ("/link", "/multilink") and self._may_manage(update.effective_user)
+        command = command_word(update.message.text)
+        return command in ("link", "multilink") and self._may_manage(update.effective_user)
 
     def _queue_of(self, update: object) -> int | None:
         """The chat whose queue ``update`` joins, or None to handle it at once."""

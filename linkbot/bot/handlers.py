@@ -30,7 +30,7 @@ from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
 from linkbot.bot.observe import note
 from linkbot.bot.refusals import refusal
 from linkbot.bot.views import Reply
-from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
+from linkbot.commands import CommandError, command_word, parse_link, parse_link_id, parse_page
 from linkbot.links import (
     AlreadyCancelled,
     AlreadyPaid,
@@ -136,7 +136,7 @@ def for_managers(action: _Action) -> _Handler:
         except (CommandError, OmiseError, LinkNotCreated) as exc:
             note(outcome="failed")
             await turns.my_turn()
-            command = _command_name(update.effective_message)
+            command = command_word(message.text if message else None) or "link"
             await _answer(update, failure(exc, command=command, language=language))
 
     return handler
@@ -682,11 +682,6 @@ async def _edit(message: object, reply: Reply) -> None:
 def command_arguments(message: Message | None) -> str:
     parts = (message.text or "").split(None, 1) if message else []
     return parts[1] if len(parts) > 1 else ""
-
-
-def _command_name(message: Message | None) -> str:
-    first = (message.text or "").split(None, 1)[0] if message and message.text else "/link"
-    return first.lstrip("/").split("@", 1)[0] or "link"
 
 
 def plain_text(html_text: str) -> str:
