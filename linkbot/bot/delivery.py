@@ -101,6 +101,12 @@ class Delivery:
         self.store = store
         self._resend = resend_after_timeout
 
+    async def language_of_user(self, user_id: int, forced: str | None = None) -> str:
+        """What the bot says on its own to ``user_id`` speaks: theirs, unless one is forced."""
+        if forced is not None:
+            return forced
+        return await self.store.user_language(user_id) or DEFAULT_LANGUAGE
+
     async def to_link_chat(
         self,
         record: LinkRecord,

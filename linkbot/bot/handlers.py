@@ -75,9 +75,7 @@ class Services:
 
     async def language_of_user(self, user_id: int) -> str:
         """What the bot says on its own to ``user_id`` speaks this: theirs, unless one is forced."""
-        if self.language is not None:
-            return self.language
-        return await self.links.store.user_language(user_id) or DEFAULT_LANGUAGE
+        return await self.delivery.language_of_user(user_id, self.language)
 
     def language_of(self, update: Update) -> str:
         """The language to answer ``update`` in: its sender's, unless one is forced."""
