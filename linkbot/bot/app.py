@@ -336,26 +336,33 @@ def menus(forced: str | None = None) -> list[tuple[BotCommandScope, str | None, 
 
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
     forced = services(application).language
-    if forced:
-        # Telegram keeps a menu set for a language until it is deleted, and
-        # would go on showing it to that language's users.
-        for stale in (BotCommandScopeAllPrivateChats(), BotCommandScopeDefault()):
-            for language in SUPPORTED:
-                if language == DEFAULT_LANGUAGE:
-                    continue
-                try:
-                    await application.bot.delete_my_commands(scope=stale, language_code=language)
-                except TelegramError as exc:
-                    logger.warning(
-                        "Could not remove the %s command menu (%s): %s", stale.type, language, exc
-                    )
-    # All at once: one after the other, six round trips to Telegram delayed the first update.
+    # With one language forced, the others' menus go: Telegram keeps a menu set
+    # for a language until it is deleted, and would go on showing it to that language's users.
+    stale = [
+        _remove_menu(application, scope, language)
+        for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeDefault())
+        for language in SUPPORTED
+        if forced and language != DEFAULT_LANGUAGE
+    ]
+    # All at once: one after the other, the round trips to Telegram delayed the first update.
     await asyncio.gather(
+        *stale,
         *(
             _register_menu(application, scope, language_code, commands)
             for scope, language_code, commands in menus(forced)
-        )
+        ),
     )
+
+
+async def _remove_menu(
+    application: Application,  # type: ignore[type-arg]
+    scope: BotCommandScope,
+    language: str,
+) -> None:
+    try:
+        await application.bot.delete_my_commands(scope=scope, language_code=language)
+    except TelegramError as exc:
+        logger.warning("Could not remove the %s command menu (%s): %s", scope.type, language, exc)
 
 
 async def _register_menu(
