@@ -241,19 +241,26 @@ async def edit_inline(bot: Bot, inline_message_id: str, reply: Reply) -> None:
     """
 
     async def edit() -> None:
-        try:
-            await bot.edit_message_text(
+        await unless_unchanged(
+            bot.edit_message_text(
                 reply.text,
                 inline_message_id=inline_message_id,
                 parse_mode="HTML",
                 reply_markup=reply.markup,
                 link_preview_options=NO_PREVIEW,
             )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        )
 
     await send_persistently(edit)
+
+
+async def unless_unchanged(edit: Awaitable[object]) -> None:
+    """Await ``edit``; Telegram refusing it because the message already shows it is no error."""
+    try:
+        await edit
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 async def refresh_link_message(

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, CallbackQuery, ChatMember, Message, ReplyParameters, Update, User
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from linkbot.bot import turns, views
@@ -25,6 +25,7 @@ from linkbot.bot.delivery import (
     refresh_link_message,
     send_persistently,
     send_reply,
+    unless_unchanged,
 )
 from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
 from linkbot.bot.observe import note
@@ -668,13 +669,11 @@ async def _answer(update: Update, reply: Reply) -> None:
 async def _edit(message: object, reply: Reply) -> None:
     if not isinstance(message, Message):
         return
-    try:
-        await message.edit_text(
+    await unless_unchanged(
+        message.edit_text(
             reply.text, parse_mode="HTML", reply_markup=reply.markup, disable_web_page_preview=True
         )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    )
 
 
 def command_arguments(message: Message | None) -> str:
