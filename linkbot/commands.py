@@ -97,6 +97,16 @@ def parse_link(text: str, *, default_currency: Currency, multiple: bool = False)
     )
 
 
+def command_word(text: str | None) -> str | None:
+    """The command a message starts with, as its handler is named ("/Link@bot 5" → "link").
+
+    None when the message is not a command.
+    """
+    if not text or not text.startswith("/"):
+        return None
+    return text.split(None, 1)[0][1:].split("@", 1)[0].lower()
+
+
 def parse_link_id(text: str) -> str:
     """Parse the single link id argument of ``/cancel`` and ``/status``."""
     words = _clean(text).split()

@@ -40,6 +40,7 @@ from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services, services
 from linkbot.bot.messages import DEFAULT_LANGUAGE, SUPPORTED, text
 from linkbot.bot.observe import observed
+from linkbot.commands import command_word
 from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.reports import Reports
@@ -161,11 +162,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     def _overlaps(self, update: object) -> bool:
         """Whether ``update`` is a merchant's link command, which may start before its turn."""
-        if not isinstance(update, Update) or not _is_command(update.message):
+        if not isinstance(update, Update) or update.message is None:
             return False
-        assert update.message is not None and update.message.text is not None
-        command = update.message.text.split(None, 1)[0].split("@", 1)[0].lower()
-        return command in ("/link", "/multilink") and self._may_manage(update.effective_user)
+        command = command_word(update.message.text)
+        return command in ("link", "multilink") and self._may_manage(update.effective_user)
 
     def _queue_of(self, update: object) -> int | None:
         """The chat whose queue ``update`` joins, or None to handle it at once."""
@@ -336,26 +336,33 @@ def menus(forced: str | None = None) -> list[tuple[BotCommandScope, str | None, 
 
 async def register_commands(application: Application) -> None:  # type: ignore[type-arg]
     forced = services(application).language
-    if forced:
-        # Telegram keeps a menu set for a language until it is deleted, and
-        # would go on showing it to that language's users.
-        for stale in (BotCommandScopeAllPrivateChats(), BotCommandScopeDefault()):
-            for language in SUPPORTED:
-                if language == DEFAULT_LANGUAGE:
-                    continue
-                try:
-                    await application.bot.delete_my_commands(scope=stale, language_code=language)
-                except TelegramError as exc:
-                    logger.warning(
-                        "Could not remove the %s command menu (%s): %s", stale.type, language, exc
-                    )
-    # All at once: one after the other, six round trips to Telegram delayed the first update.
+    # With one language forced, the others' menus go: Telegram keeps a menu set
+    # for a language until it is deleted, and would go on showing it to that language's users.
+    stale = [
+        _remove_menu(application, scope, language)
+        for scope in (BotCommandScopeAllPrivateChats(), BotCommandScopeDefault())
+        for language in SUPPORTED
+        if forced and language != DEFAULT_LANGUAGE
+    ]
+    # All at once: one after the other, the round trips to Telegram delayed the first update.
     await asyncio.gather(
+        *stale,
         *(
             _register_menu(application, scope, language_code, commands)
             for scope, language_code, commands in menus(forced)
-        )
+        ),
     )
+
+
+async def _remove_menu(
+    application: Application,  # type: ignore[type-arg]
+    scope: BotCommandScope,
+    language: str,
+) -> None:
+    try:
+        await application.bot.delete_my_commands(scope=scope, language_code=language)
+    except TelegramError as exc:
+        logger.warning("Could not remove the %s command menu (%s): %s", scope.type, language, exc)
 
 
 async def _register_menu(

@@ -157,10 +157,8 @@ class DailySummary:
 
     async def _language(self, chat_id: int, *, private: bool) -> str:
         """A subscriber's own language; in a chat, that of the merchant who made its last link."""
+        if private or chat_id > 0:
+            return await self.delivery.language_of_user(chat_id, self.language)
         if self.language is not None:
             return self.language
-        if private or chat_id > 0:
-            found = await self.store.user_language(chat_id)
-        else:
-            found = await self.store.chat_language(chat_id)
-        return found or DEFAULT_LANGUAGE
+        return await self.store.chat_language(chat_id) or DEFAULT_LANGUAGE

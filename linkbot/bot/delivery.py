@@ -101,6 +101,12 @@ class Delivery:
         self.store = store
         self._resend = resend_after_timeout
 
+    async def language_of_user(self, user_id: int, forced: str | None = None) -> str:
+        """What the bot says on its own to ``user_id`` speaks: theirs, unless one is forced."""
+        if forced is not None:
+            return forced
+        return await self.store.user_language(user_id) or DEFAULT_LANGUAGE
+
     async def to_link_chat(
         self,
         record: LinkRecord,
@@ -120,7 +126,9 @@ class Delivery:
         refusals raise.
         """
         if record.business_connection_id is not None:
-            return await self._to_business_chat(record, reply, fallback=fallback, language=language)
+            return await self._to_business_chat(
+                record, reply, chat_open=chat_open, language=language
+            )
         chat_id = record.chat_id
         # A private chat is always tried: there is nowhere else to go, and a
         # user who unblocked the bot says nothing the bot would see.
@@ -143,16 +151,14 @@ class Delivery:
         return await self.to_creator(record, reply, fallback=fallback, language=language)
 
     async def _to_business_chat(
-        self, record: LinkRecord, reply: Reply, *, fallback: str, language: str
+        self, record: LinkRecord, reply: Reply, *, chat_open: bool, language: str
     ) -> Message | None:
         """Post in the merchant's own chat with a customer, or tell the merchant why not."""
         assert record.business_connection_id is not None
-        connection = await self.store.business_connection(record.business_connection_id)
-        if connection is None or not connection.is_enabled:
-            reason = "business_disabled"
-        elif not connection.can_reply:
-            reason = "business_no_reply"
-        else:
+        # A command that just came through the connection had its rights
+        # checked then (linkbot.bot.business.from_owner): no need to read them again.
+        reason = None if chat_open else await self._business_closed(record.business_connection_id)
+        if reason is None:
             try:
                 return await send_reply(
                     self.bot,
@@ -169,9 +175,16 @@ class Delivery:
                 logger.warning(
                     "Telegram refused a business message about %s: %s", record.link_id, exc.message
                 )
-        if fallback == "chat_closed_link":
-            fallback = reason
-        return await self.to_creator(record, reply, fallback=fallback, language=language)
+        return await self.to_creator(record, reply, fallback=reason, language=language)
+
+    async def _business_closed(self, connection_id: str) -> str | None:
+        """Why the merchant's connection cannot post now, as a catalog key; None if it can."""
+        connection = await self.store.business_connection(connection_id)
+        if connection is None or not connection.is_enabled:
+            return "business_disabled"
+        if not connection.can_reply:
+            return "business_no_reply"
+        return None
 
     async def to_creator(
         self, record: LinkRecord, reply: Reply, *, fallback: str, language: str = DEFAULT_LANGUAGE
@@ -228,19 +241,26 @@ async def edit_inline(bot: Bot, inline_message_id: str, reply: Reply) -> None:
     """
 
     async def edit() -> None:
-        try:
-            await bot.edit_message_text(
+        await unless_unchanged(
+            bot.edit_message_text(
                 reply.text,
                 inline_message_id=inline_message_id,
                 parse_mode="HTML",
                 reply_markup=reply.markup,
                 link_preview_options=NO_PREVIEW,
             )
-        except BadRequest as exc:
-            if "not modified" not in exc.message.lower():
-                raise
+        )
 
     await send_persistently(edit)
+
+
+async def unless_unchanged(edit: Awaitable[object]) -> None:
+    """Await ``edit``; Telegram refusing it because the message already shows it is no error."""
+    try:
+        await edit
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
 
 
 async def refresh_link_message(

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from telegram import Bot, CallbackQuery, ChatMember, Message, ReplyParameters, Update, User
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from linkbot.bot import turns, views
@@ -25,12 +25,13 @@ from linkbot.bot.delivery import (
     refresh_link_message,
     send_persistently,
     send_reply,
+    unless_unchanged,
 )
 from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
 from linkbot.bot.observe import note
 from linkbot.bot.refusals import refusal
 from linkbot.bot.views import Reply
-from linkbot.commands import CommandError, parse_link, parse_link_id, parse_page
+from linkbot.commands import CommandError, command_word, parse_link, parse_link_id, parse_page
 from linkbot.links import (
     AlreadyCancelled,
     AlreadyPaid,
@@ -75,9 +76,7 @@ class Services:
 
     async def language_of_user(self, user_id: int) -> str:
         """What the bot says on its own to ``user_id`` speaks this: theirs, unless one is forced."""
-        if self.language is not None:
-            return self.language
-        return await self.links.store.user_language(user_id) or DEFAULT_LANGUAGE
+        return await self.delivery.language_of_user(user_id, self.language)
 
     def language_of(self, update: Update) -> str:
         """The language to answer ``update`` in: its sender's, unless one is forced."""
@@ -136,7 +135,7 @@ def for_managers(action: _Action) -> _Handler:
         except (CommandError, OmiseError, LinkNotCreated) as exc:
             note(outcome="failed")
             await turns.my_turn()
-            command = _command_name(update.effective_message)
+            command = command_word(message.text if message else None) or "link"
             await _answer(update, failure(exc, command=command, language=language))
 
     return handler
@@ -670,23 +669,16 @@ async def _answer(update: Update, reply: Reply) -> None:
 async def _edit(message: object, reply: Reply) -> None:
     if not isinstance(message, Message):
         return
-    try:
-        await message.edit_text(
+    await unless_unchanged(
+        message.edit_text(
             reply.text, parse_mode="HTML", reply_markup=reply.markup, disable_web_page_preview=True
         )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
+    )
 
 
 def command_arguments(message: Message | None) -> str:
     parts = (message.text or "").split(None, 1) if message else []
     return parts[1] if len(parts) > 1 else ""
-
-
-def _command_name(message: Message | None) -> str:
-    first = (message.text or "").split(None, 1)[0] if message and message.text else "/link"
-    return first.lstrip("/").split("@", 1)[0] or "link"
 
 
 def plain_text(html_text: str) -> str:

@@ -12,7 +12,6 @@ from telegram.error import BadRequest, TimedOut
 
 from linkbot.bot import views
 from linkbot.bot.delivery import Delivery, refresh_link_message
-from linkbot.bot.messages import DEFAULT_LANGUAGE
 from linkbot.payments import AnnouncementRefused
 from linkbot.store import ChargeRecord, LinkRecord, Store
 
@@ -67,9 +66,7 @@ class TelegramAnnouncer:
             )
 
     async def _language(self, record: LinkRecord) -> str:
-        if self.language is not None:
-            return self.language
-        return await self.store.user_language(record.creator_id) or DEFAULT_LANGUAGE
+        return await self.delivery.language_of_user(record.creator_id, self.language)
 
 
 @contextlib.contextmanager

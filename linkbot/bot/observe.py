@@ -20,6 +20,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from linkbot import metrics
+from linkbot.commands import command_word
 
 logger = logging.getLogger(__name__)
 
@@ -93,8 +94,8 @@ def _name(update: Update, known: list[str]) -> str:
     Metric labels must stay few: whatever else someone types never becomes one.
     """
     message = update.effective_message
-    if update.callback_query is None and message is not None and message.text:
-        typed = message.text.split(None, 1)[0].lstrip("/").split("@", 1)[0].lower()
-        if typed in known:
+    if update.callback_query is None and message is not None:
+        typed = command_word(message.text)
+        if typed is not None and typed in known:
             return typed
     return known[0]
