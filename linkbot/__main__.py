@@ -168,7 +168,10 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         resources.push_async_callback(application.shutdown)
         inbox = None
         processor = application.update_processor
-        if settings.webhook_endpoint is not None and isinstance(processor, PerChatUpdateProcessor):
+        # build_application always installs it: the inbox, the webhook's backlog
+        # and the cut-off at shutdown all lean on it.
+        assert isinstance(processor, PerChatUpdateProcessor)
+        if settings.webhook_endpoint is not None:
             from linkbot.web import MAX_PENDING_UPDATES
 
             inbox = Inbox(store, application, processor, max_pending=MAX_PENDING_UPDATES)
@@ -210,25 +213,23 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
 
             routes: list[Route] = []
             if settings.webhook_endpoint is not None:
-                backlog = processor if isinstance(processor, PerChatUpdateProcessor) else None
                 hook = TelegramWebhook(
-                    application, settings.webhook_secret, backlog=backlog, inbox=inbox
+                    application, settings.webhook_secret, backlog=processor, inbox=inbox
                 )
                 routes.extend(hook.route(path) for path in settings.webhook_paths)
             web = WebServer(
                 create_app(watcher, settings.omise_webhook_secret, routes=routes), listen
             )
-            try:
-                await web.start()
-            except OSError as exc:
-                name = "LINKBOT_HTTP_LISTEN" if settings.linkbot_http_listen else "PORT"
-                logger.error("%s: %s (is another process using it?)", name, exc)
-                return EXIT_CONFIG
-            # Also on the way out after an error: confirmations must end before the store closes.
-            resources.push_async_callback(web.stop)
             # PORT opens a listener in polling mode too (a container's health
             # check uses it): say where the address came from.
             origin = "LINKBOT_HTTP_LISTEN" if settings.linkbot_http_listen else "PORT"
+            try:
+                await web.start()
+            except OSError as exc:
+                logger.error("%s: %s (is another process using it?)", origin, exc)
+                return EXIT_CONFIG
+            # Also on the way out after an error: confirmations must end before the store closes.
+            resources.push_async_callback(web.stop)
             logger.info("Serving HTTP on %s (from %s)", listen, origin)
 
         await register_commands(application)
@@ -287,8 +288,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await asyncio.wait_for(application.stop(), SHUTDOWN_GRACE)
         except TimeoutError:
             logger.warning("Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE)
-            if isinstance(processor, PerChatUpdateProcessor):
-                await processor.cancel_running()
+            await processor.cancel_running()
         # The watcher and the daily summary finish side by side, within one grace.
         finishing = [watching] if summaries is None else [watching, summaries]
         _, late = await asyncio.wait(finishing, timeout=SHUTDOWN_GRACE)
