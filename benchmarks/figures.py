@@ -45,7 +45,6 @@ import contextlib
 import subprocess
 import sys
 import tempfile
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -84,16 +83,6 @@ class Row:
         return max(f.memory["VmHWM"] for f in (self.burst, self.cpu)) / 1024
 
 
-async def _admin(server: str, statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(server, timeout=3)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
 async def _prepare(database: str) -> None:
     prepared = Store.connect(database)
     try:
@@ -111,14 +100,9 @@ def database_for(kind: str, server: str) -> Iterator[str]:
             asyncio.run(_prepare(path))
             yield path
         return
-    name = f"linkbot_figures_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
-    try:
-        url = f"{server.rpartition('/')[0]}/{name}"
+    with store.postgresql_database(server) as url:
         asyncio.run(_prepare(url))
         yield url
-    finally:
-        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @contextlib.contextmanager
@@ -158,15 +142,6 @@ def busiest_group(args: argparse.Namespace) -> int:
         return 0
     commands = process.commands_for(args.burst_commands, args.burst_users, args.burst_chats)
     return max(Counter(command.chat for command in commands).values())
-
-
-def postgresql_answers(server: str) -> str | None:
-    """None when the server at ``server`` takes connections, else why not."""
-    try:
-        asyncio.run(_admin(server, "SELECT 1"))
-    except Exception as exc:  # no driver, no server, refused: all mean "left out"
-        return f"{type(exc).__name__}: {exc}"
-    return None
 
 
 def measure_row(args: argparse.Namespace, mode: str, kind: str) -> Row:
@@ -245,17 +220,12 @@ def print_table(args: argparse.Namespace, rows: list[Row]) -> None:
     )
 
 
-async def store_figures(args: argparse.Namespace, kinds: list[str]) -> None:
+def store_figures(args: argparse.Namespace, kinds: list[str]) -> None:
     found: dict[str, dict[str, float] | None] = {}
     if "sqlite" in kinds:
-        with tempfile.TemporaryDirectory() as tmp:
-            sqlite = Store.sqlite(Path(tmp) / "store.db")
-            try:
-                found["sqlite"] = await store.measure(sqlite, args.store_commands, 10)
-            finally:
-                await sqlite.close()
+        found["sqlite"] = store.on_sqlite(args.store_commands, 10)
     if "postgresql" in kinds:
-        found["postgresql"] = await store.on_postgresql(args.postgresql, args.store_commands, 10)
+        found["postgresql"] = store.on_postgresql(args.postgresql, args.store_commands, 10)
     print()
     print(
         f"Store time per /link command ({args.store_commands} commands, 10 at a time:"
@@ -301,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     kinds = list(args.databases)
     if "postgresql" in kinds:
-        reason = postgresql_answers(args.postgresql)
+        reason = store.postgresql_answers(args.postgresql)
         if reason is not None:
             print(f"PostgreSQL at {args.postgresql} left out: {reason}")
             kinds.remove("postgresql")
@@ -315,5 +285,5 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"measuring {mode} on {kind} ...", flush=True)
                 rows.append(measure_row(args, mode, kind))
     print_table(args, rows)
-    asyncio.run(store_figures(args, kinds))
+    store_figures(args, kinds)
     return 0

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import statistics
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.process import percentile
 from linkbot.store import CommandRecord, LinkRecord, Store
 
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/test"
@@ -79,50 +82,77 @@ async def measure(store: Store, commands: int, concurrency: int) -> dict[str, fl
     cpu, wall = time.thread_time(), time.perf_counter()
     times = await asyncio.gather(*(limited(n) for n in range(commands)))
     cpu, wall = time.thread_time() - cpu, time.perf_counter() - wall
-    times = sorted(times)
     return {
         "cpu_ms": cpu / commands * 1000,
         "wall_ms": wall / commands * 1000,
         "median_ms": statistics.median(times) * 1000,
-        "p99_ms": times[int(len(times) * 0.99) - 1] * 1000,
+        "p99_ms": percentile(times, 0.99) * 1000,
     }
 
 
-async def on_postgresql(server: str, commands: int, concurrency: int) -> dict[str, float] | None:
+async def measure_at(database: str, commands: int, concurrency: int) -> dict[str, float]:
+    """:func:`measure` on a store of its own at ``database`` (a path or a URL)."""
+    store = Store.connect(database)
+    try:
+        return await measure(store, commands, concurrency)
+    finally:
+        await store.close()
+
+
+def on_sqlite(commands: int, concurrency: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        return asyncio.run(measure_at(str(Path(tmp) / "bench.db"), commands, concurrency))
+
+
+def on_postgresql(server: str, commands: int, concurrency: int) -> dict[str, float] | None:
+    reason = postgresql_answers(server)
+    if reason is not None:
+        print(f"PostgreSQL at {server}: not reachable ({reason}), left out")
+        return None
+    with postgresql_database(server) as database:
+        return asyncio.run(measure_at(database, commands, concurrency))
+
+
+async def _admin(server: str, statement: str) -> None:
     import asyncpg
 
-    name = f"linkbot_bench_{uuid.uuid4().hex[:8]}"
+    conn = await asyncpg.connect(server, timeout=3)
     try:
-        admin = await asyncpg.connect(server, timeout=3)
-    except (OSError, asyncpg.PostgresError) as exc:
-        print(f"PostgreSQL at {server}: not reachable ({type(exc).__name__}), left out")
-        return None
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        store = Store.connect(f"{server.rpartition('/')[0]}/{name}")
-        try:
-            return await measure(store, commands, concurrency)
-        finally:
-            await store.close()
+        await conn.execute(statement)
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await conn.close()
 
 
-async def main() -> None:
+def postgresql_answers(server: str) -> str | None:
+    """None when the server at ``server`` takes connections, else why not."""
+    try:
+        asyncio.run(_admin(server, "SELECT 1"))
+    except Exception as exc:  # no driver, no server, refused: all mean "left out"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@contextlib.contextmanager
+def postgresql_database(server: str) -> Iterator[str]:
+    """A database of its own on the server at ``server``, dropped after: its URL."""
+    name = f"linkbot_bench_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(server, f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server.rpartition('/')[0]}/{name}"
+    finally:
+        asyncio.run(_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--commands", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=10)
     parser.add_argument("--postgresql", default=DEFAULT_SERVER)
     args = parser.parse_args()
-    results: dict[str, dict[str, float] | None] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        store = Store.sqlite(Path(tmp) / "bench.db")
-        try:
-            results["SQLite"] = await measure(store, args.commands, args.concurrency)
-        finally:
-            await store.close()
-    results["PostgreSQL"] = await on_postgresql(args.postgresql, args.commands, args.concurrency)
+    results: dict[str, dict[str, float] | None] = {
+        "SQLite": on_sqlite(args.commands, args.concurrency),
+        "PostgreSQL": on_postgresql(args.postgresql, args.commands, args.concurrency),
+    }
     print(
         f"{args.commands} /link commands' store calls, {args.concurrency} at a time"
         " (note user and chat, claim, record link + finish, note reply):"
@@ -138,4 +168,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

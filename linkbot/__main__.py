@@ -9,9 +9,11 @@ import contextlib
 import logging
 import signal
 import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import httpx
 from pydantic import ValidationError as SettingsError
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from starlette.routing import Route
 
 logger = logging.getLogger("linkbot")
+_Read = TypeVar("_Read")
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
@@ -122,23 +125,15 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             loop.add_signal_handler(signum, stop.set)
 
     async with contextlib.AsyncExitStack() as resources:
-        try:
-            store = Store.connect(settings.database, instance_id=settings.instance_id)
-        except ImportError:
-            logger.error(POSTGRESQL_DRIVER_MISSING)
-            return EXIT_CONFIG
-        except (*UNUSABLE_DATABASE_SETTING, OSError) as exc:
-            logger.error("%s", _unusable_database(settings, exc))
-            return EXIT_CONFIG
-        resources.push_async_callback(store.close)
-        try:
-            applied = await store.initialize()
-        except UNUSABLE_DATABASE_SETTING as exc:
-            logger.error("%s (%s)", _unusable_database(settings, exc), store.describe())
-            return EXIT_CONFIG
-        except (OSError, SQLAlchemyError) as exc:
-            logger.error("Could not open the database (%s): %s", store.describe(), _reason(exc))
+        opened = await _open_database(settings, Store.initialize, instance_id=settings.instance_id)
+        if isinstance(opened, _DatabaseFailure):
+            if opened.server is None:
+                logger.error("%s", opened.problem)
+                return EXIT_CONFIG
+            logger.error("Could not open the database (%s): %s", opened.server, opened.problem)
             return EXIT_FAILURE
+        store, applied = opened
+        resources.push_async_callback(store.close)
         if applied:
             logger.info("Database %s: schema upgraded to %s", store.describe(), applied[-1])
         # Alive before the first command is claimed, and until the last is finished.
@@ -168,7 +163,10 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
         resources.push_async_callback(application.shutdown)
         inbox = None
         processor = application.update_processor
-        if settings.webhook_endpoint is not None and isinstance(processor, PerChatUpdateProcessor):
+        # build_application always installs it: the inbox, the webhook's backlog
+        # and the cut-off at shutdown all lean on it.
+        assert isinstance(processor, PerChatUpdateProcessor)
+        if settings.webhook_endpoint is not None:
             from linkbot.web import MAX_PENDING_UPDATES
 
             inbox = Inbox(store, application, processor, max_pending=MAX_PENDING_UPDATES)
@@ -210,25 +208,23 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
 
             routes: list[Route] = []
             if settings.webhook_endpoint is not None:
-                backlog = processor if isinstance(processor, PerChatUpdateProcessor) else None
                 hook = TelegramWebhook(
-                    application, settings.webhook_secret, backlog=backlog, inbox=inbox
+                    application, settings.webhook_secret, backlog=processor, inbox=inbox
                 )
                 routes.extend(hook.route(path) for path in settings.webhook_paths)
             web = WebServer(
                 create_app(watcher, settings.omise_webhook_secret, routes=routes), listen
             )
-            try:
-                await web.start()
-            except OSError as exc:
-                name = "LINKBOT_HTTP_LISTEN" if settings.linkbot_http_listen else "PORT"
-                logger.error("%s: %s (is another process using it?)", name, exc)
-                return EXIT_CONFIG
-            # Also on the way out after an error: confirmations must end before the store closes.
-            resources.push_async_callback(web.stop)
             # PORT opens a listener in polling mode too (a container's health
             # check uses it): say where the address came from.
             origin = "LINKBOT_HTTP_LISTEN" if settings.linkbot_http_listen else "PORT"
+            try:
+                await web.start()
+            except OSError as exc:
+                logger.error("%s: %s (is another process using it?)", origin, exc)
+                return EXIT_CONFIG
+            # Also on the way out after an error: confirmations must end before the store closes.
+            resources.push_async_callback(web.stop)
             logger.info("Serving HTTP on %s (from %s)", listen, origin)
 
         await register_commands(application)
@@ -287,8 +283,7 @@ async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
             await asyncio.wait_for(application.stop(), SHUTDOWN_GRACE)
         except TimeoutError:
             logger.warning("Commands still running after %.0fs; stopping anyway", SHUTDOWN_GRACE)
-            if isinstance(processor, PerChatUpdateProcessor):
-                await processor.cancel_running()
+            await processor.cancel_running()
         # The watcher and the daily summary finish side by side, within one grace.
         finishing = [watching] if summaries is None else [watching, summaries]
         _, late = await asyncio.wait(finishing, timeout=SHUTDOWN_GRACE)
@@ -365,28 +360,57 @@ async def _check_database(settings: Settings) -> bool:
     if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):
         print(f"Database: SQLite {settings.database}, made at the first start")
         return True
-    try:
-        store = Store.connect(settings.database)
-    except ImportError:
-        print(f"Database: FAILED, {POSTGRESQL_DRIVER_MISSING}")
+    opened = await _open_database(settings, Store.revision)
+    if isinstance(opened, _DatabaseFailure):
+        if opened.server is None:
+            print(f"Database: FAILED, {opened.problem}")
+        else:
+            print(f"Database: FAILED, {opened.server}: {opened.problem}")
         return False
-    except (*UNUSABLE_DATABASE_SETTING, OSError) as exc:
-        print(f"Database: FAILED, {_unusable_database(settings, exc)}")
-        return False
+    store, revision = opened
     try:
-        revision = await store.revision()
         head = migrations.head()
         state = "up to date" if revision == head else f"at {revision or 'no'} revision, {head} due"
         print(f"Database: OK, {store.describe()}, schema {state}")
         return True
-    except UNUSABLE_DATABASE_SETTING as exc:
-        print(f"Database: FAILED, {_unusable_database(settings, exc)} ({store.describe()})")
-        return False
-    except (OSError, SQLAlchemyError) as exc:
-        print(f"Database: FAILED, {store.describe()}: {_reason(exc)}")
-        return False
     finally:
         await store.close()
+
+
+@dataclass(frozen=True)
+class _DatabaseFailure:
+    """Why the database could not be opened, in words that hold no password."""
+
+    problem: str
+    # Where the store is when its server failed; None when the setting itself
+    # cannot be used, which no retry mends.
+    server: str | None = None
+
+
+async def _open_database(
+    settings: Settings,
+    first: Callable[[Store], Awaitable[_Read]],
+    *,
+    instance_id: str | None = None,
+) -> tuple[Store, _Read] | _DatabaseFailure:
+    """The store with what ``first`` read from it, or why it could not be had (the store closed)."""
+    try:
+        store = Store.connect(settings.database, instance_id=instance_id)
+    except ImportError:
+        return _DatabaseFailure(POSTGRESQL_DRIVER_MISSING)
+    except (*UNUSABLE_DATABASE_SETTING, OSError) as exc:
+        return _DatabaseFailure(_unusable_database(settings, exc))
+    try:
+        return store, await first(store)
+    except UNUSABLE_DATABASE_SETTING as exc:
+        failure = _DatabaseFailure(f"{_unusable_database(settings, exc)} ({store.describe()})")
+    except (OSError, SQLAlchemyError) as exc:
+        failure = _DatabaseFailure(_reason(exc), server=store.describe())
+    except BaseException:
+        await store.close()
+        raise
+    await store.close()
+    return failure
 
 
 def _unusable_database(settings: Settings, exc: BaseException) -> str:

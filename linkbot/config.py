@@ -161,11 +161,11 @@ class Settings(BaseSettings):
             raise ValueError("must be an IANA time zone such as Asia/Bangkok") from None
         return value
 
-    @field_validator("omise_webhook_secret", mode="before")
+    @field_validator("omise_webhook_secret", "linkbot_webhook_secret", "port", mode="before")
     @classmethod
-    def _secret_or_none(cls, value: object) -> object:
-        # An empty value (a line uncommented in .env) must not become an empty
-        # HMAC key that anyone can sign with.
+    def _blank_is_unset(cls, value: object) -> object:
+        # An empty value (a line uncommented in .env) is unset: never an empty
+        # HMAC key that anyone can sign with, nor a port that is not a number.
         if isinstance(value, str) and not value.strip():
             return None
         return value
@@ -191,25 +191,11 @@ class Settings(BaseSettings):
             raise ValueError("must use port 443, 80, 88 or 8443: Telegram posts to no other")
         return parts.geturl().rstrip("/")
 
-    @field_validator("linkbot_webhook_secret", mode="before")
-    @classmethod
-    def _webhook_secret_or_none(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
-
     @field_validator("linkbot_webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
             raise ValueError("must be 1 to 256 characters: letters, digits, _ and -")
-        return value
-
-    @field_validator("port", mode="before")
-    @classmethod
-    def _port_or_none(cls, value: object) -> object:
-        if isinstance(value, str) and not value.strip():
-            return None
         return value
 
     @field_validator("linkbot_log_format", mode="before")

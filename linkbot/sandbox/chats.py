@@ -16,7 +16,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from linkbot.sandbox.fakes import BOT_ID, BOT_USERNAME, Answer, FakeTelegram, group_chat
+from linkbot.sandbox.fakes import (
+    BOT_ID,
+    BOT_USER,
+    BOT_USERNAME,
+    Answer,
+    FakeTelegram,
+    group_chat,
+    user,
+)
 
 # The Telegram app languages the page offers (the bot speaks each of them).
 LANGUAGES = {"en": "English", "th": "ไทย", "ja": "日本語"}
@@ -35,18 +43,12 @@ class Person:
     allowed: bool
 
     def as_user(self, language: str = "en") -> dict[str, Any]:
-        return {
-            "id": self.user_id,
-            "is_bot": False,
-            "first_name": self.name,
-            "language_code": language,
-        }
+        return user(self.user_id, self.name, language)
 
 
 MERCHANT = Person("merchant", 1111, "Nok", allowed=True)
 CUSTOMER = Person("customer", 2222, "Ploy", allowed=False)
 PEOPLE = {person.key: person for person in (MERCHANT, CUSTOMER)}
-BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Linkbot", "username": BOT_USERNAME}
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,7 @@ class SandboxTelegram(FakeTelegram):
             "chat": chat,
             "date": int(time.time()),
             "text": str(content.get("message_text", "")),
-            "via_bot": BOT_USER,
+            "via_bot": {**BOT_USER},
         }
         if markup:
             message["reply_markup"] = markup
@@ -362,7 +364,7 @@ class SandboxTelegram(FakeTelegram):
         if name not in ("sendMessage", "sendPhoto", "sendDocument"):
             return
         business = bool(params.get("business_connection_id"))
-        raw = {**result} if business else {**result, "from": BOT_USER}
+        raw = {**result} if business else {**result, "from": {**BOT_USER}}
         if markup is not None:
             raw["reply_markup"] = markup
         entry = Entry(

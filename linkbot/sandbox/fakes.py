@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,10 +29,19 @@ from typing import Any, ClassVar
 
 import httpx
 
+from linkbot.sandbox.markup import TELEGRAM_TAGS
+
 OMISE_KEY = "skey_test_5xa9q0linkbotsecretkey"
 BOT_TOKEN = "123456789:AAEfakeTokenForLinkbotTests_0123456"
 BOT_ID = 123456789
 BOT_USERNAME = "linkbot_test_bot"
+# Embedded as {**BOT_USER}: each message owns its copy, so none changes another.
+BOT_USER: Mapping[str, Any] = {
+    "id": BOT_ID,
+    "is_bot": True,
+    "first_name": "Linkbot",
+    "username": BOT_USERNAME,
+}
 
 
 @dataclass
@@ -1219,10 +1228,7 @@ class FakeTelegram(_Concurrency):
     def _result(self, name: str, params: dict[str, Any]) -> Any:
         if name == "getMe":
             return {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "Linkbot",
-                "username": BOT_USERNAME,
+                **BOT_USER,
                 "can_join_groups": True,
                 "can_read_all_group_messages": False,
                 "supports_inline_queries": True,
@@ -1242,12 +1248,7 @@ class FakeTelegram(_Concurrency):
                 "message_id": message_id,
                 "date": int(time.time()),
                 "chat": chat,
-                "from": {
-                    "id": BOT_ID,
-                    "is_bot": True,
-                    "first_name": "Linkbot",
-                    "username": BOT_USERNAME,
-                },
+                "from": {**BOT_USER},
                 "text": params.get("text", ""),
             }
             if params.get("reply_markup"):
@@ -1291,33 +1292,8 @@ class FakeTelegram(_Concurrency):
             "from": owner,
             "chat": {"id": int(params["chat_id"]), "type": "private", "first_name": "Customer"},
             "business_connection_id": connection_id,
-            "sender_business_bot": {
-                "id": BOT_ID,
-                "is_bot": True,
-                "first_name": "Linkbot",
-                "username": BOT_USERNAME,
-            },
+            "sender_business_bot": {**BOT_USER},
         }
-
-
-_TELEGRAM_TAGS = {
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "span",
-    "tg-spoiler",
-    "a",
-    "code",
-    "pre",
-    "blockquote",
-    "tg-emoji",
-}
 
 
 class _HtmlChecker(HTMLParser):
@@ -1328,7 +1304,7 @@ class _HtmlChecker(HTMLParser):
         self.length = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _TELEGRAM_TAGS:
+        if tag not in TELEGRAM_TAGS:
             self.problem = f'Unsupported start tag "{tag}"'
         self.open.append(tag)
 
@@ -1685,35 +1661,29 @@ def callback_update(
 
 def migrate_to_update(old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
     """The service message a basic group gets when it becomes a supergroup."""
-    return {
-        "update_id": next(_message_ids),
-        "message": {
-            "message_id": next(_message_ids),
-            "from": user(1111),
-            "chat": {"id": old_chat_id, "type": "group", "title": "Café Nok"},
-            "date": int(time.time()),
-            "migrate_to_chat_id": new_chat_id,
-        },
-    }
+    return _migration_update(old_chat_id, "group", migrate_to_chat_id=new_chat_id)
 
 
 def migrate_from_update(old_chat_id: int, new_chat_id: int) -> dict[str, Any]:
     """The service message the new supergroup starts with."""
+    return _migration_update(new_chat_id, "supergroup", migrate_from_chat_id=old_chat_id)
+
+
+def _migration_update(chat_id: int, chat_type: str, **other_chat: int) -> dict[str, Any]:
     return {
         "update_id": next(_message_ids),
         "message": {
             "message_id": next(_message_ids),
             "from": user(1111),
-            "chat": {"id": new_chat_id, "type": "supergroup", "title": "Café Nok"},
+            "chat": {"id": chat_id, "type": chat_type, "title": "Café Nok"},
             "date": int(time.time()),
-            "migrate_from_chat_id": old_chat_id,
+            **other_chat,
         },
     }
 
 
 def bot_membership_update(chat: dict[str, Any], status: str) -> dict[str, Any]:
     """The bot's own membership changed: added ("member"), removed ("kicked", "left")."""
-    bot = {"id": BOT_ID, "is_bot": True, "first_name": "Linkbot", "username": BOT_USERNAME}
     old, new = ("member", status) if status != "member" else ("left", status)
     member = {"kicked": {"until_date": 0}}.get(status, {})
     return {
@@ -1722,8 +1692,8 @@ def bot_membership_update(chat: dict[str, Any], status: str) -> dict[str, Any]:
             "chat": chat,
             "from": user(1111),
             "date": int(time.time()),
-            "old_chat_member": {"status": old, "user": bot},
-            "new_chat_member": {"status": new, "user": bot, **member},
+            "old_chat_member": {"status": old, "user": {**BOT_USER}},
+            "new_chat_member": {"status": new, "user": {**BOT_USER}, **member},
         },
     }
 

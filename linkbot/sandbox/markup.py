@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 from html.parser import HTMLParser
 
-# Telegram's tag -> the page's tag; everything else is dropped, its text kept (escaped).
-_TAGS = {
+# Every tag Telegram accepts -> the page's tag; everything else is dropped, its text
+# kept (escaped).
+TELEGRAM_TAGS = {
     "b": "b",
     "strong": "b",
     "i": "i",
@@ -35,7 +36,7 @@ class _Sanitizer(HTMLParser):
         self.open: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        mapped = _TAGS.get(tag)
+        mapped = TELEGRAM_TAGS.get(tag)
         if mapped is None:
             return
         found = dict(attrs)
@@ -50,7 +51,7 @@ class _Sanitizer(HTMLParser):
         self.open.append(mapped)
 
     def handle_endtag(self, tag: str) -> None:
-        mapped = _TAGS.get(tag)
+        mapped = TELEGRAM_TAGS.get(tag)
         if mapped is not None and mapped in self.open:
             # Close what is open down to it, so the output is always well nested.
             while self.open:
