@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,7 +42,7 @@ from typing import Any
 
 from linkbot.config import WEBHOOK_PATH
 from linkbot.sandbox import fakes
-from tests.process import BotProcess
+from tests.process import BotProcess, free_port, wait_until_serving
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FIRST_USER = 10_000
@@ -112,13 +111,6 @@ def memory_kib(pid: int) -> dict[str, int]:
         if name in ("VmRSS", "VmHWM"):
             found[name] = int(value.split()[0])
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def link_update(user: int, note: str = "") -> dict[str, Any]:
@@ -212,17 +204,11 @@ class Feeder:
             list(pool.map(post, queues.values()))
         return sent
 
-    def wait_until_ready(self, timeout: float = 30.0) -> None:
+    def wait_until_ready(self, bot: BotProcess) -> None:
         if self.options.mode == "polling":
             return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.01)
-        raise RuntimeError("the bot's HTTP listener did not come up")
+        # Polled finely: the wait counts in the start-up figure.
+        wait_until_serving(f"http://127.0.0.1:{self.port}", bot, poll=0.01)
 
 
 class TimedOmise(fakes.FakeOmise):
@@ -362,7 +348,7 @@ def measure(options: Options) -> Figures:
         pid = bot.proc.pid
         try:
             if options.mode != "polling":
-                feeder.wait_until_ready()
+                feeder.wait_until_ready(bot)
                 feeder.deliver(link_update(first, "at start-up "))
             got = replies.wait({str(first): 1}, 30)
             if not got[str(first)]:

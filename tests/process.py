@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from linkbot.sandbox import fakes
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class BotProcess:
@@ -59,3 +71,20 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def wait_until_serving(url: str, bot: BotProcess, timeout: float = 30.0, poll: float = 0.1) -> None:
+    """Until ``url``/healthz answers at all, whatever its status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert bot.running, bot.log()
+        # urllib, not httpx: an httpx client costs milliseconds to make, and the
+        # process benchmark counts this wait in its start-up figure.
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1.0):
+                return
+        except urllib.error.HTTPError:
+            return
+        except (OSError, http.client.HTTPException):
+            time.sleep(poll)
+    raise AssertionError(f"/healthz never answered\n{bot.log()}")

@@ -21,7 +21,7 @@ from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.web import TELEGRAM_SECRET_HEADER, TelegramWebhook, WebServer, create_app
 from tests.conftest import MERCHANT
-from tests.test_web import free_port
+from tests.process import free_port
 
 # Short enough to keep the tests quick, long enough that a 408 before it is told apart.
 SHORT_TIMEOUT = 0.5

@@ -15,9 +15,8 @@ import pytest
 
 from linkbot.sandbox import fakes
 from tests.databases import PostgreSQL
-from tests.process import BotProcess
+from tests.process import BotProcess, free_port, wait_until_serving
 from tests.test_two_instances_process import HELD_CHAT, claimed, held_chat_row, kept, wait_until
-from tests.test_web_process import free_port, wait_until_serving
 
 MERCHANT = 4242
 

@@ -28,8 +28,7 @@ import pytest
 
 from linkbot.sandbox import fakes
 from tests.databases import PostgreSQL
-from tests.process import BotProcess
-from tests.test_web_process import free_port, wait_until_serving
+from tests.process import BotProcess, free_port, wait_until_serving
 
 POLL_INTERVAL = 1.0
 OMISE_LATENCY = 0.3

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -26,6 +25,7 @@ from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.web import MAX_BODY, TELEGRAM_SECRET_HEADER, TelegramWebhook, WebServer, create_app
 from tests.conftest import GROUP, MERCHANT
+from tests.process import free_port
 
 SECRET = "s3cret_Token-for-tests"
 PATH = "/telegram/webhook"
@@ -240,9 +240,7 @@ async def test_answers_over_a_kept_alive_connection_wait_for_no_delayed_ack(
     # client's delayed ACK: 40 ms an update, 8 s for 200 in a row.
     webhook = TelegramWebhook(queued, SecretStr(SECRET))
     app = create_app(watcher, None, routes=[webhook.route()])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     mock_http.route(host="127.0.0.1").pass_through()
     server = WebServer(app, f"127.0.0.1:{port}")
     await server.start()
