@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -122,23 +121,13 @@ def link_update(user: int, note: str = "") -> dict[str, Any]:
 class InstalledBot(BotProcess):
     """The bot run by another interpreter: an installation without the test dependencies."""
 
-    def __init__(self, python: str, *args: Any, **env: str) -> None:
-        super().__init__(*args, **env)
-        self.python = python
+    def __init__(
+        self, python: str, workdir: Path, telegram_url: str, omise_url: str, **env: str
+    ) -> None:
+        super().__init__(workdir, telegram_url, omise_url, python, **env)
         # The installation's own packages, not this checkout's.
         for name in ("PYTHONPATH", "PYTHONHOME"):
             self.env.pop(name, None)
-
-    def start(self) -> BotProcess:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [self.python, "-m", "linkbot"],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        return self
 
 
 class Feeder:

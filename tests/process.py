@@ -24,8 +24,16 @@ def free_port() -> int:
 
 
 class BotProcess:
-    def __init__(self, workdir: Path, telegram_url: str, omise_url: str, **env: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        telegram_url: str,
+        omise_url: str,
+        python: str = sys.executable,
+        **env: str,
+    ) -> None:
         self.workdir = workdir
+        self.python = python
         self.env = {
             **{
                 k: v
@@ -46,7 +54,7 @@ class BotProcess:
     def start(self) -> BotProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "linkbot"],
+            [self.python, "-m", "linkbot"],
             cwd=self.workdir,
             env=self.env,
             stdout=log,
