@@ -16,6 +16,16 @@ from pathlib import Path
 from linkbot.sandbox import fakes
 
 
+def clean_environment() -> dict[str, str]:
+    """This environment without any setting of the bot's, so only what a test gives counts."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_"))
+        and k not in ("PORT", "DATABASE_URL")
+    }
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -35,11 +45,7 @@ class BotProcess:
         self.workdir = workdir
         self.python = python
         self.env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_")) and k != "PORT"
-            },
+            **clean_environment(),
             "TELEGRAM_BOT_TOKEN": fakes.BOT_TOKEN,
             "OMISE_SECRET_KEY": fakes.OMISE_KEY,
             "TELEGRAM_API_URL": telegram_url,
