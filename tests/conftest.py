@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,20 @@ GROUP = fakes.group_chat()
 
 async def no_sleep(_: float) -> None:
     return None
+
+
+async def eventually(
+    condition: Callable[[], object],
+    within: float = 5.0,
+    what: str = "the condition",
+    poll: float = 0.02,
+) -> float:
+    """Seconds until ``condition()`` held, for the fakes and tasks that signal nothing."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < within, f"{what} did not happen in {within} s"
+        await asyncio.sleep(poll)
+    return time.monotonic() - started
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:

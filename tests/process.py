@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from linkbot.sandbox import fakes
@@ -24,6 +25,20 @@ def clean_environment() -> dict[str, str]:
         if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_"))
         and k not in ("PORT", "DATABASE_URL")
     }
+
+
+def wait_until(
+    condition: Callable[[], object],
+    timeout: float = 10.0,
+    what: str = "the condition",
+    poll: float = 0.02,
+) -> float:
+    """Wait for ``condition()`` to hold; returns the monotonic time it did."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen in {timeout} s"
+        time.sleep(poll)
+    return time.monotonic()
 
 
 def free_port() -> int:

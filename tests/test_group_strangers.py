@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -19,7 +19,15 @@ from linkbot.bot.throttle import StrangerReplies
 from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.sandbox import fakes
-from tests.conftest import CUSTOMER, GROUP, MERCHANT, OMISE_URL, TELEGRAM_URL, Chat
+from tests.conftest import (
+    CUSTOMER,
+    GROUP,
+    MERCHANT,
+    OMISE_URL,
+    TELEGRAM_URL,
+    Chat,
+    eventually,
+)
 
 REFUSAL = "Only the merchant's authorized users"
 NOT_AUTHORIZED_HELP = "You are not authorized to manage links"
@@ -218,15 +226,6 @@ def held_refusals(
         yield held
 
 
-async def until(condition: Callable[[], bool], seconds: float = 2.0) -> None:
-    """Wait for the fakes, which record what they are sent but signal nothing."""
-    for _ in range(int(seconds / 0.005)):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("timed out")
-
-
 async def test_a_merchant_never_waits_behind_a_strangers_slow_update(
     settings: Settings,
     link_service: LinkService,
@@ -248,9 +247,9 @@ async def test_a_merchant_never_waits_behind_a_strangers_slow_update(
         try:
             for data in updates:
                 await app.update_queue.put(Update.de_json(data, app.bot))
-            await until(held_refusals.reached.is_set)
+            await eventually(held_refusals.reached.is_set, within=2, poll=0.005)
             # The stranger's update is stuck sending its refusal; the merchant's go ahead.
-            await until(lambda: len(fake_telegram.messages) == 2)
+            await eventually(lambda: len(fake_telegram.messages) == 2, within=2, poll=0.005)
             assert titles() == ["Hot Latte", "Iced Tea"]
         finally:
             held_refusals.release.set()

@@ -15,8 +15,8 @@ import pytest
 
 from linkbot.sandbox import fakes
 from tests.databases import PostgreSQL
-from tests.process import BotProcess, free_port, wait_until_serving
-from tests.test_two_instances_process import HELD_CHAT, claimed, held_chat_row, kept, wait_until
+from tests.process import BotProcess, free_port, wait_until, wait_until_serving
+from tests.test_two_instances_process import HELD_CHAT, claimed, held_chat_row, kept
 
 MERCHANT = 4242
 

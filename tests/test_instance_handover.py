@@ -35,9 +35,9 @@ from linkbot.omise import OmiseClient
 from linkbot.payments import CURSOR_KEY, EVENT_OVERLAP, WATCHER_LEASE, PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import Store
-from tests.conftest import GROUP, MERCHANT, make_settings
+from tests.conftest import GROUP, MERCHANT, eventually, make_settings
 from tests.databases import ENGINES
-from tests.process import BotProcess
+from tests.process import BotProcess, wait_until
 
 
 @pytest.fixture(params=ENGINES)
@@ -104,10 +104,7 @@ async def test_a_watcher_taking_its_lease_back_reads_the_cursor_from_the_store(
     stop = asyncio.Event()
     running = asyncio.create_task(watcher.run(0.2, stop))
     try:
-        for _ in range(250):
-            if watcher.last_pass_at is not None:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: watcher.last_pass_at is not None, within=5)
         assert watcher.last_pass_at is not None
     finally:
         stop.set()
@@ -241,9 +238,7 @@ def test_a_stopping_bot_stays_alive_for_others_while_it_finishes_a_command(
             telegram.push(
                 fakes.command_update("/link 74.40 Hot Latte", user_id=MERCHANT, chat=GROUP)
             )
-            deadline = time.monotonic() + 10
-            while not omise.count("POST /links") and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(lambda: omise.count("POST /links"), timeout=10, poll=0.05)
             assert bot.proc is not None
             bot.proc.send_signal(signal.SIGTERM)  # the command waits on Omise for 4 s
             time.sleep(2.5)

@@ -28,7 +28,7 @@ import pytest
 
 from linkbot.sandbox import fakes
 from tests.databases import PostgreSQL
-from tests.process import BotProcess, free_port, wait_until_serving
+from tests.process import BotProcess, free_port, wait_until, wait_until_serving
 
 POLL_INTERVAL = 1.0
 OMISE_LATENCY = 0.3
@@ -104,15 +104,6 @@ def serve_proxy(proxy: RoundRobin, port: int) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    """Seconds until ``condition()`` held; fails saying ``what`` did not happen."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < timeout, f"{what} did not happen in {timeout} s"
-        time.sleep(0.02)
-    return time.monotonic() - started
 
 
 def health(url: str) -> str:

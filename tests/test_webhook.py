@@ -24,7 +24,7 @@ from linkbot.links import LinkService
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.web import MAX_BODY, TELEGRAM_SECRET_HEADER, TelegramWebhook, WebServer, create_app
-from tests.conftest import GROUP, MERCHANT
+from tests.conftest import GROUP, MERCHANT, eventually
 from tests.process import free_port
 
 SECRET = "s3cret_Token-for-tests"
@@ -189,10 +189,11 @@ async def test_a_real_application_answers_a_command_delivered_by_webhook(
         try:
             assert (await post(client, link_update(20, "/link 74.40 Hot Latte"))).status_code == 200
             assert (await post(client, link_update(21, "/link 20 Tea"))).status_code == 200
-            for _ in range(200):
-                if len(fake_telegram.sent()) >= 2 and not processor.unfinished:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(
+                lambda: len(fake_telegram.sent()) >= 2 and not processor.unfinished,
+                within=2,
+                poll=0.01,
+            )
         finally:
             await application.stop()
             await app.state.confirmations.aclose()
