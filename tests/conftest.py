@@ -111,6 +111,23 @@ async def omise(settings: Settings) -> AsyncIterator[OmiseClient]:
 
 
 @pytest.fixture
+async def other(settings: Settings, store: Store) -> AsyncIterator[Store]:
+    """The second instance's store (``store`` is the first's, already migrated)."""
+    other = Store.connect(settings.database)
+    await other.initialize()
+    yield other
+    await other.close()
+
+
+class Queued:
+    """An Application's webhook-facing half: a bot to read updates with, and its queue."""
+
+    def __init__(self) -> None:
+        self.bot = Bot(fakes.BOT_TOKEN)
+        self.update_queue: asyncio.Queue[object] = asyncio.Queue()
+
+
+@pytest.fixture
 def link_service(omise: OmiseClient, store: Store) -> LinkService:
     return LinkService(omise, store, reconcile_delays=(0, 0, 0), sleep=no_sleep)
 

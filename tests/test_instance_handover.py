@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,15 +42,6 @@ from tests.process import BotProcess, wait_until
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-async def other(settings: Settings, store: Store) -> AsyncIterator[Store]:
-    """The second instance's store (``store`` is the first's, already migrated)."""
-    other = Store.connect(settings.database)
-    await other.initialize()
-    yield other
-    await other.close()
 
 
 async def test_a_repeated_inline_result_does_not_wait_once_answered(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -39,15 +38,6 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-async def other(settings: Settings, store: Store) -> AsyncIterator[Store]:
-    """The second instance's store (``store`` is the first's, already migrated)."""
-    other = Store.connect(settings.database)
-    await other.initialize()
-    yield other
-    await other.close()
 
 
 def command(message_id: int, received_at: datetime = NOW) -> CommandRecord:

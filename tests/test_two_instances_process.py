@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from linkbot.sandbox import fakes
-from tests.databases import PostgreSQL
+from tests.databases import postgresql_database
 from tests.process import BotProcess, free_port, wait_until, wait_until_serving
 
 POLL_INTERVAL = 1.0
@@ -114,9 +113,7 @@ def health(url: str) -> str:
     return status
 
 
-@pytest.fixture
-def database(postgresql: PostgreSQL) -> str:
-    return asyncio.run(postgresql.fresh())
+database = postgresql_database
 
 
 def claimed(database: str, keys: list[str]) -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import statistics
 import time
@@ -14,7 +13,7 @@ import pytest
 import respx
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from telegram import Bot, Update
+from telegram import Update
 
 from linkbot import metrics
 from linkbot.bot import build_application
@@ -24,19 +23,11 @@ from linkbot.links import LinkService
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.web import MAX_BODY, TELEGRAM_SECRET_HEADER, TelegramWebhook, WebServer, create_app
-from tests.conftest import GROUP, MERCHANT, eventually
+from tests.conftest import GROUP, MERCHANT, Queued, eventually
 from tests.process import free_port
 
 SECRET = "s3cret_Token-for-tests"
 PATH = "/telegram/webhook"
-
-
-class Queued:
-    """An Application's webhook-facing half: a bot to read updates with, and its queue."""
-
-    def __init__(self) -> None:
-        self.bot = Bot(fakes.BOT_TOKEN)
-        self.update_queue: asyncio.Queue[object] = asyncio.Queue()
 
 
 def link_update(update_id: int, text: str = "/link 50 Tea") -> dict[str, Any]:
