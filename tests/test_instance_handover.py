@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Bot
 
-from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.commands import parse_link
 from linkbot.config import Settings
 from linkbot.instances import (
@@ -69,8 +67,7 @@ async def test_a_repeated_inline_result_does_not_wait_once_answered(
 async def test_a_watcher_taking_its_lease_back_reads_the_cursor_from_the_store(
     store: Store,
     omise: OmiseClient,
-    bot: Bot,
-    settings: Settings,
+    watcher: PaymentWatcher,
     mock_http: object,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -82,7 +79,6 @@ async def test_a_watcher_taking_its_lease_back_reads_the_cursor_from_the_store(
         return await list_events(**params)
 
     monkeypatch.setattr(omise, "list_events", recording)
-    watcher = PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
     # This instance watched once (its cursor in memory), then stood by while
     # another one read on and saved a later cursor.
     older = datetime.now(UTC) - timedelta(hours=2)
