@@ -12,6 +12,7 @@ from telegram import Bot, Update
 from telegram.ext import Application
 
 from linkbot.bot import build_application
+from linkbot.bot.access import Access
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.commands import parse_link
 from linkbot.config import Settings
@@ -234,13 +235,38 @@ class Chat:
         return self.telegram.messages[-1]
 
 
+class Clock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def access() -> Access | None:
+    """Who may do what in ``chat``; None takes it from the settings, as the bot does."""
+    return None
+
+
 @pytest.fixture
 async def chat(
     settings: Settings,
     link_service: LinkService,
     mock_http: respx.MockRouter,
     fake_telegram: fakes.FakeTelegram,
+    access: Access | None,
 ) -> AsyncIterator[Chat]:
-    app = build_application(settings, link_service, rate_limiter=None)
+    app = build_application(settings, link_service, rate_limiter=None, access=access)
     async with app:
         yield Chat(app, fake_telegram)

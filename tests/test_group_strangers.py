@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -26,6 +26,7 @@ from tests.conftest import (
     OMISE_URL,
     TELEGRAM_URL,
     Chat,
+    Clock,
     eventually,
 )
 
@@ -35,33 +36,9 @@ OTHER_CUSTOMER = 3333
 OTHER_GROUP = fakes.group_chat(-1009999999999)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def chat(
-    settings: Settings,
-    link_service: LinkService,
-    mock_http: respx.MockRouter,
-    fake_telegram: fakes.FakeTelegram,
-    clock: Clock,
-) -> AsyncIterator[Chat]:
-    access = Access(settings.linkbot_allowed_users, StrangerReplies(clock=clock))
-    async with build_application(settings, link_service, rate_limiter=None, access=access) as app:
-        yield Chat(app, fake_telegram)
+def access(settings: Settings, clock: Clock) -> Access:
+    return Access(settings.linkbot_allowed_users, StrangerReplies(clock=clock))
 
 
 def replies_in(chat: Chat, where: dict[str, Any]) -> list[str]:
