@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +127,20 @@ class Queued:
     def __init__(self) -> None:
         self.bot = Bot(fakes.BOT_TOKEN)
         self.update_queue: asyncio.Queue[object] = asyncio.Queue()
+
+
+@asynccontextmanager
+async def link_service_over_http(settings: Settings) -> AsyncIterator[LinkService]:
+    """A LinkService of its own store and Omise client, for an app against the served fakes."""
+    store = Store.connect(settings.database)
+    await store.initialize()
+    try:
+        async with OmiseClient(
+            settings.omise_secret_key, base_url=settings.omise_api_url
+        ) as client:
+            yield LinkService(client, store, sleep=no_sleep)
+    finally:
+        await store.close()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from linkbot.bot.handlers import resume_unfinished, services
 from linkbot.commands import parse_link
 from linkbot.links import LinkService, Origin
 from linkbot.money import CURRENCIES
-from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, LinkStatus, Store
@@ -24,9 +23,9 @@ from tests.conftest import (
     GROUP,
     MERCHANT,
     Chat,
+    link_service_over_http,
     make_link,
     make_settings,
-    no_sleep,
 )
 
 
@@ -372,19 +371,13 @@ async def test_a_slow_omise_does_not_keep_a_share_past_telegram_s_ten_seconds(
     monkeypatch.setattr(inline, "SHARE_CHECK_SECONDS", 0.3)
     with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
         settings = make_settings(tmp_path, telegram_api_url=telegram_url, omise_api_url=omise_url)
-        store = Store.sqlite(settings.database)
-        await store.initialize()
-        try:
-            async with OmiseClient(settings.omise_secret_key, base_url=omise_url) as client:
-                service = LinkService(client, store, sleep=no_sleep)
-                record = await make_link(service)
-                omise.fail(f"GET /links/{record.link_id}", delay=1.5)
-                async with build_application(settings, service, rate_limiter=None) as app:
-                    started = time.monotonic()
-                    await Chat(app, telegram).type_inline(record.link_id)
-                    elapsed = time.monotonic() - started
-        finally:
-            await store.close()
+        async with link_service_over_http(settings) as service:
+            record = await make_link(service)
+            omise.fail(f"GET /links/{record.link_id}", delay=1.5)
+            async with build_application(settings, service, rate_limiter=None) as app:
+                started = time.monotonic()
+                await Chat(app, telegram).type_inline(record.link_id)
+                elapsed = time.monotonic() - started
     assert elapsed < 1.0
     [answer] = telegram.inline_answers
     [result] = answer["results"]
