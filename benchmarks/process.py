@@ -29,8 +29,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,7 +41,7 @@ from typing import Any
 
 from linkbot.config import WEBHOOK_PATH
 from linkbot.sandbox import fakes
-from tests.process import BotProcess
+from tests.process import BotProcess, free_port, wait_until_serving
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 FIRST_USER = 10_000
@@ -114,13 +112,6 @@ def memory_kib(pid: int) -> dict[str, int]:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def link_update(user: int, note: str = "") -> dict[str, Any]:
     return fakes.command_update(
         f"/link 74.40 Latte {note}for {user}", user_id=user, chat=fakes.private_chat(user)
@@ -130,23 +121,13 @@ def link_update(user: int, note: str = "") -> dict[str, Any]:
 class InstalledBot(BotProcess):
     """The bot run by another interpreter: an installation without the test dependencies."""
 
-    def __init__(self, python: str, *args: Any, **env: str) -> None:
-        super().__init__(*args, **env)
-        self.python = python
+    def __init__(
+        self, python: str, workdir: Path, telegram_url: str, omise_url: str, **env: str
+    ) -> None:
+        super().__init__(workdir, telegram_url, omise_url, python, **env)
         # The installation's own packages, not this checkout's.
         for name in ("PYTHONPATH", "PYTHONHOME"):
             self.env.pop(name, None)
-
-    def start(self) -> BotProcess:
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [self.python, "-m", "linkbot"],
-            cwd=self.workdir,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        return self
 
 
 class Feeder:
@@ -212,17 +193,11 @@ class Feeder:
             list(pool.map(post, queues.values()))
         return sent
 
-    def wait_until_ready(self, timeout: float = 30.0) -> None:
+    def wait_until_ready(self, bot: BotProcess) -> None:
         if self.options.mode == "polling":
             return
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1):
-                    return
-            except OSError:
-                time.sleep(0.01)
-        raise RuntimeError("the bot's HTTP listener did not come up")
+        # Polled finely: the wait counts in the start-up figure.
+        wait_until_serving(f"http://127.0.0.1:{self.port}", bot, poll=0.01)
 
 
 class TimedOmise(fakes.FakeOmise):
@@ -362,7 +337,7 @@ def measure(options: Options) -> Figures:
         pid = bot.proc.pid
         try:
             if options.mode != "polling":
-                feeder.wait_until_ready()
+                feeder.wait_until_ready(bot)
                 feeder.deliver(link_update(first, "at start-up "))
             got = replies.wait({str(first): 1}, 30)
             if not got[str(first)]:

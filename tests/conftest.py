@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +13,7 @@ from telegram import Bot, Update
 from telegram.ext import Application
 
 from linkbot.bot import build_application
+from linkbot.bot.access import Access
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.commands import parse_link
 from linkbot.config import Settings
@@ -32,6 +36,20 @@ GROUP = fakes.group_chat()
 
 async def no_sleep(_: float) -> None:
     return None
+
+
+async def eventually(
+    condition: Callable[[], object],
+    within: float = 5.0,
+    what: str = "the condition",
+    poll: float = 0.02,
+) -> float:
+    """Seconds until ``condition()`` held, for the fakes and tasks that signal nothing."""
+    started = time.monotonic()
+    while not condition():
+        assert time.monotonic() - started < within, f"{what} did not happen in {within} s"
+        await asyncio.sleep(poll)
+    return time.monotonic() - started
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
@@ -92,6 +110,37 @@ async def store(settings: Settings) -> AsyncIterator[Store]:
 async def omise(settings: Settings) -> AsyncIterator[OmiseClient]:
     async with OmiseClient(settings.omise_secret_key, base_url=OMISE_URL, sleep=no_sleep) as client:
         yield client
+
+
+@pytest.fixture
+async def other(settings: Settings, store: Store) -> AsyncIterator[Store]:
+    """The second instance's store (``store`` is the first's, already migrated)."""
+    other = Store.connect(settings.database)
+    await other.initialize()
+    yield other
+    await other.close()
+
+
+class Queued:
+    """An Application's webhook-facing half: a bot to read updates with, and its queue."""
+
+    def __init__(self) -> None:
+        self.bot = Bot(fakes.BOT_TOKEN)
+        self.update_queue: asyncio.Queue[object] = asyncio.Queue()
+
+
+@asynccontextmanager
+async def link_service_over_http(settings: Settings) -> AsyncIterator[LinkService]:
+    """A LinkService of its own store and Omise client, for an app against the served fakes."""
+    store = Store.connect(settings.database)
+    await store.initialize()
+    try:
+        async with OmiseClient(
+            settings.omise_secret_key, base_url=settings.omise_api_url
+        ) as client:
+            yield LinkService(client, store, sleep=no_sleep)
+    finally:
+        await store.close()
 
 
 @pytest.fixture
@@ -201,13 +250,38 @@ class Chat:
         return self.telegram.messages[-1]
 
 
+class Clock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def access() -> Access | None:
+    """Who may do what in ``chat``; None takes it from the settings, as the bot does."""
+    return None
+
+
 @pytest.fixture
 async def chat(
     settings: Settings,
     link_service: LinkService,
     mock_http: respx.MockRouter,
     fake_telegram: fakes.FakeTelegram,
+    access: Access | None,
 ) -> AsyncIterator[Chat]:
-    app = build_application(settings, link_service, rate_limiter=None)
+    app = build_application(settings, link_service, rate_limiter=None, access=access)
     async with app:
         yield Chat(app, fake_telegram)

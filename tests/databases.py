@@ -78,6 +78,15 @@ def postgresql() -> Iterator[PostgreSQL]:
 
 
 @pytest.fixture
+def postgresql_database(postgresql: PostgreSQL) -> str:
+    """A fresh PostgreSQL database, for a module whose processes must share one server::
+
+    database = postgresql_database
+    """
+    return asyncio.run(postgresql.fresh())
+
+
+@pytest.fixture
 def engine() -> str:
     """The store's engine. A module runs its tests on both by overriding this with::
 

@@ -2,24 +2,65 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from linkbot.sandbox import fakes
 
 
+def clean_environment() -> dict[str, str]:
+    """This environment without any setting of the bot's, so only what a test gives counts."""
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_"))
+        and k not in ("PORT", "DATABASE_URL")
+    }
+
+
+def wait_until(
+    condition: Callable[[], object],
+    timeout: float = 10.0,
+    what: str = "the condition",
+    poll: float = 0.02,
+) -> float:
+    """Wait for ``condition()`` to hold; returns the monotonic time it did."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} did not happen in {timeout} s"
+        time.sleep(poll)
+    return time.monotonic()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
 class BotProcess:
-    def __init__(self, workdir: Path, telegram_url: str, omise_url: str, **env: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        telegram_url: str,
+        omise_url: str,
+        python: str = sys.executable,
+        **env: str,
+    ) -> None:
         self.workdir = workdir
+        self.python = python
         self.env = {
-            **{
-                k: v
-                for k, v in os.environ.items()
-                if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_")) and k != "PORT"
-            },
+            **clean_environment(),
             "TELEGRAM_BOT_TOKEN": fakes.BOT_TOKEN,
             "OMISE_SECRET_KEY": fakes.OMISE_KEY,
             "TELEGRAM_API_URL": telegram_url,
@@ -34,7 +75,7 @@ class BotProcess:
     def start(self) -> BotProcess:
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "linkbot"],
+            [self.python, "-m", "linkbot"],
             cwd=self.workdir,
             env=self.env,
             stdout=log,
@@ -59,3 +100,20 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
+
+
+def wait_until_serving(url: str, bot: BotProcess, timeout: float = 30.0, poll: float = 0.1) -> None:
+    """Until ``url``/healthz answers at all, whatever its status."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert bot.running, bot.log()
+        # urllib, not httpx: an httpx client costs milliseconds to make, and the
+        # process benchmark counts this wait in its start-up figure.
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1.0):
+                return
+        except urllib.error.HTTPError:
+            return
+        except (OSError, http.client.HTTPException):
+            time.sleep(poll)
+    raise AssertionError(f"/healthz never answered\n{bot.log()}")

@@ -18,11 +18,18 @@ from linkbot.commands import parse_link
 from linkbot.config import Settings
 from linkbot.links import LinkService, command_key
 from linkbot.money import CURRENCIES
-from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, Store
-from tests.conftest import CUSTOMER, GROUP, MERCHANT, Chat, make_link, make_settings, no_sleep
+from tests.conftest import (
+    CUSTOMER,
+    GROUP,
+    MERCHANT,
+    Chat,
+    link_service_over_http,
+    make_link,
+    make_settings,
+)
 
 CONNECTION = "bconn-Q1w2E3r4"
 STRANGER = 3333
@@ -376,32 +383,25 @@ async def test_commands_in_a_business_chat_are_answered_in_order(tmp_path: Path)
     telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise(latency=0.3)
     with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
         settings = make_settings(tmp_path, telegram_api_url=telegram_url, omise_api_url=omise_url)
-        store = Store.sqlite(settings.database)
-        await store.initialize()
-        try:
-            async with OmiseClient(settings.omise_secret_key, base_url=omise_url) as client:
-                service = LinkService(client, store, sleep=no_sleep)
-                async with build_application(settings, service, rate_limiter=None) as app:
-                    await Chat(app, telegram).feed(telegram.connect_business(MERCHANT))
-                    updates = [
-                        telegram.business_message(text, sender=sender, customer=CUSTOMER)
-                        for text, sender in [
-                            ("Hi", CUSTOMER),
-                            ("/link 30 Order 0", MERCHANT),
-                            ("/link 1 too little", CUSTOMER),
-                            ("/link 31 Order 1", MERCHANT),
-                            ("/link 32 Order 2", MERCHANT),
-                        ]
-                    ]
-                    parsed = [Update.de_json(u, app.bot) for u in updates]
-                    await asyncio.gather(
-                        *(
-                            app.update_processor.process_update(u, app.process_update(u))
-                            for u in parsed
-                        )
-                    )
-        finally:
-            await store.close()
+        async with (
+            link_service_over_http(settings) as service,
+            build_application(settings, service, rate_limiter=None) as app,
+        ):
+            await Chat(app, telegram).feed(telegram.connect_business(MERCHANT))
+            updates = [
+                telegram.business_message(text, sender=sender, customer=CUSTOMER)
+                for text, sender in [
+                    ("Hi", CUSTOMER),
+                    ("/link 30 Order 0", MERCHANT),
+                    ("/link 1 too little", CUSTOMER),
+                    ("/link 31 Order 1", MERCHANT),
+                    ("/link 32 Order 2", MERCHANT),
+                ]
+            ]
+            parsed = [Update.de_json(u, app.bot) for u in updates]
+            await asyncio.gather(
+                *(app.update_processor.process_update(u, app.process_update(u)) for u in parsed)
+            )
     posted = [m["text"] for m in telegram.messages if m.get("business_connection_id")]
     assert [t.split("</b>")[0] for t in posted] == [f"<b>Order {n}" for n in range(3)]
     assert len(omise.links) == 3

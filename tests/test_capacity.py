@@ -20,20 +20,12 @@ from linkbot.links import LinkService
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.web import TELEGRAM_SECRET_HEADER, TelegramWebhook, WebServer, create_app
-from tests.conftest import MERCHANT
-from tests.test_web import free_port
+from tests.conftest import MERCHANT, Queued
+from tests.process import free_port
 
 # Short enough to keep the tests quick, long enough that a 408 before it is told apart.
 SHORT_TIMEOUT = 0.5
 TELEGRAM_SECRET = "capacity_secret"
-
-
-class Queued:
-    """What the Telegram endpoint needs of an Application: a bot, and its update queue."""
-
-    def __init__(self) -> None:
-        self.bot = Bot(fakes.BOT_TOKEN)
-        self.update_queue: asyncio.Queue[object] = asyncio.Queue()
 
 
 @pytest.fixture

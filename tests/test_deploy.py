@@ -13,7 +13,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -27,29 +26,10 @@ import pytest
 import yaml
 
 from linkbot.sandbox import fakes
-from tests.process import BotProcess
+from tests.process import BotProcess, free_port, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_NAME = re.compile(r"TOKEN|SECRET|KEY|PASSWORD|DATABASE_URL", re.IGNORECASE)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_serving(url: str, bot: BotProcess, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert bot.running, bot.log()
-        try:
-            httpx.get(f"{url}/healthz", timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"/healthz never answered\n{bot.log()}")
 
 
 def instructions(dockerfile: Path) -> list[tuple[str, str]]:

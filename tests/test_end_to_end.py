@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import signal
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +16,7 @@ import pytest
 
 from linkbot.bot.app import menus
 from linkbot.sandbox import fakes
-from tests.process import BotProcess
+from tests.process import BotProcess, free_port
 
 MERCHANT = 4242
 GROUP = fakes.group_chat()
@@ -77,12 +76,6 @@ def test_sigint_stops_cleanly(
 ) -> None:
     servers[0].wait_for("setMyCommands")
     assert bot.stop(signal.SIGINT) == 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_payment_is_announced_once_across_a_restart(

@@ -10,14 +10,14 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from linkbot.sandbox import fakes
-from tests.process import BotProcess
+from tests.process import BotProcess, wait_until
 
 MERCHANT = 4242
 GROUP = fakes.group_chat()
@@ -199,16 +199,6 @@ def test_sigterm_lets_commands_in_flight_finish(rig: Rig, tmp_path: Path) -> Non
 
 
 # Payments that settle later, and chats that move on (webhooks off: polling alone)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> float:
-    """Wait for ``condition``; returns the monotonic time it became true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return time.monotonic()
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def test_a_promptpay_payment_pending_then_paid(rig: Rig) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,24 +14,11 @@ from linkbot.bot.app import PerChatUpdateProcessor
 from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.sandbox import fakes
-from tests.conftest import GROUP, Chat, make_link, make_settings
+from tests.conftest import GROUP, Chat, Clock, make_link, make_settings
 
 STAFF = 4444
 OTHER_GROUP = fakes.group_chat(-1009999999999)
 REFUSAL = "Only the merchant's authorized users"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture
@@ -41,16 +27,8 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def chat(
-    settings: Settings,
-    link_service: LinkService,
-    mock_http: respx.MockRouter,
-    fake_telegram: fakes.FakeTelegram,
-    clock: Clock,
-) -> AsyncIterator[Chat]:
-    access = Access(settings.linkbot_allowed_users, group_admins=True, clock=clock)
-    async with build_application(settings, link_service, rate_limiter=None, access=access) as app:
-        yield Chat(app, fake_telegram)
+def access(settings: Settings, clock: Clock) -> Access:
+    return Access(settings.linkbot_allowed_users, group_admins=True, clock=clock)
 
 
 def member_checks(chat: Chat) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,7 +19,16 @@ from linkbot.bot.throttle import StrangerReplies
 from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.sandbox import fakes
-from tests.conftest import CUSTOMER, GROUP, MERCHANT, OMISE_URL, TELEGRAM_URL, Chat
+from tests.conftest import (
+    CUSTOMER,
+    GROUP,
+    MERCHANT,
+    OMISE_URL,
+    TELEGRAM_URL,
+    Chat,
+    Clock,
+    eventually,
+)
 
 REFUSAL = "Only the merchant's authorized users"
 NOT_AUTHORIZED_HELP = "You are not authorized to manage links"
@@ -27,33 +36,9 @@ OTHER_CUSTOMER = 3333
 OTHER_GROUP = fakes.group_chat(-1009999999999)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-async def chat(
-    settings: Settings,
-    link_service: LinkService,
-    mock_http: respx.MockRouter,
-    fake_telegram: fakes.FakeTelegram,
-    clock: Clock,
-) -> AsyncIterator[Chat]:
-    access = Access(settings.linkbot_allowed_users, StrangerReplies(clock=clock))
-    async with build_application(settings, link_service, rate_limiter=None, access=access) as app:
-        yield Chat(app, fake_telegram)
+def access(settings: Settings, clock: Clock) -> Access:
+    return Access(settings.linkbot_allowed_users, StrangerReplies(clock=clock))
 
 
 def replies_in(chat: Chat, where: dict[str, Any]) -> list[str]:
@@ -218,15 +203,6 @@ def held_refusals(
         yield held
 
 
-async def until(condition: Callable[[], bool], seconds: float = 2.0) -> None:
-    """Wait for the fakes, which record what they are sent but signal nothing."""
-    for _ in range(int(seconds / 0.005)):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("timed out")
-
-
 async def test_a_merchant_never_waits_behind_a_strangers_slow_update(
     settings: Settings,
     link_service: LinkService,
@@ -248,9 +224,9 @@ async def test_a_merchant_never_waits_behind_a_strangers_slow_update(
         try:
             for data in updates:
                 await app.update_queue.put(Update.de_json(data, app.bot))
-            await until(held_refusals.reached.is_set)
+            await eventually(held_refusals.reached.is_set, within=2, poll=0.005)
             # The stranger's update is stuck sending its refusal; the merchant's go ahead.
-            await until(lambda: len(fake_telegram.messages) == 2)
+            await eventually(lambda: len(fake_telegram.messages) == 2, within=2, poll=0.005)
             assert titles() == ["Hot Latte", "Iced Tea"]
         finally:
             held_refusals.release.set()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from linkbot.sandbox import fakes
-from tests.process import BotProcess
+from tests.process import BotProcess, wait_until
 
 MERCHANT = 4242
 STRANGERS = (5001, 5002, 5003, 5004)
@@ -23,14 +22,6 @@ SPAM = (
     "/multilink 5 Tip",
     "/link@linkbot_test_bot 2 Cake",
 )
-
-
-def _wait(condition: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.005)
 
 
 def test_strangers_spamming_a_group_do_not_delay_the_merchant(tmp_path: Path) -> None:
@@ -57,12 +48,12 @@ def test_strangers_spamming_a_group_do_not_delay_the_merchant(tmp_path: Path) ->
             def link_reply() -> bool:
                 return any("link.omise.test" in m["text"] for m in telegram.messages)
 
-            _wait(link_reply, timeout=10)
+            wait_until(link_reply, timeout=10, poll=0.005)
             delay = time.monotonic() - asked_at
             print(f"\nthe merchant's link reply arrived {delay:.3f}s after the command")
 
             # Every stranger's one reply, and nothing else, reaches the group.
-            _wait(lambda: len(telegram.sent()) >= 2 + len(STRANGERS), timeout=10)
+            wait_until(lambda: len(telegram.sent()) >= 2 + len(STRANGERS), timeout=10, poll=0.005)
             time.sleep(1.0)
             in_group = [
                 params

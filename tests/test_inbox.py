@@ -28,8 +28,9 @@ from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import Store
 from linkbot.web import TelegramWebhook, create_app
+from tests.conftest import Queued
 from tests.databases import ENGINES
-from tests.test_webhook import SECRET, Queued, link_update, make_client, post
+from tests.test_webhook import SECRET, link_update, make_client, post
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 TTL = timedelta(seconds=60)

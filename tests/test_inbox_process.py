@@ -6,25 +6,19 @@ the same instance finds them in its inbox and answers each once.
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import time
 from pathlib import Path
 
-import pytest
-
 from linkbot.sandbox import fakes
-from tests.databases import PostgreSQL
-from tests.process import BotProcess
-from tests.test_two_instances_process import HELD_CHAT, claimed, held_chat_row, kept, wait_until
-from tests.test_web_process import free_port, wait_until_serving
+from tests.databases import postgresql_database
+from tests.process import BotProcess, free_port, wait_until, wait_until_serving
+from tests.test_two_instances_process import HELD_CHAT, claimed, held_chat_row, kept
 
 MERCHANT = 4242
 
 
-@pytest.fixture
-def database(postgresql: PostgreSQL) -> str:
-    return asyncio.run(postgresql.fresh())
+database = postgresql_database
 
 
 def test_a_restart_answers_what_the_killed_run_acknowledged(tmp_path: Path, database: str) -> None:

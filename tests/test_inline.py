@@ -12,11 +12,9 @@ from telegram import Bot
 from linkbot.bot import inline
 from linkbot.bot.app import ALLOWED_UPDATES, build_application
 from linkbot.bot.handlers import resume_unfinished, services
-from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.commands import parse_link
 from linkbot.links import LinkService, Origin
 from linkbot.money import CURRENCIES
-from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, LinkStatus, Store
@@ -25,9 +23,9 @@ from tests.conftest import (
     GROUP,
     MERCHANT,
     Chat,
+    link_service_over_http,
     make_link,
     make_settings,
-    no_sleep,
 )
 
 
@@ -373,19 +371,13 @@ async def test_a_slow_omise_does_not_keep_a_share_past_telegram_s_ten_seconds(
     monkeypatch.setattr(inline, "SHARE_CHECK_SECONDS", 0.3)
     with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
         settings = make_settings(tmp_path, telegram_api_url=telegram_url, omise_api_url=omise_url)
-        store = Store.sqlite(settings.database)
-        await store.initialize()
-        try:
-            async with OmiseClient(settings.omise_secret_key, base_url=omise_url) as client:
-                service = LinkService(client, store, sleep=no_sleep)
-                record = await make_link(service)
-                omise.fail(f"GET /links/{record.link_id}", delay=1.5)
-                async with build_application(settings, service, rate_limiter=None) as app:
-                    started = time.monotonic()
-                    await Chat(app, telegram).type_inline(record.link_id)
-                    elapsed = time.monotonic() - started
-        finally:
-            await store.close()
+        async with link_service_over_http(settings) as service:
+            record = await make_link(service)
+            omise.fail(f"GET /links/{record.link_id}", delay=1.5)
+            async with build_application(settings, service, rate_limiter=None) as app:
+                started = time.monotonic()
+                await Chat(app, telegram).type_inline(record.link_id)
+                elapsed = time.monotonic() - started
     assert elapsed < 1.0
     [answer] = telegram.inline_answers
     [result] = answer["results"]
@@ -409,14 +401,11 @@ async def test_a_customer_cannot_share_a_link(chat: Chat, fake_omise: fakes.Fake
 
 
 async def test_a_paid_inline_link_edits_its_message_and_tells_the_creator(
-    chat: Chat, fake_omise: fakes.FakeOmise, store: Store, bot: Bot, link_service: LinkService
+    chat: Chat, fake_omise: fakes.FakeOmise, store: Store, watcher: PaymentWatcher
 ) -> None:
     result = await offer(chat, "74.40 Hot Latte")
     await chat.choose(str(result["id"]))
     [link] = fake_omise.links.values()
-    watcher = PaymentWatcher(
-        link_service.omise, store, TelegramAnnouncer(bot, store, services(chat.app).zone)
-    )
     fake_omise.pay(link["id"])
     report = await watcher.run_pass()
     assert report.announced == 1
@@ -476,7 +465,7 @@ async def test_a_customer_cannot_cancel_from_the_inline_message(
 
 
 async def test_cancel_by_command_and_in_the_dashboard_edit_the_inline_message(
-    chat: Chat, fake_omise: fakes.FakeOmise, store: Store, bot: Bot, link_service: LinkService
+    chat: Chat, fake_omise: fakes.FakeOmise, watcher: PaymentWatcher
 ) -> None:
     for typed in ("74.40 Hot Latte", "50 Tea"):
         result = await offer(chat, typed)
@@ -493,9 +482,6 @@ async def test_cancel_by_command_and_in_the_dashboard_edit_the_inline_message(
     assert "🚫 Cancelled" in chat.telegram.inline_messages[by_link[latte["id"]]]["text"]
     # Cancelled in Omise's dashboard: the watcher's sweep sees it.
     fake_omise.delete(tea["id"])
-    watcher = PaymentWatcher(
-        link_service.omise, store, TelegramAnnouncer(bot, store, services(chat.app).zone)
-    )
     report = await watcher.run_pass()
     await watcher.sweep(report)
     assert "🚫 Cancelled" in chat.telegram.inline_messages[by_link[tea["id"]]]["text"]
@@ -616,9 +602,8 @@ async def test_a_choice_without_an_inline_message_sends_the_link_privately(
 
 
 async def test_an_inline_message_telegram_keeps_failing_to_edit_sends_the_link_privately(
-    chat: Chat, fake_omise: fakes.FakeOmise, monkeypatch: pytest.MonkeyPatch
+    chat: Chat, fake_omise: fakes.FakeOmise
 ) -> None:
-    monkeypatch.setattr("linkbot.bot.delivery.RETRY_DELAYS", (0.0, 0.0))
     result = await offer(chat, "74.40 Hot Latte")
     chat.telegram.fail("editMessageText", status=502, times=100)
     await chat.choose(str(result["id"]))

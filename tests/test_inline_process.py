@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from linkbot.sandbox import fakes
-from tests.process import BotProcess
+from tests.process import BotProcess, wait_until
 
 MERCHANT = 4242
-
-
-def wait_until(condition: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("timed out")
 
 
 def test_inline_link_is_created_once_edited_in_and_marked_paid(tmp_path: Path) -> None:

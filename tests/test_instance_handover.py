@@ -10,15 +10,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Bot
 
-from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.commands import parse_link
 from linkbot.config import Settings
 from linkbot.instances import (
@@ -35,23 +32,14 @@ from linkbot.omise import OmiseClient
 from linkbot.payments import CURSOR_KEY, EVENT_OVERLAP, WATCHER_LEASE, PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import Store
-from tests.conftest import GROUP, MERCHANT, make_settings
+from tests.conftest import GROUP, MERCHANT, eventually, make_settings
 from tests.databases import ENGINES
-from tests.process import BotProcess
+from tests.process import BotProcess, wait_until
 
 
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-async def other(settings: Settings, store: Store) -> AsyncIterator[Store]:
-    """The second instance's store (``store`` is the first's, already migrated)."""
-    other = Store.connect(settings.database)
-    await other.initialize()
-    yield other
-    await other.close()
 
 
 async def test_a_repeated_inline_result_does_not_wait_once_answered(
@@ -79,8 +67,7 @@ async def test_a_repeated_inline_result_does_not_wait_once_answered(
 async def test_a_watcher_taking_its_lease_back_reads_the_cursor_from_the_store(
     store: Store,
     omise: OmiseClient,
-    bot: Bot,
-    settings: Settings,
+    watcher: PaymentWatcher,
     mock_http: object,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -92,7 +79,6 @@ async def test_a_watcher_taking_its_lease_back_reads_the_cursor_from_the_store(
         return await list_events(**params)
 
     monkeypatch.setattr(omise, "list_events", recording)
-    watcher = PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
     # This instance watched once (its cursor in memory), then stood by while
     # another one read on and saved a later cursor.
     older = datetime.now(UTC) - timedelta(hours=2)
@@ -104,10 +90,7 @@ async def test_a_watcher_taking_its_lease_back_reads_the_cursor_from_the_store(
     stop = asyncio.Event()
     running = asyncio.create_task(watcher.run(0.2, stop))
     try:
-        for _ in range(250):
-            if watcher.last_pass_at is not None:
-                break
-            await asyncio.sleep(0.02)
+        await eventually(lambda: watcher.last_pass_at is not None, within=5)
         assert watcher.last_pass_at is not None
     finally:
         stop.set()
@@ -241,9 +224,7 @@ def test_a_stopping_bot_stays_alive_for_others_while_it_finishes_a_command(
             telegram.push(
                 fakes.command_update("/link 74.40 Hot Latte", user_id=MERCHANT, chat=GROUP)
             )
-            deadline = time.monotonic() + 10
-            while not omise.count("POST /links") and time.monotonic() < deadline:
-                time.sleep(0.05)
+            wait_until(lambda: omise.count("POST /links"), timeout=10, poll=0.05)
             assert bot.proc is not None
             bot.proc.send_signal(signal.SIGTERM)  # the command waits on Omise for 4 s
             time.sleep(2.5)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -28,7 +27,7 @@ from linkbot.payments import CLAIM_LEASE, PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import ChargeRecord, CommandRecord, CommandState, LinkRecord, Store
 from linkbot.web import create_app
-from tests.conftest import GROUP, MERCHANT, Chat, make_link
+from tests.conftest import GROUP, MERCHANT, Chat, eventually, make_link
 from tests.databases import ENGINES
 from tests.test_web import client
 
@@ -39,15 +38,6 @@ NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 @pytest.fixture(params=ENGINES)
 def engine(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-async def other(settings: Settings, store: Store) -> AsyncIterator[Store]:
-    """The second instance's store (``store`` is the first's, already migrated)."""
-    other = Store.connect(settings.database)
-    await other.initialize()
-    yield other
-    await other.close()
 
 
 def command(message_id: int, received_at: datetime = NOW) -> CommandRecord:
@@ -306,15 +296,6 @@ def watcher_for(store: Store, omise: OmiseClient, bot: Bot, settings: Settings) 
     return PaymentWatcher(omise, store, announcer, interval=INTERVAL)
 
 
-async def wait_for(condition: object, within: float) -> float:
-    """Seconds until ``condition()`` held; fails after ``within`` seconds."""
-    started = time.monotonic()
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() - started < within, "it never happened"
-        await asyncio.sleep(0.02)
-    return time.monotonic() - started
-
-
 async def test_two_watchers_announce_a_payment_once_and_one_takes_over(
     store: Store,
     other: Store,
@@ -333,7 +314,7 @@ async def test_two_watchers_announce_a_payment_once_and_one_takes_over(
         asyncio.create_task(w.run(INTERVAL, stop)) for w, stop in zip(watchers, stops, strict=True)
     ]
     try:
-        await wait_for(lambda: any(w.last_pass_at for w in watchers), 5)
+        await eventually(lambda: any(w.last_pass_at for w in watchers), 5)
         await asyncio.sleep(INTERVAL)
         assert sorted(w.health().reason for w in watchers) == ["ok", "standby"]
         assert all(w.health().ok for w in watchers)
@@ -344,7 +325,7 @@ async def test_two_watchers_announce_a_payment_once_and_one_takes_over(
         assert response.status_code == 200 and response.json()["status"] == "standby"
 
         fake_omise.pay(record.link_id)
-        await wait_for(lambda: fake_telegram.sent("sendMessage"), 5)
+        await eventually(lambda: fake_telegram.sent("sendMessage"), 5)
         await asyncio.sleep(3 * INTERVAL)
         assert len(fake_telegram.sent("sendMessage")) == 1
         assert standby.last_pass_at is None
@@ -357,15 +338,15 @@ async def test_two_watchers_announce_a_payment_once_and_one_takes_over(
         holder_task = tasks[watchers.index(holder)]
         holder_task.cancel()
         died = time.monotonic()
-        await wait_for(lambda: not standby.standby, 5)
+        await eventually(lambda: not standby.standby, 5)
         assert time.monotonic() - died <= 2 * INTERVAL + 0.2
-        await wait_for(lambda: standby.last_pass_at is not None, 5)
+        await eventually(lambda: standby.last_pass_at is not None, 5)
         assert standby.health().reason == "ok"
 
         # The new holder announces the next payment, once.
         second = await make_link(link_service, message_id=78)
         fake_omise.pay(second.link_id)
-        await wait_for(lambda: len(fake_telegram.sent("sendMessage")) == 2, 5)
+        await eventually(lambda: len(fake_telegram.sent("sendMessage")) == 2, 5)
         await asyncio.sleep(2 * INTERVAL)
         assert len(fake_telegram.sent("sendMessage")) == 2
     finally:
@@ -380,14 +361,14 @@ async def test_a_watcher_stopping_cleanly_hands_over_at_once(
     first, second = (watcher_for(s, omise, bot, settings) for s in (store, other))
     stop_first, stop_second = asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(first.run(INTERVAL, stop_first))
-    await wait_for(lambda: first.last_pass_at is not None, 5)
+    await eventually(lambda: first.last_pass_at is not None, 5)
     standing_by = asyncio.create_task(second.run(INTERVAL, stop_second))
     try:
-        await wait_for(lambda: second.standby, 5)
+        await eventually(lambda: second.standby, 5)
         stop_first.set()
         await running
         # Released: the standby takes over at its next check, half an interval at most.
-        waited = await wait_for(lambda: not second.standby, 5)
+        waited = await eventually(lambda: not second.standby, 5)
         assert waited <= INTERVAL / 2 + 0.2
     finally:
         stop_first.set()
@@ -410,7 +391,7 @@ async def test_only_the_watchers_instance_looks_for_orphaned_commands(
     stop = asyncio.Event()
     tasks = [asyncio.create_task(watcher(s).run(INTERVAL, stop)) for s in (store, other)]
     try:
-        await wait_for(lambda: sum(looked.values()) >= 3, 5)
+        await eventually(lambda: sum(looked.values()) >= 3, 5)
     finally:
         stop.set()
         await asyncio.gather(*tasks)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -14,12 +13,9 @@ import pytest
 from linkbot.__main__ import main
 from linkbot.logs import RedactingFilter
 from linkbot.sandbox import fakes
+from tests.process import clean_environment
 
-BASE_ENV = {
-    k: v
-    for k, v in os.environ.items()
-    if not k.startswith(("LINKBOT_", "OMISE_", "TELEGRAM_", "DATABASE_URL")) and k != "PORT"
-}
+BASE_ENV = clean_environment()
 
 
 def run(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

@@ -26,7 +26,15 @@ from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import Store
-from tests.conftest import GROUP, OMISE_URL, Chat, make_link, make_settings, no_sleep
+from tests.conftest import (
+    GROUP,
+    OMISE_URL,
+    Chat,
+    eventually,
+    make_link,
+    make_settings,
+    no_sleep,
+)
 
 # JSON logs
 
@@ -205,10 +213,9 @@ async def test_payments_announced_and_watcher_passes_are_measured(
     fake_omise.pay(record.link_id)
     stop = asyncio.Event()
     running = asyncio.create_task(watcher.run(0.05, stop))
-    for _ in range(200):
-        if "linkbot_payments_announced_total 1.0" in exposed(recorder):
-            break
-        await asyncio.sleep(0.01)
+    await eventually(
+        lambda: "linkbot_payments_announced_total 1.0" in exposed(recorder), within=2, poll=0.01
+    )
     stop.set()
     await running
     text = exposed(recorder)

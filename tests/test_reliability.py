@@ -19,10 +19,9 @@ from linkbot import logs
 from linkbot.bot import build_application
 from linkbot.bot.handlers import resume_unfinished, services
 from linkbot.links import LinkService
-from linkbot.omise import OmiseClient
 from linkbot.sandbox import fakes
 from linkbot.store import CommandRecord, CommandState, LinkRecord, Store
-from tests.conftest import GROUP, MERCHANT, Chat, make_settings, no_sleep
+from tests.conftest import GROUP, MERCHANT, Chat, link_service_over_http, make_settings
 
 
 async def feed_concurrently(app: Application, updates: list[dict[str, Any]]) -> None:  # type: ignore[type-arg]
@@ -95,8 +94,6 @@ async def test_slow_omise_for_one_chat_does_not_hold_up_others(
 ) -> None:
     telegram, omise, telegram_url, omise_url = served
     settings = make_settings(tmp_path, telegram_api_url=telegram_url, omise_api_url=omise_url)
-    store = Store.sqlite(settings.linkbot_database)
-    await store.initialize()
     shop = fakes.group_chat(-100777)
     updates = [
         fakes.command_update(f"/link {20 + n} Order {n}", user_id=MERCHANT, chat=shop)
@@ -107,13 +104,11 @@ async def test_slow_omise_for_one_chat_does_not_hold_up_others(
         )
         for n in range(10)
     ]
-    try:
-        async with OmiseClient(settings.omise_secret_key, base_url=omise_url) as omise_client:
-            service = LinkService(omise_client, store, sleep=no_sleep)
-            async with build_application(settings, service) as app:
-                await feed_concurrently(app, updates)
-    finally:
-        await store.close()
+    async with (
+        link_service_over_http(settings) as service,
+        build_application(settings, service) as app,
+    ):
+        await feed_concurrently(app, updates)
     assert len(telegram.messages) == 13
     assert omise.peak >= 10  # the other chats' creates ran side by side
     in_shop = [m["text"] for m in telegram.messages if m["chat"]["id"] == shop["id"]]

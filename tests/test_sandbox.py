@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +19,10 @@ import pytest
 from linkbot.sandbox import fakes
 from linkbot.sandbox.chats import CHAT_KINDS, CUSTOMER, GREETING, MERCHANT, SandboxTelegram
 from linkbot.sandbox.markup import telegram_html, telegram_text
+from tests.process import free_port
 
 T = TypeVar("T")
 GROUP_ID = -1001234567890
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class Sandbox:

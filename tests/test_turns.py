@@ -13,10 +13,8 @@ from telegram import Update
 from linkbot.bot import build_application
 from linkbot.bot.app import PerChatUpdateProcessor
 from linkbot.links import LinkService
-from linkbot.omise import OmiseClient
 from linkbot.sandbox import fakes
-from linkbot.store import Store
-from tests.conftest import MERCHANT, make_settings, no_sleep
+from tests.conftest import MERCHANT, link_service_over_http, make_settings
 from tests.test_reliability import feed_concurrently
 
 SHOP = fakes.group_chat(-100555)
@@ -36,21 +34,17 @@ async def feed(
 ) -> AsyncIterator[Any]:
     _, _, telegram_url, omise_url = served
     settings = make_settings(tmp_path, telegram_api_url=telegram_url, omise_api_url=omise_url)
-    store = Store.connect(settings.database)
-    await store.initialize()
-    async with OmiseClient(settings.omise_secret_key, base_url=omise_url) as omise_client:
-        service = LinkService(omise_client, store, sleep=no_sleep)
-        async with build_application(settings, service) as app:
+    async with (
+        link_service_over_http(settings) as service,
+        build_application(settings, service) as app,
+    ):
 
-            async def feed(texts: list[str]) -> list[dict[str, Any]]:
-                updates = [
-                    fakes.command_update(text, user_id=MERCHANT, chat=SHOP) for text in texts
-                ]
-                await feed_concurrently(app, updates)
-                return updates
+        async def feed(texts: list[str]) -> list[dict[str, Any]]:
+            updates = [fakes.command_update(text, user_id=MERCHANT, chat=SHOP) for text in texts]
+            await feed_concurrently(app, updates)
+            return updates
 
-            yield feed
-    await store.close()
+        yield feed
 
 
 def answers(telegram: fakes.FakeTelegram) -> list[dict[str, Any]]:

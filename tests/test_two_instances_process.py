@@ -24,12 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from linkbot.sandbox import fakes
-from tests.databases import PostgreSQL
-from tests.process import BotProcess
-from tests.test_web_process import free_port, wait_until_serving
+from tests.databases import postgresql_database
+from tests.process import BotProcess, free_port, wait_until, wait_until_serving
 
 POLL_INTERVAL = 1.0
 OMISE_LATENCY = 0.3
@@ -107,15 +105,6 @@ def serve_proxy(proxy: RoundRobin, port: int) -> Iterator[str]:
         server.server_close()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> float:
-    """Seconds until ``condition()`` held; fails saying ``what`` did not happen."""
-    started = time.monotonic()
-    while not condition():
-        assert time.monotonic() - started < timeout, f"{what} did not happen in {timeout} s"
-        time.sleep(0.02)
-    return time.monotonic() - started
-
-
 def health(url: str) -> str:
     try:
         status: str = httpx.get(f"{url}/healthz", timeout=1.0).json()["status"]
@@ -124,9 +113,7 @@ def health(url: str) -> str:
     return status
 
 
-@pytest.fixture
-def database(postgresql: PostgreSQL) -> str:
-    return asyncio.run(postgresql.fresh())
+database = postgresql_database
 
 
 def claimed(database: str, keys: list[str]) -> int:

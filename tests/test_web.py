@@ -9,7 +9,6 @@ import hmac
 import itertools
 import json
 import logging
-import socket
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
@@ -40,6 +39,7 @@ from linkbot.web import (
     verify_signature,
 )
 from tests.conftest import OMISE_URL, make_link
+from tests.process import free_port
 
 WEBHOOK_SECRET = base64.b64encode(b"webhook-signing-secret").decode()
 BASE_URL = "http://linkbot.local"
@@ -527,13 +527,6 @@ async def test_stop_drops_waiting_charges_and_refuses_new_ones() -> None:
     assert watcher.cancelled == []
     await confirmations.drained()
     assert other_tasks() == set()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

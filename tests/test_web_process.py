@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ import pytest
 
 from linkbot.sandbox import fakes
 from linkbot.web import MAX_BODY
-from tests.process import BotProcess
+from tests.process import BotProcess, free_port, wait_until_serving
 
 MB = 1024 * 1024
 HUGE = 200 * MB
@@ -42,25 +41,6 @@ class Served:
             name, _, value = line.partition(":")
             fields[name] = value.split()
         return int(fields["VmRSS"][0]) * 1024, int(fields["VmHWM"][0]) * 1024
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_serving(url: str, bot: BotProcess, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert bot.running, bot.log()
-        try:
-            httpx.get(f"{url}/healthz", timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"/healthz never answered\n{bot.log()}")
 
 
 @pytest.fixture(scope="module")

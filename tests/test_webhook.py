@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 import statistics
 import time
 from collections.abc import AsyncIterator
@@ -15,7 +13,7 @@ import pytest
 import respx
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from telegram import Bot, Update
+from telegram import Update
 
 from linkbot import metrics
 from linkbot.bot import build_application
@@ -25,18 +23,11 @@ from linkbot.links import LinkService
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.web import MAX_BODY, TELEGRAM_SECRET_HEADER, TelegramWebhook, WebServer, create_app
-from tests.conftest import GROUP, MERCHANT
+from tests.conftest import GROUP, MERCHANT, Queued, eventually
+from tests.process import free_port
 
 SECRET = "s3cret_Token-for-tests"
 PATH = "/telegram/webhook"
-
-
-class Queued:
-    """An Application's webhook-facing half: a bot to read updates with, and its queue."""
-
-    def __init__(self) -> None:
-        self.bot = Bot(fakes.BOT_TOKEN)
-        self.update_queue: asyncio.Queue[object] = asyncio.Queue()
 
 
 def link_update(update_id: int, text: str = "/link 50 Tea") -> dict[str, Any]:
@@ -189,10 +180,11 @@ async def test_a_real_application_answers_a_command_delivered_by_webhook(
         try:
             assert (await post(client, link_update(20, "/link 74.40 Hot Latte"))).status_code == 200
             assert (await post(client, link_update(21, "/link 20 Tea"))).status_code == 200
-            for _ in range(200):
-                if len(fake_telegram.sent()) >= 2 and not processor.unfinished:
-                    break
-                await asyncio.sleep(0.01)
+            await eventually(
+                lambda: len(fake_telegram.sent()) >= 2 and not processor.unfinished,
+                within=2,
+                poll=0.01,
+            )
         finally:
             await application.stop()
             await app.state.confirmations.aclose()
@@ -240,9 +232,7 @@ async def test_answers_over_a_kept_alive_connection_wait_for_no_delayed_ack(
     # client's delayed ACK: 40 ms an update, 8 s for 200 in a row.
     webhook = TelegramWebhook(queued, SecretStr(SECRET))
     app = create_app(watcher, None, routes=[webhook.route()])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     mock_http.route(host="127.0.0.1").pass_through()
     server = WebServer(app, f"127.0.0.1:{port}")
     await server.start()

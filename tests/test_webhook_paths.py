@@ -8,8 +8,7 @@ import httpx
 
 from linkbot.sandbox import fakes
 from tests.conftest import make_settings
-from tests.process import BotProcess
-from tests.test_web_process import free_port, wait_until_serving
+from tests.process import BotProcess, free_port, wait_until_serving
 from tests.test_webhook_process import GROUP, MERCHANT, derived_secret
 
 

@@ -12,8 +12,7 @@ import pytest
 
 from linkbot.config import Settings
 from linkbot.sandbox import fakes
-from tests.process import BotProcess
-from tests.test_web_process import free_port, wait_until_serving
+from tests.process import BotProcess, free_port, wait_until_serving
 
 MERCHANT = 4242
 GROUP = fakes.group_chat()
