@@ -244,13 +244,15 @@ class LinkService:
             return await self._settle(command)
 
     async def _repeat(self, command: CommandRecord) -> Created | None:
-        command, record = await self._finished_elsewhere(command)
+        command = await self._finished_elsewhere(command)
         if command.state is CommandState.FAILED:
             return None
-        if record is not None:
-            if not record.answered and not await self._take_over(command):
-                return None
-            return Created(record)
+        if command.state is CommandState.DONE and command.link_id is not None:
+            record = await self.store.get_link(command.link_id)
+            if record is not None:
+                if not record.answered and not await self._take_over(command):
+                    return None
+                return Created(record)
         if not await self._take_over(command):
             return None
         # The first delivery died between asking Omise and recording the
@@ -267,31 +269,25 @@ class LinkService:
             return True
         return await self.store.adopt_command(command)
 
-    async def _finished_elsewhere(
-        self, command: CommandRecord
-    ) -> tuple[CommandRecord, LinkRecord | None]:
+    async def _finished_elsewhere(self, command: CommandRecord) -> CommandRecord:
         """Wait while another live instance is still creating or answering ``command``.
 
         Telegram may deliver a command again to another instance while the
         first is still asking Omise; settling it here meanwhile would tell
         the chat that no link was made. Returns the command as it is once
-        that instance has finished (or failed, or died, or taken too long),
-        and its link as read with it, if it is done and the link recorded.
+        that instance has finished (or failed, or died, or taken too long).
         """
         deadline = _utcnow() + self._command_wait
-        while True:
-            done, record = False, None
-            if command.state is CommandState.DONE and command.link_id is not None:
-                done, record = True, await self.store.get_link(command.link_id)
-            if not await self._held_elsewhere(command) or _utcnow() >= deadline:
-                break
+        while await self._held_elsewhere(command) and _utcnow() < deadline:
             if command.state is CommandState.FAILED:
                 break
-            if done and (record is None or record.answered):
-                break  # answered: nothing is left for the other instance to do
+            if command.state is CommandState.DONE and command.link_id is not None:
+                record = await self.store.get_link(command.link_id)
+                if record is None or record.answered:
+                    break  # answered: nothing is left for the other instance to do
             await self._sleep(self._command_poll)
             command = await self.store.get_command(command.key) or command
-        return command, record
+        return command
 
     async def _held_elsewhere(self, command: CommandRecord) -> bool:
         """Whether another instance claimed the command and is still alive."""
