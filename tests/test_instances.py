@@ -152,6 +152,38 @@ async def test_a_redelivered_command_waits_for_the_live_instance_creating_it(
     assert fake_omise.count("POST /links") == 1 and len(fake_omise.links) == 1
 
 
+async def test_a_redelivered_command_sees_the_answer_of_an_instance_that_just_stopped(
+    store: Store,
+    other: Store,
+    omise: OmiseClient,
+    fake_omise: fakes.FakeOmise,
+    mock_http: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A rolling deploy: the first instance made the link, and answers the chat
+    # and stops just as the other instance, given the command again, asks
+    # whether it is still alive. The answer it gave must be seen, not missed.
+    first = LinkService(omise, store, reconcile_delays=(0,))
+    second = LinkService(omise, other, reconcile_delays=(0,), command_poll=0.02)
+    await store.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+    request = parse_link("74.40 Hot Latte", default_currency=CURRENCIES["THB"], multiple=False)
+    made = await first.create(request, chat_id=GROUP["id"], message_id=9, creator_id=1)
+    assert made is not None
+    alive = other.alive
+
+    async def answered_and_stopped(instance_id: str, now: datetime | None = None) -> bool:
+        await first.record_reply(made.record, 10)
+        await store.sign_off()
+        return await alive(instance_id, now)
+
+    monkeypatch.setattr(other, "alive", answered_and_stopped)
+    repeated = await second.create(request, chat_id=GROUP["id"], message_id=9, creator_id=1)
+
+    assert repeated is not None and repeated.answered
+    assert repeated.record.link_id == made.record.link_id
+    assert fake_omise.count("POST /links") == 1
+
+
 async def test_a_command_of_a_dead_instance_is_settled(
     store: Store, other: Store, omise: OmiseClient, fake_omise: fakes.FakeOmise, mock_http: object
 ) -> None:
