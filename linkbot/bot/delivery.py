@@ -126,9 +126,7 @@ class Delivery:
         refusals raise.
         """
         if record.business_connection_id is not None:
-            return await self._to_business_chat(
-                record, reply, chat_open=chat_open, language=language
-            )
+            return await self._to_business_chat(record, reply, language=language)
         chat_id = record.chat_id
         # A private chat is always tried: there is nowhere else to go, and a
         # user who unblocked the bot says nothing the bot would see.
@@ -151,13 +149,16 @@ class Delivery:
         return await self.to_creator(record, reply, fallback=fallback, language=language)
 
     async def _to_business_chat(
-        self, record: LinkRecord, reply: Reply, *, chat_open: bool, language: str
+        self, record: LinkRecord, reply: Reply, *, language: str
     ) -> Message | None:
-        """Post in the merchant's own chat with a customer, or tell the merchant why not."""
+        """Post in the merchant's own chat with a customer, or tell the merchant why not.
+
+        The connection is read again even for a command just checked: the
+        merchant may switch it off while Omise makes the link or while the
+        command waits its turn, and the stored state names the reason.
+        """
         assert record.business_connection_id is not None
-        # A command that just came through the connection had its rights
-        # checked then (linkbot.bot.business.from_owner): no need to read them again.
-        reason = None if chat_open else await self._business_closed(record.business_connection_id)
+        reason = await self._business_closed(record.business_connection_id)
         if reason is None:
             try:
                 return await send_reply(
