@@ -106,17 +106,18 @@ class Link(_OmiseObject):
 
     @property
     def paid(self) -> bool:
-        """A one-time link that a successful charge has used up."""
-        return not self.multiple and self.used and any(c.successful for c in self.charges.data)
+        """A one-time link that a successful charge has used up.
+
+        Omise marks such a link used when the charge succeeds, and the flag
+        is the answer: the charge itself may be past the first 20 attempts
+        the link embeds, so the embedded list cannot be searched for it.
+        """
+        return self.used and not self.multiple
 
     @property
     def closed(self) -> bool:
-        """Whether the link can no longer be paid: deleted, or a one-time link used up.
-
-        A one-time link Omise marks used is paid, even when the successful
-        charge is past the first page of attempts the link embeds.
-        """
-        return self.deleted or (self.used and not self.multiple)
+        """Whether the link can no longer be paid: deleted, or a one-time link used up."""
+        return self.deleted or self.paid
 
 
 class Event(_OmiseObject):
