@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, ClassVar, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from linkbot.instances import process_instance_id
@@ -28,6 +28,10 @@ _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # The label the derived secret is keyed on; changing it changes every deployed secret.
 _DERIVED_SECRET_LABEL = b"linkbot telegram webhook secret v1"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+# What each API address carries in every request, which plain http would show to the network.
+_API_SECRETS = {"telegram_api_url": "the bot token", "omise_api_url": "the secret key"}
+# LINKBOT_WATCH_DAYS at most: ten years of links, well inside what a date can count back.
+MAX_WATCH_DAYS = 3650
 # The only ports Telegram posts webhooks to.
 _WEBHOOK_PORTS = {443, 80, 88, 8443}
 
@@ -57,7 +61,7 @@ class Settings(BaseSettings):
     linkbot_log_level: str = "INFO"
     linkbot_poll_interval: float = Field(default=20.0, gt=0)
     linkbot_sweep_interval: float = Field(default=600.0, gt=0)
-    linkbot_watch_days: int = Field(default=30, gt=0)
+    linkbot_watch_days: int = 30
     linkbot_timezone: str = "Asia/Bangkok"
     linkbot_http_listen: str | None = None
     omise_webhook_secret: SecretStr | None = None
@@ -177,7 +181,7 @@ class Settings(BaseSettings):
             return None
         parts = urllib.parse.urlsplit(value.strip())
         local = parts.hostname in _LOCAL_HOSTS
-        if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        if not _encrypted_or_local(parts):
             raise ValueError(
                 "must be the bot's public https:// address, such as https://bot.example.com"
             )
@@ -244,10 +248,25 @@ class Settings(BaseSettings):
 
     @field_validator("telegram_api_url", "omise_api_url")
     @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http:// or https:// URL")
-        return value.rstrip("/")
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        parts = urllib.parse.urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an https:// URL")
+        if not _encrypted_or_local(parts):
+            raise ValueError(
+                f"must be an https:// URL: over plain http:// {_API_SECRETS[info.field_name or '']}"
+                " would travel unencrypted (http:// is only for localhost, 127.0.0.1 and ::1)"
+            )
+        return value.strip().rstrip("/")
+
+    @field_validator("linkbot_watch_days")
+    @classmethod
+    def _watch_days(cls, value: int) -> int:
+        if not 0 < value <= MAX_WATCH_DAYS:
+            raise ValueError(
+                f"must be a number of days from 1 to {MAX_WATCH_DAYS} (ten years), such as 30"
+            )
+        return value
 
     @property
     def database(self) -> str:
@@ -351,6 +370,11 @@ class Settings(BaseSettings):
         if url is not None and url.password:
             found.append(str(url.password))
         return [*found, self.telegram_bot_token.get_secret_value().partition(":")[2]]
+
+
+def _encrypted_or_local(parts: urllib.parse.SplitResult) -> bool:
+    """Whether an address is https, or plain http that never leaves this host."""
+    return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS)
 
 
 def describe_errors(exc: Exception) -> str:
