@@ -261,7 +261,10 @@ async def links_page(update: Update, found: Services) -> None:
     reply: Reply | None = None
     if page is not None and not scope:
         reply = await _links_page(found, update, page)
-    elif page is not None:
+    elif page is not None and found.access.is_private(update.effective_chat):
+        # A business chat's list goes only to the merchant's private chat, as
+        # /links sends it: a group holds customers, so a button naming that
+        # chat pressed anywhere else shows nothing.
         chat_text, _, tag = scope.partition(":")
         chat_id = int(chat_text) if chat_text.lstrip("-").isdigit() else None
         business = (
