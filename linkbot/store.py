@@ -56,7 +56,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from linkbot import migrations
-from linkbot.migrations import schema_0001
+from linkbot.migrations import first_release, schema_0001
 from linkbot.omise import FINAL_STATUSES
 
 logger = logging.getLogger(__name__)
@@ -1646,14 +1646,16 @@ def _create_or_upgrade(conn: Connection) -> None:
 
     Earlier releases had no ``links.message_chat_id`` and kept only
     successful charges, without a status; their rows are kept as they are.
+    The first ones kept commands without their request, and charges without
+    their place among the link's payments (see :mod:`first_release`).
     Later schema changes are migrations: this stops at 0001's tables.
     """
     release = schema_0001.build()
     existing = inspect(conn)
     tables = set(existing.get_table_names())
-    old_charges = False
+    old_charges = old_commands = False
     added = {
-        "links": {"message_chat_id": "BIGINT"},
+        "links": {"message_chat_id": "BIGINT", "charges_seen": "INTEGER NOT NULL DEFAULT 0"},
         "chats": {"title": "TEXT"},
         "charges": {
             "fee": "BIGINT",
@@ -1672,7 +1674,12 @@ def _create_or_upgrade(conn: Connection) -> None:
         for name, kind in columns.items():
             if name not in have:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {kind}"))
+    if "commands" in tables and "state" not in _columns(existing, "commands"):
+        first_release.set_commands_aside(conn, existing.get_indexes("commands"))
+        old_commands = True
+    placed = True
     if "charges" in tables and "status" not in _columns(existing, "charges"):
+        placed = "position" in _columns(existing, "charges")
         for reflected in existing.get_indexes("charges"):
             conn.execute(text(f'DROP INDEX "{reflected["name"]}"'))
         conn.execute(text("ALTER TABLE charges RENAME TO charges_before_status"))
@@ -1681,16 +1688,17 @@ def _create_or_upgrade(conn: Connection) -> None:
     for made in release.sorted_tables:  # indexes added to tables that already existed
         for index in made.indexes:
             index.create(conn, checkfirst=True)
+    if old_commands:
+        first_release.settle_old_commands(conn, release)
     if old_charges:
-        conn.execute(
-            text(
-                "INSERT INTO charges (charge_id, link_id, amount, currency, status, created_at,"
-                " paid_at, refunded, position, running_total, notice, claimed_at, announced_at,"
-                " attempts) SELECT charge_id, link_id, amount, currency, 'successful', paid_at,"
-                " paid_at, 0, position, running_total, 'paid', claimed_at, announced_at, 0"
-                " FROM charges_before_status"
-            )
+        copy = (
+            "INSERT INTO charges (charge_id, link_id, amount, currency, status, created_at,"
+            " paid_at, refunded, position, running_total, notice, claimed_at, announced_at,"
+            " attempts) SELECT charge_id, link_id, amount, currency, 'successful', paid_at,"
+            " paid_at, 0, position, running_total, 'paid', claimed_at, announced_at, 0"
+            " FROM charges_before_status"
         )
+        conn.execute(text(copy if placed else first_release.CHARGES_WITHOUT_PLACE))
         conn.execute(text("DROP TABLE charges_before_status"))
         # The earlier watcher counted charges it never recorded (pending
         # ones): have the first sweep look at every open link's charges again.

@@ -261,3 +261,177 @@ async def test_a_new_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
         assert mode == "wal"
     finally:
         await store.close()
+
+
+# The very first release: commands kept as a key, a link and a time only, links
+# without charges_seen, charges without a status or their place among the link's.
+FIRST_RELEASE_SCHEMA = """
+CREATE TABLE links (
+    link_id VARCHAR(64) NOT NULL,
+    chat_id BIGINT NOT NULL,
+    message_id BIGINT,
+    creator_id BIGINT NOT NULL,
+    amount BIGINT NOT NULL,
+    currency VARCHAR(3) NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    multiple BOOLEAN NOT NULL,
+    payment_uri TEXT NOT NULL,
+    created_at DATETIME NOT NULL,
+    recorded_at DATETIME NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    paid_at DATETIME,
+    paid_count INTEGER NOT NULL,
+    paid_total BIGINT NOT NULL,
+    PRIMARY KEY (link_id)
+);
+CREATE INDEX ix_links_chat_id ON links (chat_id);
+CREATE INDEX ix_links_created_at ON links (created_at);
+CREATE INDEX ix_links_recorded_at ON links (recorded_at);
+CREATE INDEX ix_links_status ON links (status);
+CREATE TABLE commands (
+    "key" VARCHAR(64) NOT NULL,
+    link_id VARCHAR(64),
+    received_at DATETIME NOT NULL,
+    PRIMARY KEY ("key")
+);
+CREATE TABLE charges (
+    charge_id VARCHAR(64) NOT NULL,
+    link_id VARCHAR(64) NOT NULL,
+    amount BIGINT NOT NULL,
+    currency VARCHAR(3) NOT NULL,
+    paid_at DATETIME NOT NULL,
+    announced_at DATETIME,
+    PRIMARY KEY (charge_id)
+);
+CREATE INDEX ix_charges_link_id ON charges (link_id);
+"""
+
+FIRST_RELEASE_DATA = """
+INSERT INTO links VALUES ('link_test_a', -100, 501, 1111, 15000, 'THB', 'Donation', 'Donation',
+    1, 'https://link.omise.test/A', '2026-11-20 10:00:00.000000', '2026-11-20 10:00:01.000000',
+    'active', '2026-11-20 11:00:00.000000', 2, 30000);
+INSERT INTO links VALUES ('link_test_b', -100, 502, 1111, 7440, 'THB', 'Hot Latte',
+    'Hot Latte', 0, 'https://link.omise.test/B', '2026-11-21 09:00:00.000000',
+    '2026-11-21 09:00:00.500000', 'cancelled', NULL, 0, 0);
+INSERT INTO commands VALUES ('-100:500', 'link_test_a', '2026-11-20 10:00:00.000000');
+INSERT INTO commands VALUES ('-100:499', 'link_test_b', '2026-11-21 08:59:59.000000');
+INSERT INTO commands VALUES ('-100:503', NULL, '2026-11-21 09:30:00.000000');
+INSERT INTO charges VALUES ('chrg_test_a2', 'link_test_a', 15000, 'THB',
+    '2026-11-20 12:00:00.000000', NULL);
+INSERT INTO charges VALUES ('chrg_test_a1', 'link_test_a', 15000, 'THB',
+    '2026-11-20 11:00:00.000000', '2026-11-20 11:00:05.000000');
+"""
+
+
+async def test_a_file_from_the_first_release_is_upgraded_with_nothing_lost(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "linkbot.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(FIRST_RELEASE_SCHEMA + FIRST_RELEASE_DATA)
+
+    store = Store.sqlite(path)
+    try:
+        assert await store.initialize() == ["0002", "0003", "0004"]
+        assert await store.initialize() == []
+        assert await store.revision() == migrations.head()
+
+        # The links as they were; every sweep looks at their charges again.
+        link = await store.get_link("link_test_a")
+        assert link is not None and link.multiple and link.message_id == 501
+        assert (link.paid_count, link.paid_total, link.charges_seen) == (2, 30000, 0)
+        cancelled = await store.get_link("link_test_b")
+        assert cancelled is not None and cancelled.status is LinkStatus.CANCELLED
+
+        # A command that got its link is done, its request read back from the link:
+        # a repeat of it is answered with that link, never a second one.
+        done = await store.get_command("-100:500")
+        assert done is not None and done.state is CommandState.DONE
+        assert (done.chat_id, done.message_id, done.user_id, done.link_id) == (
+            -100,
+            500,
+            1111,
+            "link_test_a",
+        )
+        assert (done.amount, done.currency, done.title, done.multiple) == (
+            15000,
+            "THB",
+            "Donation",
+            True,
+        )
+        assert done.received_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+        other = await store.get_command("-100:499")
+        assert other is not None and other.state is CommandState.DONE
+        assert (other.amount, other.multiple, other.link_id) == (7440, False, "link_test_b")
+        # One that never got its link kept no request to settle it with: failed.
+        lost = await store.get_command("-100:503")
+        assert lost is not None and lost.state is CommandState.FAILED and lost.link_id is None
+        assert (lost.chat_id, lost.message_id) == (-100, 503)
+        # Nothing left to resume, and nothing posted again.
+        since = datetime(2026, 1, 1, tzinfo=UTC)
+        assert await store.pending_commands(since) == []
+        assert await store.unanswered_links(since) == []
+
+        # The charges, in the order they were paid, with their running totals.
+        first, second = await store.link_charges("link_test_a")
+        assert (first.charge_id, first.position, first.running_total) == ("chrg_test_a1", 1, 15000)
+        assert (second.charge_id, second.position, second.running_total) == (
+            "chrg_test_a2",
+            2,
+            30000,
+        )
+        assert first.notice is Notice.PAID and first.announced_at is not None
+        assert await store.unannounced_charges() == [second]
+
+        def differences(conn: Connection) -> list[Any]:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(context, metadata))
+
+        async with store._engine.connect() as conn:
+            assert await conn.run_sync(differences) == []
+    finally:
+        await store.close()
+
+
+# The release after it: links with charges_seen, charges with their place and claim,
+# commands still without their request.
+SECOND_RELEASE_SCHEMA = FIRST_RELEASE_SCHEMA.replace(
+    "paid_total BIGINT NOT NULL,\n",
+    "paid_total BIGINT NOT NULL,\n    charges_seen INTEGER NOT NULL,\n",
+).replace(
+    "paid_at DATETIME NOT NULL,\n    announced_at",
+    "paid_at DATETIME NOT NULL,\n    position INTEGER NOT NULL,\n"
+    "    running_total BIGINT NOT NULL,\n    claimed_at DATETIME,\n    announced_at",
+)
+
+
+async def test_a_file_from_the_second_release_is_upgraded_with_nothing_lost(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "linkbot.db"
+    with sqlite3.connect(path) as db:
+        db.executescript(SECOND_RELEASE_SCHEMA)
+        db.execute(
+            "INSERT INTO links VALUES ('link_test_a', -100, 501, 1111, 15000, 'THB', 'Donation',"
+            " 'Donation', 1, 'https://link.omise.test/A', '2026-11-20 10:00:00.000000',"
+            " '2026-11-20 10:00:01.000000', 'active', '2026-11-20 11:00:00.000000', 1, 15000, 1)"
+        )
+        db.execute("INSERT INTO commands VALUES ('-100:500', 'link_test_a', '2026-11-20 10:00:00')")
+        db.execute(
+            "INSERT INTO charges VALUES ('chrg_test_a1', 'link_test_a', 15000, 'THB',"
+            " '2026-11-20 11:00:00.000000', 1, 15000, '2026-11-20 11:00:04.000000',"
+            " '2026-11-20 11:00:05.000000')"
+        )
+
+    store = Store.sqlite(path)
+    try:
+        assert await store.initialize() == ["0002", "0003", "0004"]
+        done = await store.get_command("-100:500")
+        assert done is not None and done.state is CommandState.DONE
+        assert (done.amount, done.title, done.link_id) == (15000, "Donation", "link_test_a")
+        [paid] = await store.link_charges("link_test_a")
+        assert (paid.position, paid.running_total, paid.notice) == (1, 15000, Notice.PAID)
+        assert paid.announced_at == datetime(2026, 11, 20, 11, 0, 5, tzinfo=UTC)
+    finally:
+        await store.close()
