@@ -20,16 +20,19 @@ function language() {
   return document.getElementById("language").value;
 }
 
+// Over the chats' headers, or the top of the window once the page is scrolled past them.
+function placeToasts() {
+  const headers = document.querySelector(".chats").getBoundingClientRect().top;
+  document.getElementById("toasts").style.top = Math.max(8, headers + 8) + "px";
+}
+
 function toast(text, alert) {
   const box = document.createElement("div");
   box.className = alert ? "toast alert" : "toast";
   box.textContent = text;
   box.addEventListener("click", () => box.remove());
-  const toasts = document.getElementById("toasts");
-  // Over the chats' headers, or the top of the window once the page is scrolled past them.
-  const headers = document.querySelector(".chats").getBoundingClientRect().top;
-  toasts.style.top = Math.max(8, headers + 8) + "px";
-  toasts.append(box);
+  placeToasts();
+  document.getElementById("toasts").append(box);
   if (!alert) setTimeout(() => box.remove(), 4000);
 }
 
@@ -342,6 +345,7 @@ function pickChat(share) {
   picker.showModal();
 }
 
+window.addEventListener("resize", placeToasts);
 for (const list of document.querySelectorAll(".messages")) watchScroll(list);
 for (const pane of document.querySelectorAll(".chat")) {
   pane.querySelector(".replying .unreply").addEventListener("click", () => clearReply(pane));
