@@ -170,8 +170,20 @@ class SandboxTelegram(FakeTelegram):
 
     # What people do on the page
 
-    def say(self, person: Person, kind: ChatKind, text: str, language: str = "en") -> None:
+    def say(
+        self,
+        person: Person,
+        kind: ChatKind,
+        text: str,
+        language: str = "en",
+        reply_to: int | None = None,
+    ) -> bool:
+        """``person`` writes in ``kind``'s chat, as a reply to message ``reply_to`` when
+        given; False, and nothing said, when that message is not in the chat."""
         chat = kind.chat_for(person)
+        quoted = self._quoted(chat["id"], kind.business, reply_to)
+        if reply_to is not None and quoted is None:
+            return False
         message_id = self.next_message_id(chat["id"])
         message: dict[str, Any] = {
             "message_id": message_id,
@@ -183,7 +195,9 @@ class SandboxTelegram(FakeTelegram):
         command = text.split(None, 1)[0] if text.startswith("/") else None
         if command is not None:
             message["entities"] = [{"offset": 0, "length": len(command), "type": "bot_command"}]
-        entry = Entry(chat["id"], message_id, person.user_id, message, text=text)
+        if quoted is not None:
+            message["reply_to_message"] = quoted
+        entry = Entry(chat["id"], message_id, person.user_id, message, text=text, reply_to=reply_to)
         if kind.business:
             # A connected bot reads every message of the chat, the customer's too.
             entry.business = True
@@ -194,11 +208,26 @@ class SandboxTelegram(FakeTelegram):
                     self.customer_wrote_at[key] = time.time()
             self._keep(entry)
             self.push({"business_message": message})
-            return
+            return True
         self._keep(entry)
-        # Privacy mode: in a group the bot sees commands only.
-        if command is not None or chat["type"] == "private":
+        # Privacy mode: in a group the bot sees commands and replies to its own messages only.
+        to_bot = quoted is not None and quoted.get("from", {}).get("id") == BOT_ID
+        if command is not None or chat["type"] == "private" or to_bot:
             self.push({"message": message})
+        return True
+
+    def _quoted(
+        self, chat_id: int, business: bool, message_id: int | None
+    ) -> dict[str, Any] | None:
+        """Message ``message_id`` of the chat as a reply's reply_to_message carries it."""
+        if message_id is None:
+            return None
+        with self._changes:
+            entry = self.entries.get((chat_id, message_id))
+            if entry is None or entry.business != business:
+                return None
+            # Telegram does not nest: the quoted message comes without its own quote.
+            return {key: value for key, value in entry.raw.items() if key != "reply_to_message"}
 
     def inline_query(self, person: Person, kind: ChatKind, query: str, language: str) -> str:
         """``person`` typed ``@bot query`` in ``kind``'s chat: the query's id."""
@@ -220,8 +249,20 @@ class SandboxTelegram(FakeTelegram):
         with self._lock:
             return next((a for a in self.inline_answers if a["inline_query_id"] == query_id), None)
 
-    def choose(self, person: Person, kind: ChatKind, result_id: str, language: str) -> bool:
-        """``person`` taps a result offered to them in this chat; False when none was."""
+    def choose(
+        self,
+        person: Person,
+        kind: ChatKind,
+        result_id: str,
+        language: str,
+        reply_to: int | None = None,
+    ) -> bool:
+        """``person`` taps a result offered to them in this chat, sent as a reply to message
+        ``reply_to`` when given; False when none was offered or that message is not there."""
+        chat = kind.chat_for(person)
+        quoted = self._quoted(chat["id"], kind.business, reply_to)
+        if reply_to is not None and quoted is None:
+            return False
         with self._lock:
             offered = self.offered.get(result_id)
         if offered is None:
@@ -234,7 +275,6 @@ class SandboxTelegram(FakeTelegram):
             return False
         chosen = self.post_inline_result(result_id)
         chosen["chosen_inline_result"]["from"] = person.as_user(language)
-        chat = kind.chat_for(person)
         message_id = self.next_message_id(chat["id"])
         markup = result.get("reply_markup")
         message: dict[str, Any] = {
@@ -247,6 +287,8 @@ class SandboxTelegram(FakeTelegram):
         }
         if markup:
             message["reply_markup"] = markup
+        if quoted is not None:
+            message["reply_to_message"] = quoted
         inline_message_id = chosen["chosen_inline_result"].get("inline_message_id")
         entry = Entry(
             chat["id"],
@@ -259,6 +301,7 @@ class SandboxTelegram(FakeTelegram):
             business=kind.business,
             via_bot=True,
             inline_message_id=inline_message_id,
+            reply_to=reply_to,
         )
         if inline_message_id is not None:
             with self._changes:
@@ -310,6 +353,11 @@ class SandboxTelegram(FakeTelegram):
     def notices_for(self, user_id: int, after: int) -> list[Notice]:
         with self._changes:
             return [n for n in self.notices if n.user_id == user_id and n.number > after]
+
+    def last_notice(self) -> int:
+        """The newest notice's number (0 before any): a page opened now shows later ones only."""
+        with self._changes:
+            return max((n.number for n in self.notices), default=0)
 
     # What the bot does, once the simulated Telegram has taken it
 

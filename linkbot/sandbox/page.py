@@ -119,7 +119,9 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
             if telegram.version != since:
                 break
             await asyncio.sleep(0.05)
-        notices_after = _int(request.query_params.get("notice"))
+        # A page just opened asks for no notice: those shown before it are not shown again.
+        notice = request.query_params.get("notice")
+        notices_after = None if notice is None else _int(notice)
         return JSONResponse(_state(telegram, person, notices_after, zone))
 
     async def say(request: Request) -> Response:
@@ -128,7 +130,9 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
         words = str(body.get("text", "")).strip()
         if person is None or kind is None or not words or len(words) > MAX_TEXT:
             return JSONResponse({"error": "a person, a chat and 1-4096 characters"}, 400)
-        telegram.say(person, kind, words, _language(body))
+        reply_to = _reply_to(body)
+        if reply_to == 0 or not telegram.say(person, kind, words, _language(body), reply_to):
+            return JSONResponse({"error": "the message replied to is not in this chat"}, 400)
         return JSONResponse({"ok": True})
 
     async def press(request: Request) -> Response:
@@ -159,10 +163,12 @@ def create_page(telegram: SandboxTelegram, checkout: Checkout, zone: ZoneInfo) -
         body = await _json(request)
         person, kind = PEOPLE.get(str(body.get("as"))), CHAT_KINDS.get(str(body.get("chat")))
         result_id = str(body.get("result_id", ""))
+        reply_to = _reply_to(body)
         if (
             person is None
             or kind is None
-            or not telegram.choose(person, kind, result_id, _language(body))
+            or reply_to == 0
+            or not telegram.choose(person, kind, result_id, _language(body), reply_to)
         ):
             return JSONResponse({"error": "no such result"}, 400)
         return JSONResponse({"ok": True})
@@ -245,6 +251,13 @@ def _int(value: object) -> int:
         return 0
 
 
+def _reply_to(body: dict[str, Any]) -> int | None:
+    """The message id a reply answers; None for no reply, 0 for one that names none."""
+    if body.get("reply_to") is None:
+        return None
+    return max(_int(body["reply_to"]), 0)
+
+
 def _language(body: dict[str, Any]) -> str:
     """The typist's Telegram app language, sent as language_code."""
     language = str(body.get("lang", "en"))
@@ -280,8 +293,10 @@ async def _json(request: Request) -> dict[str, Any]:
 
 
 def _state(
-    telegram: SandboxTelegram, person: Person, notices_after: int, zone: ZoneInfo
+    telegram: SandboxTelegram, person: Person, notices_after: int | None, zone: ZoneInfo
 ) -> dict[str, Any]:
+    """The chats as ``person`` sees them, and the notices to them numbered after
+    ``notices_after`` (None: none; the page takes ``last_notice`` as where it starts)."""
     chats = []
     for kind in CHATS:
         chat_id = kind.chat_for(person)["id"]
@@ -301,9 +316,16 @@ def _state(
         )
     notices = [
         {"number": n.number, "text": n.text, "alert": n.alert}
-        for n in telegram.notices_for(person.user_id, notices_after)
+        for n in (
+            telegram.notices_for(person.user_id, notices_after) if notices_after is not None else []
+        )
     ]
-    return {"version": telegram.version, "chats": chats, "notices": notices}
+    return {
+        "version": telegram.version,
+        "chats": chats,
+        "notices": notices,
+        "last_notice": telegram.last_notice(),
+    }
 
 
 def _sender(user_id: int) -> str:
@@ -391,6 +413,9 @@ def _index_html() -> str:
         "</header>"
         '<ol class="messages"></ol>'
         '<ul class="inline-results" hidden></ul>'
+        '<div class="replying" hidden><div class="quote"><b></b><span></span></div>'
+        '<button type="button" class="unreply" title="Do not reply" aria-label="Do not reply">'
+        "×</button></div>"
         '<form class="compose"><input name="text" autocomplete="off" '
         f'placeholder="Message as …" maxlength="{MAX_TEXT}"><button>Send</button></form>'
         "</section>"

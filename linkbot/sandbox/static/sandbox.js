@@ -2,7 +2,9 @@
 "use strict";
 
 let version = -1;
-let lastNotice = 0;
+// The newest notice this page has seen; null until the first state says where it starts,
+// so a toast shown before the page was opened is not shown again.
+let lastNotice = null;
 let generation = 0;
 
 function person() {
@@ -18,11 +20,18 @@ function language() {
   return document.getElementById("language").value;
 }
 
+// Over the chats' headers, or the top of the window once the page is scrolled past them.
+function placeToasts() {
+  const headers = document.querySelector(".chats").getBoundingClientRect().top;
+  document.getElementById("toasts").style.top = Math.max(8, headers + 8) + "px";
+}
+
 function toast(text, alert) {
   const box = document.createElement("div");
   box.className = alert ? "toast alert" : "toast";
   box.textContent = text;
   box.addEventListener("click", () => box.remove());
+  placeToasts();
   document.getElementById("toasts").append(box);
   if (!alert) setTimeout(() => box.remove(), 4000);
 }
@@ -70,7 +79,7 @@ function button(chat, message, spec) {
   return element;
 }
 
-function drawMessage(chat, message) {
+function drawMessage(chat, message, list) {
   const item = document.createElement("li");
   item.className = "message" + (message.mine ? " mine" : "") + (message.bot ? " bot" : "");
   item.dataset.id = message.id;
@@ -96,6 +105,8 @@ function drawMessage(chat, message) {
     const image = document.createElement("img");
     image.src = message.photo;
     image.alt = "photo";
+    // The picture arrives after the message is drawn and makes it taller.
+    image.addEventListener("load", () => keepAtBottom(list));
     item.append(image);
   }
   if (message.document) {
@@ -112,7 +123,13 @@ function drawMessage(chat, message) {
   item.append(body);
   const meta = document.createElement("div");
   meta.className = "meta";
-  meta.textContent = (message.edited ? "edited " : "") + message.time;
+  const reply = document.createElement("button");
+  reply.type = "button";
+  reply.className = "reply";
+  reply.textContent = "↩ Reply";
+  const words = body.textContent || (message.photo ? "Photo" : message.document?.name ?? "");
+  reply.addEventListener("click", () => replyTo(list.closest(".chat"), message, words));
+  meta.append(reply, (message.edited ? "edited " : "") + message.time);
   item.append(meta);
   for (const row of message.buttons) {
     const line = document.createElement("div");
@@ -123,13 +140,28 @@ function drawMessage(chat, message) {
   return item;
 }
 
+// A chat that shows its newest message keeps showing it as messages and pictures come;
+// one scrolled up to read stays where it is.
+function watchScroll(list) {
+  list.atBottom = true;
+  list.addEventListener("scroll", () => {
+    list.atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+  });
+  // Shorter, as when the reply bar opens above the input: the newest message stays in view.
+  new ResizeObserver(() => keepAtBottom(list)).observe(list);
+}
+
+function keepAtBottom(list) {
+  if (list.atBottom) list.scrollTop = list.scrollHeight;
+}
+
 function drawChat(chat) {
   const pane = document.querySelector(`.chat[data-chat="${chat.key}"]`);
   if (!pane) return;
   const list = pane.querySelector(".messages");
-  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
   const existing = new Map([...list.children].map((item) => [item.dataset.id, item]));
   let added = false;
+  let changed = false;
   const wanted = new Set();
   for (const message of chat.messages) {
     const key = String(message.id);
@@ -137,8 +169,9 @@ function drawChat(chat) {
     const drawn = JSON.stringify(message);
     const old = existing.get(key);
     if (old && old.dataset.drawn === drawn) continue;
-    const item = drawMessage(chat, message);
+    const item = drawMessage(chat, message, list);
     item.dataset.drawn = drawn;
+    changed = true;
     if (old) {
       old.replaceWith(item); // an edit, in place
     } else {
@@ -147,19 +180,38 @@ function drawChat(chat) {
     }
   }
   for (const [key, item] of existing) if (!wanted.has(key)) item.remove();
-  if (added && (atBottom || chat.messages.at(-1)?.mine)) list.scrollTop = list.scrollHeight;
+  if (pane.replyTo && !wanted.has(String(pane.replyTo))) clearReply(pane); // deleted
+  if (added && chat.messages.at(-1)?.mine) list.atBottom = true;
+  if (changed) keepAtBottom(list);
+}
+
+// Replying, as in Telegram: the message shown above the input until it is sent or cleared.
+function replyTo(pane, message, words) {
+  pane.replyTo = message.id;
+  const bar = pane.querySelector(".replying");
+  bar.querySelector(".quote b").textContent = message.sender;
+  bar.querySelector(".quote span").textContent = words;
+  bar.hidden = false;
+  pane.querySelector(".compose input").focus();
+}
+
+function clearReply(pane) {
+  pane.replyTo = undefined;
+  pane.querySelector(".replying").hidden = true;
 }
 
 async function poll() {
   const mine = generation;
   while (mine === generation) {
     try {
-      const query = new URLSearchParams({ as: person(), since: version, notice: lastNotice });
+      const query = new URLSearchParams({ as: person(), since: version });
+      if (lastNotice !== null) query.set("notice", lastNotice);
       const response = await fetch("/api/state?" + query);
       if (mine !== generation) return;
       const state = await response.json();
       version = state.version;
       for (const chat of state.chats) drawChat(chat);
+      if (lastNotice === null) lastNotice = state.last_notice;
       for (const notice of state.notices) {
         lastNotice = Math.max(lastNotice, notice.number);
         toast(notice.text, notice.alert);
@@ -175,7 +227,12 @@ async function poll() {
 function restart() {
   generation += 1;
   version = -1;
-  for (const list of document.querySelectorAll(".messages")) list.replaceChildren();
+  lastNotice = null;
+  for (const list of document.querySelectorAll(".messages")) {
+    list.replaceChildren();
+    list.atBottom = true;
+  }
+  for (const pane of document.querySelectorAll(".chat")) clearReply(pane);
   for (const input of document.querySelectorAll(".compose input")) input.placeholder = "Message as " + personName();
   for (const pane of document.querySelectorAll(".chat")) closeResults(pane);
   poll();
@@ -229,7 +286,9 @@ function showResults(pane, answer) {
     choice.addEventListener("click", async () => {
       input.value = "";
       closeResults(pane);
-      await post("/api/choose", { as: person(), chat: pane.dataset.chat, result_id: result.id });
+      const reply_to = pane.replyTo;
+      clearReply(pane);
+      await post("/api/choose", { as: person(), chat: pane.dataset.chat, result_id: result.id, reply_to });
     });
     item.append(choice);
     list.append(item);
@@ -286,16 +345,27 @@ function pickChat(share) {
   picker.showModal();
 }
 
+window.addEventListener("resize", placeToasts);
+for (const list of document.querySelectorAll(".messages")) watchScroll(list);
+for (const pane of document.querySelectorAll(".chat")) {
+  pane.querySelector(".replying .unreply").addEventListener("click", () => clearReply(pane));
+}
 for (const form of document.querySelectorAll(".compose")) {
+  const pane = form.closest(".chat");
   watchInline(form);
+  form.querySelector("input").addEventListener("keydown", (event) => {
+    if (event.key === "Escape") clearReply(pane);
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const input = form.querySelector("input");
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    closeResults(form.closest(".chat"));
-    await post("/api/say", { as: person(), chat: form.closest(".chat").dataset.chat, text });
+    closeResults(pane);
+    const reply_to = pane.replyTo;
+    clearReply(pane);
+    await post("/api/say", { as: person(), chat: pane.dataset.chat, text, reply_to });
   });
 }
 for (const radio of document.querySelectorAll('input[name="as"]')) radio.addEventListener("change", restart);
