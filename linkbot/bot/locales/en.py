@@ -198,7 +198,8 @@ ENGLISH: dict[str, str] = {
         "Stop it with /report <code>here off</code>."
     ),
     "report_here_off": (
-        "🔒 Reports of this group go to whoever asks, privately, again; this group sees no figures."
+        "🔒 From now on, reports of this group go privately to whoever asks for them; "
+        "this group sees no figures."
     ),
     "report_here_usage": (
         "Usage, in a staff-only group: /report <code>here on</code> to see its reports there, "
