@@ -267,6 +267,26 @@ daily_reports = Table(
     Column("claimed_at", _UTCDateTime, nullable=False),
 )
 
+# The same, for a group's summary sent to each authorized user privately.
+daily_private_reports = Table(
+    "daily_private_reports",
+    metadata,
+    Column("user_id", BigInteger, primary_key=True),
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("claimed_at", _UTCDateTime, nullable=False),
+)
+
+# Groups whose reports are posted in the group itself (/report here on): a
+# merchant's choice for a staff-only group. Any other group holds customers,
+# so its figures go to the merchant privately.
+report_groups = Table(
+    "report_groups",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("since", _UTCDateTime, nullable=False),
+)
+
 # The language each authorized user's Telegram app last asked for, so what
 # the bot says on its own (paid notices, daily summaries) speaks it too.
 # Customers are never stored here.
@@ -913,6 +933,13 @@ class Store:
                 .where(commands.c.chat_id == old_chat_id)
                 .values(chat_id=new_chat_id)
             )
+            # A staff group's choice to see its reports follows it.
+            here = report_groups.c.chat_id == old_chat_id
+            since = (await conn.execute(select(report_groups.c.since).where(here))).scalar()
+            if since is not None:
+                await conn.execute(delete(report_groups).where(here))
+                values = {"chat_id": new_chat_id, "since": since}
+                await _insert_unless_present(conn, report_groups, values)
             await _upsert_chat(conn, old_chat_id, migrated_to=new_chat_id)
             return int(moved.rowcount)
 
@@ -1148,6 +1175,38 @@ class Store:
             return await _insert_unless_present(
                 conn, daily_reports, {"chat_id": chat_id, "day": day, "claimed_at": at}
             )
+
+    async def claim_private_daily_report(
+        self, user_id: int, chat_id: int, day: date, at: datetime
+    ) -> bool:
+        """Claim the day's summary of a group for one user's private chat; the first wins."""
+        values = {"user_id": user_id, "chat_id": chat_id, "day": day, "claimed_at": at}
+        async with self._write() as conn:
+            return await _insert_unless_present(conn, daily_private_reports, values)
+
+    async def set_reports_here(self, chat_id: int, here: bool, at: datetime) -> bool:
+        """Post a group's reports in it, or (``here`` False) privately; whether that changed."""
+        async with self._write() as conn:
+            if not here:
+                result = await conn.execute(
+                    delete(report_groups).where(report_groups.c.chat_id == chat_id)
+                )
+                return bool(result.rowcount)
+            return await _insert_unless_present(
+                conn, report_groups, {"chat_id": chat_id, "since": at}
+            )
+
+    async def report_groups(self) -> set[int]:
+        """The groups whose reports are posted in the group itself."""
+        async with self._engine.connect() as conn:
+            return set((await conn.execute(select(report_groups.c.chat_id))).scalars())
+
+    async def chat_title(self, chat_id: int) -> str | None:
+        """A chat's title as the bot last saw it."""
+        query = select(chats.c.title).where(chats.c.chat_id == chat_id)
+        async with self._engine.connect() as conn:
+            title: str | None = (await conn.execute(query)).scalar_one_or_none()
+        return title
 
     # Small values kept across restarts
 

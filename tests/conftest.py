@@ -184,6 +184,7 @@ class Chat:
         self.telegram = telegram
 
     async def feed(self, data: dict[str, Any]) -> None:
+        self.telegram.note_private_chat(data)
         await self.app.process_update(Update.de_json(data, self.app.bot))
 
     async def send(

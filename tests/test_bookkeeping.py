@@ -102,6 +102,13 @@ async def rows(store: Store, *, chat_id: int | None) -> list[PaymentRow]:
     return [row async for row in store.payments(period.start, period.end, chat_id=chat_id)]
 
 
+def private_text(telegram: fakes.FakeTelegram, user_id: int = MERCHANT) -> str:
+    """The last message a user got in their private chat with the bot."""
+    texts = [str(p["text"]) for p in telegram.sent() if str(p["chat_id"]) == str(user_id)]
+    assert texts, f"nothing was sent to {user_id}"
+    return texts[-1]
+
+
 def summaries_to(telegram: fakes.FakeTelegram, chat_id: int) -> list[str]:
     """The daily summaries a chat got (paid notices aside)."""
     return [
@@ -119,8 +126,8 @@ async def test_report_in_a_group_shows_that_groups_sales(
 ) -> None:
     await chat.send("/report", chat=GROUP)
 
-    answer = chat.last_text()
-    assert "Sales in this chat" in answer and today().isoformat() in answer
+    answer = private_text(chat.telegram)
+    assert "Sales in Café Nok" in answer and today().isoformat() in answer
     group_rows = await rows(store, chat_id=GROUP["id"])
     for code in ("THB", "JPY"):
         mine = [r for r in group_rows if r.currency == code]
@@ -156,7 +163,7 @@ async def test_report_in_private_covers_every_chat_and_counts_other_payments(
 async def test_report_of_a_quiet_day_says_so(chat: Chat, sales: Sales) -> None:
     await chat.send("/report yesterday", chat=GROUP)
 
-    assert "Nothing yet" in chat.last_text()
+    assert "Nothing yet" in private_text(chat.telegram)
 
 
 async def test_report_stays_inside_one_message_with_long_titles(
@@ -169,7 +176,7 @@ async def test_report_stays_inside_one_message_with_long_titles(
 
     await chat.send("/report", chat=GROUP)
 
-    answer = chat.last_text()
+    answer = private_text(chat.telegram)
     assert len(answer) < 4096
     assert "…" in answer
 
@@ -213,7 +220,7 @@ async def test_export_in_a_group_is_a_csv_of_that_groups_payments(
     await chat.send("/export", chat=GROUP)
 
     call, table = exported_csv(fake_telegram)
-    assert str(call["chat_id"]) == str(GROUP["id"])
+    assert str(call["chat_id"]) == str(MERCHANT)
     assert call["document"]["filename"] == f"linkbot-{today().isoformat()}.csv"
     assert "4 payment(s)" in call["caption"]
     assert table[0] == list(HEADER)
@@ -315,7 +322,7 @@ async def test_export_with_nothing_to_export_sends_no_file(
     await chat.send("/export yesterday", chat=GROUP)
 
     assert not fake_telegram.sent("sendDocument")
-    assert "No payments to export" in chat.last_text()
+    assert "No payments to export" in private_text(fake_telegram)
 
 
 # The daily summary
@@ -344,9 +351,10 @@ async def test_daily_summary_goes_once_to_each_chat_that_had_payments(
 
     clock[0] = at(day, 21, 0)
     assert await loop.check() == 2
-    (group_summary,) = summaries_to(fake_telegram, GROUP["id"])
-    assert "Today in this chat" in group_summary and "Gross: ฿374.40" in group_summary
-    (private_summary,) = summaries_to(fake_telegram, MERCHANT)
+    # The group's summary goes to the merchant privately, named after the group.
+    assert summaries_to(fake_telegram, GROUP["id"]) == []
+    group_summary, private_summary = sorted(summaries_to(fake_telegram, MERCHANT))
+    assert "Today in Café Nok" in group_summary and "Gross: ฿374.40" in group_summary
     assert "Today in this chat" in private_summary and "Gross: ฿1,250.50" in private_summary
 
     clock[0] = at(day, 21, 0, 30)
@@ -355,8 +363,7 @@ async def test_daily_summary_goes_once_to_each_chat_that_had_payments(
     assert await summary(chat, store, omise, clock).check() == 0
     # Even one that finds the day not marked done: the claims hold.
     assert await summary(chat, store, omise, clock).send_day(day) == (0, True)
-    assert len(summaries_to(fake_telegram, GROUP["id"])) == 1
-    assert len(summaries_to(fake_telegram, MERCHANT)) == 1
+    assert len(summaries_to(fake_telegram, MERCHANT)) == 2
 
 
 async def test_daily_summary_catches_up_after_a_late_start(
@@ -365,7 +372,7 @@ async def test_daily_summary_catches_up_after_a_late_start(
     clock = [at(today(), 23, 30)]
 
     assert await summary(chat, store, omise, clock).check() == 2
-    assert len(summaries_to(fake_telegram, GROUP["id"])) == 1
+    assert len(summaries_to(fake_telegram, MERCHANT)) == 2
 
 
 async def test_daily_summary_skips_empty_days(
@@ -391,7 +398,9 @@ async def test_daily_subscription_on_and_off(
     clock = [at(day, 21, 0)]
 
     assert await summary(chat, store, omise, clock).check() == 2
-    (private_summary,) = summaries_to(fake_telegram, MERCHANT)
+    (private_summary,) = [
+        s for s in summaries_to(fake_telegram, MERCHANT) if "Today, all chats" in s
+    ]
     assert "Today, all chats" in private_summary and "Gross: ฿1,624.90" in private_summary
     assert "1 other payment" in private_summary
     assert not summaries_to(fake_telegram, CUSTOMER)
@@ -457,7 +466,7 @@ async def test_no_daily_summary_for_a_user_no_longer_authorized(
     )
     await loop.check()
     assert summaries_to(fake_telegram, MERCHANT) == []
-    assert len(summaries_to(fake_telegram, GROUP["id"])) == 1
+    assert len(summaries_to(fake_telegram, CUSTOMER)) == 1
 
 
 async def test_the_daily_summary_waits_for_the_watcher_to_catch_up(
@@ -467,15 +476,15 @@ async def test_the_daily_summary_waits_for_the_watcher_to_catch_up(
     stop, caught_up = asyncio.Event(), asyncio.Event()
     running = asyncio.create_task(loop.run(stop, interval=0.01, caught_up=caught_up))
     await asyncio.sleep(0.1)
-    assert summaries_to(fake_telegram, GROUP["id"]) == []  # nothing before the first pass
+    assert summaries_to(fake_telegram, MERCHANT) == []  # nothing before the first pass
     caught_up.set()
     for _ in range(100):
-        if summaries_to(fake_telegram, GROUP["id"]):
+        if len(summaries_to(fake_telegram, MERCHANT)) == 2:
             break
         await asyncio.sleep(0.01)
     stop.set()
     await asyncio.wait_for(running, 5)
-    assert len(summaries_to(fake_telegram, GROUP["id"])) == 1
+    assert len(summaries_to(fake_telegram, MERCHANT)) == 2
 
 
 async def test_a_private_chat_once_blocked_still_gets_its_summary(
@@ -483,7 +492,7 @@ async def test_a_private_chat_once_blocked_still_gets_its_summary(
 ) -> None:
     await store.set_forbidden(MERCHANT, datetime.now(UTC))  # blocked once, unblocked since
     await summary(chat, store, omise, [at(today(), 21, 0)]).check()
-    assert len(summaries_to(fake_telegram, MERCHANT)) == 1
+    assert len(summaries_to(fake_telegram, MERCHANT)) == 2  # its own chat's, and the group's
 
 
 @pytest.mark.parametrize("fault", [{"status": 503, "times": 10}, {"delay": 1.0, "times": 10}])
@@ -505,6 +514,6 @@ async def test_an_export_telegram_refuses_says_so(
         status=400,
         body={"ok": False, "error_code": 400, "description": "Bad Request: not enough rights"},
     )
-    await chat.send("/export month", chat=GROUP)
+    await chat.send("/export month")
 
     assert "could not send the file here" in chat.last_text()

@@ -38,7 +38,7 @@ async def test_start_tells_a_merchant_who_they_are(chat: Chat) -> None:
 
 
 async def test_help_tells_a_customer_they_are_not_authorized(chat: Chat) -> None:
-    await chat.send("/help", user_id=CUSTOMER, chat=GROUP)
+    await chat.send("/help", user_id=CUSTOMER)
     text = chat.last_text()
     assert f"<code>{CUSTOMER}</code>" in text and "not authorized" in text
 

@@ -222,7 +222,7 @@ async def test_a_thai_merchant_gets_thai_from_command_to_paid_notice(
 
     # A customer in the group asks for help in Japanese and is answered in it.
     await chat.send("/help", user_id=CUSTOMER, chat=GROUP, language_code="ja")
-    assert "リンクを管理する権限がありません" in chat.last_text()
+    assert "お店のスタッフが作成しています" in chat.last_text()
     assert await store.user_language(CUSTOMER) is None  # customers are not stored
 
     [link] = fake_omise.links.values()
@@ -306,7 +306,7 @@ async def test_the_daily_summary_speaks_its_reader_s_language(
     assert await loop.send_day(day) == (2, True)
     texts = [str(p["text"]) for p in fake_telegram.sent("sendMessage")[-2:]]
     assert any(t.startswith("🗓 <b>全チャットの本日のまとめ</b>") for t in texts)
-    assert any(t.startswith("🗓 <b>このチャットの本日のまとめ</b>") for t in texts)
+    assert any(t.startswith("🗓 <b>Café Nok の本日のまとめ</b>") for t in texts)
     assert all(day_text(day, "ja") in t for t in texts)
 
 

@@ -1,20 +1,22 @@
 """/report and /export: what was sold, for the merchant's bookkeeping.
 
-In a group only that group's links count, because a group holds customers
-who must not see other chats' sales; in a private chat, every link the bot
-made does.
+In a group only that group's links count, and the figures go to the asking
+merchant's private chat, because a group holds customers: the group hears
+only where they went. A staff-only group may choose to see its own
+(/report here on). In a private chat, every link the bot made counts.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from telegram import Chat, Message, Update
-from telegram.error import TelegramError
+from telegram import Chat, Message, ReplyParameters, Update
+from telegram.error import Forbidden, TelegramError
 
 from linkbot import exports
-from linkbot.bot.delivery import NO_PREVIEW
+from linkbot.bot.delivery import NO_PREVIEW, send_reply
 from linkbot.bot.handlers import Services, command_arguments, for_managers
 from linkbot.bot.messages import DEFAULT_LANGUAGE, Html, day_text, text
 from linkbot.bot.views import Reply
@@ -45,9 +47,16 @@ async def report(update: Update, found: Services) -> None:
     if words[:1] == ["daily"]:
         await _reply(message, await _daily(found, chat, user.id, words[1:], language))
         return
+    if words[:1] == ["here"]:
+        await _reply(message, await _here(found, update, words[1:], language))
+        return
     period = _period(arguments, found)
     found_report = await found.reports.report(period, chat_id=_scope(found, chat))
-    await _reply(message, report_reply(found_report, language=language))
+    if await _shown_here(found, chat):
+        await _reply(message, report_reply(found_report, language=language))
+        return
+    named = report_reply(found_report, language=language, chat_name=chat.effective_name)
+    await _privately(update, language, lambda to: send_reply(update.get_bot(), to, named))
 
 
 @for_managers
@@ -56,29 +65,104 @@ async def export(update: Update, found: Services) -> None:
     assert message is not None and chat is not None
     period = _period(command_arguments(message), found)
     language = found.language_of(update)
-    shown = period_text(period, language)
+    here = await _shown_here(found, chat)
     async with exports.exported(
         found.links.store, period, chat_id=_scope(found, chat), zone=found.zone
     ) as done:
-        if not done.rows:
-            await _reply(message, Reply(text("export_empty", language, period=shown)))
-            return
-        if done.size > UPLOAD_LIMIT:
-            size = f"{done.size / (1024 * 1024):.0f}"
-            await _reply(message, Reply(text("export_too_large", language, size=size)))
-            return
-        try:
-            await message.reply_document(
-                document=done.path,
-                filename=done.filename,
-                caption=text("export_caption", language, count=done.rows, period=shown),
-                parse_mode="HTML",
-                write_timeout=UPLOAD_TIMEOUT,
+        if here:
+            # Quoted in a group, as a reply there is; a private chat needs no quote.
+            quote = None if found.access.is_private(chat) else message.message_id
+            await _send_export(update, chat.id, done, period, language, quote=quote)
+        else:
+            await _privately(
+                update,
+                language,
+                lambda to: _send_export(update, to, done, period, language, privately=True),
             )
-        except TelegramError as exc:
-            # No files allowed in this chat, or Telegram kept failing: say so.
-            logger.warning("Could not send the export: %s", exc.message)
-            await _reply(message, Reply(text("export_not_sent", language)))
+
+
+async def _send_export(
+    update: Update,
+    to: int,
+    done: exports.Export,
+    period: Period,
+    language: str,
+    *,
+    quote: int | None = None,
+    privately: bool = False,
+) -> None:
+    """The file to ``to`` (quoting ``quote``), or why there is none.
+
+    Sent ``privately`` for a command in a group: a private chat that refuses
+    the bot raises Forbidden, for the group to be told how to open it.
+    """
+    bot, shown = update.get_bot(), period_text(period, language)
+    if not done.rows:
+        await send_reply(bot, to, Reply(text("export_empty", language, period=shown)), quote=quote)
+        return
+    if done.size > UPLOAD_LIMIT:
+        size = f"{done.size / (1024 * 1024):.0f}"
+        await send_reply(bot, to, Reply(text("export_too_large", language, size=size)), quote=quote)
+        return
+    try:
+        await bot.send_document(
+            to,
+            document=done.path,
+            filename=done.filename,
+            caption=text("export_caption", language, count=done.rows, period=shown),
+            parse_mode="HTML",
+            write_timeout=UPLOAD_TIMEOUT,
+            reply_parameters=ReplyParameters(quote) if quote is not None else None,
+        )
+    except TelegramError as exc:
+        if isinstance(exc, Forbidden) and privately:
+            raise
+        # No files allowed in this chat, or Telegram kept failing: say so.
+        logger.warning("Could not send the export: %s", exc.message)
+        refused = "export_failed" if privately else "export_not_sent"
+        await send_reply(bot, to, Reply(text(refused, language)), quote=quote)
+
+
+async def _privately(
+    update: Update, language: str, send: Callable[[int], Awaitable[object]]
+) -> None:
+    """Send what a merchant asked for in a group to their private chat; the group hears where.
+
+    Telegram lets a bot write to a user only once they have started a private
+    chat with it (and not blocked it since): otherwise the group is told how.
+    """
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    try:
+        await send(user.id)
+    except Forbidden as exc:
+        logger.info("Could not send a report privately: %s", exc.message)
+        bot = update.get_bot().username
+        await _reply(message, Reply(text("private_chat_closed", language, bot=bot)))
+        return
+    await _reply(message, Reply(text("sent_privately", language)))
+
+
+async def _shown_here(found: Services, chat: Chat) -> bool:
+    """Whether figures asked for in ``chat`` are answered there: a private or opted-in chat."""
+    return found.access.is_private(chat) or chat.id in await found.links.store.report_groups()
+
+
+async def _here(found: Services, update: Update, words: list[str], language: str) -> Reply:
+    """/report here on|off: a group's own reports posted in it, for everyone there to see."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None
+    if found.access.is_private(chat):
+        return Reply(text("report_here_group", language))
+    # The merchant's own choice: a group administrator let in by
+    # LINKBOT_GROUP_ADMINS may not show the group its figures.
+    if not found.access.may_manage(user):
+        return Reply(text("not_authorized", language))
+    if words not in (["on"], ["off"]):
+        return Reply(text("report_here_usage", language))
+    here = words == ["on"]
+    await found.links.store.set_reports_here(chat.id, here, datetime.now(UTC))
+    return Reply(text("report_here_on" if here else "report_here_off", language))
 
 
 async def _daily(
@@ -113,13 +197,23 @@ def _scope(found: Services, chat: Chat) -> int | None:
 # Rendering
 
 
-def report_reply(found: Report, *, daily: bool = False, language: str = DEFAULT_LANGUAGE) -> Reply:
-    """A report as one message, always under Telegram's 4096 characters."""
-    scope = "all" if found.chat_id is None else "chat"
+def report_reply(
+    found: Report,
+    *,
+    daily: bool = False,
+    language: str = DEFAULT_LANGUAGE,
+    chat_name: str | None = None,
+) -> Reply:
+    """A report as one message, always under Telegram's 4096 characters.
+
+    ``chat_name`` names the chat in the title, for a chat's report read elsewhere.
+    """
+    scope = "all" if found.chat_id is None else "named" if chat_name else "chat"
     title = text(
         f"report_title_daily_{scope}" if daily else f"report_title_{scope}",
         language,
         period=period_text(found.period, language),
+        chat=chat_name or "",
     )
     if found.empty and not found.other_payments:
         return Reply(title + "\n\n" + text("report_empty", language))

@@ -1,10 +1,13 @@
 """The daily summary: each day at LINKBOT_DAILY_REPORT, the day's report to whom it concerns.
 
-Every chat that had payments that day gets its own chat's report; each
-authorized user who asked (/report daily on) gets the whole bot's report
-privately. A summary is claimed in the store before it is sent, so it goes
-out at most once per chat and day, however often the loop looks or the
-process restarts.
+A group holds customers, so each group that had payments that day has its
+summary sent to every authorized user privately (each user once per group);
+a group whose merchant chose to see its reports there (/report here on)
+gets its own as well. A private chat with payments gets its own chat's
+report; each authorized user who asked (/report daily on) also gets the
+whole bot's report. A summary is claimed in the store before it is sent,
+so it goes out at most once per chat and day, however often the loop looks
+or the process restarts.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -21,8 +25,9 @@ from telegram.error import Forbidden, TelegramError
 from linkbot.bot.bookkeeping import report_reply
 from linkbot.bot.delivery import Delivery
 from linkbot.bot.messages import DEFAULT_LANGUAGE
+from linkbot.bot.views import Reply
 from linkbot.omise import OmiseError
-from linkbot.periods import day_period
+from linkbot.periods import Period, day_period
 from linkbot.reports import Report, Reports
 from linkbot.store import Store
 from linkbot.waits import first_of, pause
@@ -34,6 +39,14 @@ CHECK_INTERVAL = 30.0
 # The last day whose summaries were all dealt with, so a restart later that
 # day does not post the day's report to chats paid after the summary time.
 DONE_KEY = "daily_report_done"
+
+
+@dataclass(frozen=True, slots=True)
+class _Summary:
+    to: int  # the chat it goes to
+    about: int | None  # the chat whose links it covers; None: every link of the bot
+    # A group's summary in a user's private chat: named after the group, claimed per user.
+    private_copy: bool = False
 
 
 class DailySummary:
@@ -110,50 +123,72 @@ class DailySummary:
         a summary Telegram refused is not, since it was claimed already.
         """
         period = day_period(day, self.zone)
-        subscribers = [u for u in await self.store.daily_subscribers() if u in self.allowed_users]
-        # A subscriber's own private chat is covered by the whole bot's report.
-        targets: dict[int, int | None] = {
-            chat_id: chat_id
-            for chat_id in await self.reports.chats_with_payments(period)
-            if chat_id not in subscribers
-            # A private chat's sales go to a user who may still see them.
-            and (chat_id < 0 or chat_id in self.allowed_users)
-        }
-        targets.update(dict.fromkeys(subscribers))
-        whole: Report | None = None
+        reports: dict[int | None, Report] = {}
+        # Users who refused one summary (no private chat with the bot): not tried again today.
+        unreachable: set[int] = set()
         sent, complete = 0, True
-        for chat_id, scope in targets.items():
+        for summary in await self._summaries(period):
+            if summary.to in unreachable:
+                continue
             try:
                 # A group the bot was removed from is skipped; a private chat is
                 # always tried, as its user may have unblocked the bot.
-                if chat_id < 0 and await self.store.forbidden_since(chat_id) is not None:
+                if summary.to < 0 and await self.store.forbidden_since(summary.to) is not None:
                     continue
-                if scope is None:
-                    whole = whole or await self.reports.report(period, chat_id=None)
-                    found = whole
-                else:
-                    found = await self.reports.report(period, chat_id=scope)
-                if found.empty:
+                found = reports.get(summary.about)
+                if found is None:
+                    found = await self.reports.report(period, chat_id=summary.about)
+                    reports[summary.about] = found
+                if found.empty or not await self._claim(summary, day):
                     continue
-                if not await self.store.claim_daily_report(chat_id, day, self._now()):
-                    continue
-                language = await self._language(chat_id, private=scope is None)
-                await self.delivery.to_chat(
-                    chat_id, report_reply(found, daily=True, language=language)
-                )
+                await self.delivery.to_chat(summary.to, await self._reply(summary, found))
                 sent += 1
             except OmiseError as exc:
                 complete = False
-                logger.warning("Daily summary for %s waits: Omise failed: %s", chat_id, exc)
+                logger.warning("Daily summary for %s waits: Omise failed: %s", summary.to, exc)
             except Forbidden as exc:
-                if chat_id < 0:
-                    await self.store.set_forbidden(chat_id, self._now())
-                logger.warning("Daily summary for %s refused: %s", chat_id, exc.message)
+                if summary.to < 0:
+                    await self.store.set_forbidden(summary.to, self._now())
+                else:
+                    unreachable.add(summary.to)
+                logger.warning("Daily summary for %s refused: %s", summary.to, exc.message)
             except TelegramError as exc:
-                logger.warning("Daily summary for %s not sent: %s", chat_id, exc)
+                logger.warning("Daily summary for %s not sent: %s", summary.to, exc)
         if sent:
             logger.info("Daily summary of %s sent to %d chat(s)", day, sent)
         return sent, complete
+
+    async def _summaries(self, period: Period) -> list[_Summary]:
+        """Who gets which summary of the period."""
+        users = sorted(self.allowed_users)
+        subscribers = [u for u in await self.store.daily_subscribers() if u in self.allowed_users]
+        shown_here = await self.store.report_groups()
+        summaries = [_Summary(user, None) for user in subscribers]
+        for chat_id in await self.reports.chats_with_payments(period):
+            if chat_id > 0:
+                # A private chat's sales go to a user who may still see them, unless
+                # the whole bot's report covers them already.
+                if chat_id in self.allowed_users and chat_id not in subscribers:
+                    summaries.append(_Summary(chat_id, chat_id))
+                continue
+            if chat_id in shown_here:
+                summaries.append(_Summary(chat_id, chat_id))
+            summaries.extend(_Summary(user, chat_id, private_copy=True) for user in users)
+        return summaries
+
+    async def _claim(self, summary: _Summary, day: date) -> bool:
+        if summary.private_copy and summary.about is not None:
+            return await self.store.claim_private_daily_report(
+                summary.to, summary.about, day, self._now()
+            )
+        return await self.store.claim_daily_report(summary.to, day, self._now())
+
+    async def _reply(self, summary: _Summary, found: Report) -> Reply:
+        language = await self._language(summary.to, private=summary.about is None)
+        name: str | None = None
+        if summary.private_copy and summary.about is not None:
+            name = await self.store.chat_title(summary.about) or str(summary.about)
+        return report_reply(found, daily=True, language=language, chat_name=name)
 
     async def _language(self, chat_id: int, *, private: bool) -> str:
         """A subscriber's own language; in a chat, that of the merchant who made its last link."""

@@ -163,6 +163,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             language=found.language_of(update),
             sandbox=found.sandbox,
             bot=context.bot.username,
+            in_group=not found.access.is_private(update.effective_chat),
         ),
     )
 

@@ -55,14 +55,26 @@ def help_message(
     language: str = DEFAULT_LANGUAGE,
     sandbox: bool = False,
     bot: str = "YourBot",
+    in_group: bool = False,
 ) -> Reply:
+    """What the bot does and who may use it.
+
+    Everyone ``in_group`` reads it, customers too: there it names no one's id
+    and none of the bot's settings.
+    """
     mode = "mode_sandbox" if sandbox else "mode_test" if test_mode else "mode_live"
+    if in_group:
+        identity = text("help_id_group", language)
+        authorization = text("authorized" if authorized else "not_authorized_group", language)
+    else:
+        identity = text("help_id", language, user_id=user_id)
+        authorization = text("authorized" if authorized else "not_authorized_help", language)
     return Reply(
         text(
             "help",
             language,
-            user_id=user_id,
-            authorization=text("authorized" if authorized else "not_authorized_help", language),
+            identity=Html(identity),
+            authorization=Html(authorization),
             mode=text(mode, language),
             default_currency=default_currency,
             bot=bot,

@@ -531,6 +531,9 @@ class FakeTelegram(_Concurrency):
         # Chats the bot was removed from or blocked in, and groups upgraded to supergroups.
         self.forbidden: set[str] = set()
         self.migrated: dict[str, int] = {}
+        # Users who never opened a private chat with the bot: it cannot write to
+        # them first (403) until they send it something there, as Start does.
+        self.not_started: set[str] = set()
         # (chat id, message id) of messages deleted in Telegram.
         self.deleted: set[tuple[str, str]] = set()
         # Command menus set with setMyCommands, by (scope type, language code or None).
@@ -584,6 +587,7 @@ class FakeTelegram(_Concurrency):
 
     def push(self, update: dict[str, Any]) -> dict[str, Any]:
         self.note_inline_query(update)
+        self.note_private_chat(update)
         with self._lock:
             update = {**update, "update_id": self._next_update_id}
             self._next_update_id += 1
@@ -664,6 +668,18 @@ class FakeTelegram(_Concurrency):
         """Someone deleted a message: replies to it and edits of it now fail."""
         with self._lock:
             self.deleted.add((str(chat_id), str(message_id)))
+
+    def never_started(self, user_id: int) -> None:
+        """A user who never opened a private chat with the bot: sends to them get 403."""
+        with self._lock:
+            self.not_started.add(str(user_id))
+
+    def note_private_chat(self, update: dict[str, Any]) -> None:
+        """A user wrote to the bot in their private chat (pressed Start): it may write back."""
+        message = update.get("message")
+        if isinstance(message, dict) and message.get("chat", {}).get("type") == "private":
+            with self._lock:
+                self.not_started.discard(str(message["chat"]["id"]))
 
     def forbid(self, chat_id: int) -> None:
         """The bot is removed from a group, or blocked by a user: every send gets 403."""
@@ -985,6 +1001,8 @@ class FakeTelegram(_Concurrency):
             if refusal is not None:
                 return refusal
         with self._lock:
+            if chat_id in self.not_started and not params.get("business_connection_id"):
+                return _tg_error(403, "Forbidden: bot can't initiate conversation with a user")
             if chat_id in self.forbidden:
                 kind = "user" if not chat_id.startswith("-") else "supergroup chat"
                 verb = "blocked by the user" if kind == "user" else f"kicked from the {kind}"

@@ -17,22 +17,26 @@ ENGLISH: dict[str, str] = {
         "/cancel <code>link_…</code> – deactivate a link (or reply to a link)\n"
         "/qr <code>link_…</code> – a QR code to pay in person (or reply to a link)\n"
         "/report <code>week</code> – sales: today, yesterday, week, month, a date or a range "
-        "(in a group, that group's; in private, all chats)\n"
+        "(in a group, that group's, sent to you privately; in private, all chats)\n"
         "/export <code>month</code> – the payments as a spreadsheet (CSV)\n"
         "/report <code>daily on</code> – a summary every day, here in private\n"
+        "/report <code>here on</code> – in a staff-only group: its reports posted there\n"
         "<code>@{bot} 74.40 Hot Latte</code> in any chat – a payment link right there, "
         "even in a chat I am not in (inline mode)\n\n"
         "Amounts: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
         "<code>500 jpy</code>. The currency is optional (default {default_currency}).\n\n"
-        "Your Telegram id: <code>{user_id}</code>\n"
+        "{identity}\n"
         "{authorization}\n"
         "Omise mode: {mode}"
     ),
+    "help_id": "Your Telegram id: <code>{user_id}</code>",
+    "help_id_group": "To see your Telegram id, send /help in a private chat with me.",
     "authorized": "✅ You may create and manage links.",
     "not_authorized_help": (
         "⛔ You are not authorized to manage links. "
         "Ask the bot's owner to add your id to LINKBOT_ALLOWED_USERS."
     ),
+    "not_authorized_group": "Payment links here are made by the shop's team.",
     "mode_test": "test (no real money moves)",
     "mode_live": "live",
     "mode_sandbox": "sandbox (simulated Telegram and Omise on this machine; nothing is real)",
@@ -157,6 +161,8 @@ ENGLISH: dict[str, str] = {
     "report_title_all": "📊 <b>Sales, all chats</b> · {period}",
     "report_title_daily_chat": "🗓 <b>Today in this chat</b> · {period}",
     "report_title_daily_all": "🗓 <b>Today, all chats</b> · {period}",
+    "report_title_named": "📊 <b>Sales in {chat}</b> · {period}",
+    "report_title_daily_named": "🗓 <b>Today in {chat}</b> · {period}",
     "report_period_day": "{day}",
     "report_period_range": "{first} – {last}",
     "report_currency": (
@@ -183,9 +189,31 @@ ENGLISH: dict[str, str] = {
     "report_daily_off": "You will no longer get the daily summary.",
     "report_daily_private": (
         "Ask for the daily summary in a private chat with me: /report <code>daily on</code>. "
-        "A group that had payments gets its own summary every day."
+        "Each group that had payments has its summary sent to the merchant's users privately."
     ),
     "report_daily_usage": "Usage: /report <code>daily on</code> or /report <code>daily off</code>",
+    "report_here_on": (
+        "📊 From now on, /report and /export in this group are answered here, and its daily "
+        "summary is posted here too, for everyone in this group to see. "
+        "Stop it with /report <code>here off</code>."
+    ),
+    "report_here_off": (
+        "🔒 From now on, reports of this group go privately to whoever asks for them; "
+        "this group sees no figures."
+    ),
+    "report_here_usage": (
+        "Usage, in a staff-only group: /report <code>here on</code> to see its reports there, "
+        "or /report <code>here off</code>"
+    ),
+    "report_here_group": (
+        "Send /report <code>here on</code> in the staff-only group that should see its own reports."
+    ),
+    "sent_privately": "📬 Sent to you in our private chat.",
+    "private_chat_closed": (
+        "📬 I cannot write to you privately yet. Open a private chat with "
+        '<a href="https://t.me/{bot}?start=reports">@{bot}</a> and press Start, then ask again here.'
+    ),
+    "export_failed": "⚠️ I could not send the file: Telegram did not take it. Try again in a moment.",
     "export_empty": "No payments to export for {period}.",
     "export_not_sent": "⚠️ I could not send the file here: this chat may not allow me to send files. Try /export in a private chat with me.",
     "export_caption": "{count} payment(s) · {period}",

@@ -17,22 +17,26 @@ JAPANESE: dict[str, str] = {
         "/cancel <code>link_…</code> – リンクを無効にする（リンクのメッセージへの返信でも可）\n"
         "/qr <code>link_…</code> – 店頭で支払うための QR コード（リンクのメッセージへの返信でも可）\n"
         "/report <code>week</code> – 売上: today、yesterday、week、month、日付または期間"
-        "（グループではそのグループの分、個人チャットではすべてのチャットの分）\n"
+        "（グループではそのグループの分を個人チャットにお送りします。個人チャットではすべてのチャットの分）\n"
         "/export <code>month</code> – 支払いの一覧をスプレッドシート（CSV）で\n"
         "/report <code>daily on</code> – 毎日のまとめを個人チャットで受け取る\n"
+        "/report <code>here on</code> – スタッフだけのグループで、そのグループのレポートをそこに表示する\n"
         "<code>@{bot} 74.40 Hot Latte</code> – どのチャットでもその場に支払いリンクを送信"
         "（ボットが参加していないチャットでも可・インラインモード）\n\n"
         "金額の例: <code>74.40</code>、<code>1,250.50</code>、<code>฿74.40</code>、"
         "<code>500 jpy</code>。通貨は省略できます（既定は {default_currency}）。\n\n"
-        "あなたの Telegram id: <code>{user_id}</code>\n"
+        "{identity}\n"
         "{authorization}\n"
         "Omise のモード: {mode}"
     ),
+    "help_id": "あなたの Telegram id: <code>{user_id}</code>",
+    "help_id_group": "ご自分の Telegram id は、ボットとの個人チャットで /help と送ると確認できます。",
     "authorized": "✅ リンクの作成と管理ができます。",
     "not_authorized_help": (
         "⛔ リンクを管理する権限がありません。"
         "ボットの管理者に、あなたの id を LINKBOT_ALLOWED_USERS に追加するよう依頼してください。"
     ),
+    "not_authorized_group": "このグループの支払いリンクは、お店のスタッフが作成しています。",
     "mode_test": "テスト（実際のお金は動きません）",
     "mode_live": "本番",
     "mode_sandbox": "サンドボックス（このマシン上で Telegram と Omise を模擬しています。実際には何も起きません）",
@@ -182,6 +186,8 @@ JAPANESE: dict[str, str] = {
     "report_title_all": "📊 <b>全チャットの売上</b> · {period}",
     "report_title_daily_chat": "🗓 <b>このチャットの本日のまとめ</b> · {period}",
     "report_title_daily_all": "🗓 <b>全チャットの本日のまとめ</b> · {period}",
+    "report_title_named": "📊 <b>{chat} の売上</b> · {period}",
+    "report_title_daily_named": "🗓 <b>{chat} の本日のまとめ</b> · {period}",
     "report_period_day": "{day}",
     "report_period_range": "{first}～{last}",
     "report_currency": (
@@ -217,9 +223,32 @@ JAPANESE: dict[str, str] = {
     "report_daily_off": "毎日のまとめの送信を停止しました。",
     "report_daily_private": (
         "毎日のまとめは、ボットとの個人チャットで /report <code>daily on</code> と送って申し込んでください。"
-        "支払いがあったグループには、そのグループのまとめが毎日届きます。"
+        "支払いがあったグループのまとめは、お店の許可ユーザーに個人チャットでお送りします。"
     ),
     "report_daily_usage": "使い方: /report <code>daily on</code> または /report <code>daily off</code>",
+    "report_here_on": (
+        "📊 これから、このグループでの /report と /export にはこのグループで答え、"
+        "毎日のまとめもこのグループに投稿します。グループの全員が見られます。"
+        "停止するには /report <code>here off</code> を送ってください。"
+    ),
+    "report_here_off": (
+        "🔒 このグループのレポートは、これまでどおり依頼した方に個人チャットでお送りします。"
+        "このグループに売上の数字は表示されません。"
+    ),
+    "report_here_usage": (
+        "使い方（スタッフだけのグループで）: そこでレポートを見るには /report <code>here on</code>、"
+        "やめるには /report <code>here off</code>"
+    ),
+    "report_here_group": (
+        "自分のレポートを表示したいスタッフだけのグループで、/report <code>here on</code> と送ってください。"
+    ),
+    "sent_privately": "📬 個人チャットでお送りしました。",
+    "private_chat_closed": (
+        "📬 まだ個人チャットでメッセージをお送りできません。"
+        '<a href="https://t.me/{bot}?start=reports">@{bot}</a> との個人チャットを開いて「開始」を押してから、'
+        "もう一度ここで送ってください。"
+    ),
+    "export_failed": "⚠️ ファイルを送れませんでした。Telegram が受け付けませんでした。しばらくしてからもう一度お試しください。",
     "export_empty": "{period} にエクスポートする支払いはありません。",
     "export_not_sent": "⚠️ このチャットにはファイルを送れませんでした。ボットにファイルの送信が許可されていない可能性があります。ボットとの個人チャットで /export をお試しください。",
     "export_caption": "支払い {count} 件 · {period}",

@@ -17,21 +17,25 @@ THAI: dict[str, str] = {
         "/cancel <code>link_…</code> – ปิดใช้งานลิงก์ (หรือตอบกลับข้อความลิงก์)\n"
         "/qr <code>link_…</code> – QR code สำหรับชำระเงินที่หน้าร้าน (หรือตอบกลับข้อความลิงก์)\n"
         "/report <code>week</code> – ยอดขาย: today, yesterday, week, month, วันที่ หรือช่วงวันที่ "
-        "(ในกลุ่มจะแสดงเฉพาะของกลุ่มนั้น ในแชทส่วนตัวจะแสดงทุกแชท)\n"
+        "(ในกลุ่มจะเป็นของกลุ่มนั้นและส่งให้คุณทางแชทส่วนตัว ในแชทส่วนตัวจะแสดงทุกแชท)\n"
         "/export <code>month</code> – รายการชำระเงินเป็นไฟล์สเปรดชีต (CSV)\n"
         "/report <code>daily on</code> – รับสรุปยอดทุกวันทางแชทส่วนตัว\n"
+        "/report <code>here on</code> – ในกลุ่มที่มีแต่ทีมงาน: แสดงรายงานของกลุ่มในกลุ่มนั้น\n"
         "<code>@{bot} 74.40 Hot Latte</code> ในแชทใดก็ได้ – ส่งลิงก์ชำระเงินลงในแชทนั้นได้ทันที "
         "แม้ในแชทที่ไม่มีบอทอยู่ (โหมดอินไลน์)\n\n"
         "จำนวนเงิน: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
         "<code>500 jpy</code> จะระบุสกุลเงินหรือไม่ก็ได้ (ค่าเริ่มต้น {default_currency})\n\n"
-        "Telegram id ของคุณ: <code>{user_id}</code>\n"
+        "{identity}\n"
         "{authorization}\n"
         "โหมด Omise: {mode}"
     ),
+    "help_id": "Telegram id ของคุณ: <code>{user_id}</code>",
+    "help_id_group": "หากต้องการดู Telegram id ของคุณ ส่ง /help ในแชทส่วนตัวกับบอท",
     "authorized": "✅ คุณสร้างและจัดการลิงก์ได้",
     "not_authorized_help": (
         "⛔ คุณยังไม่มีสิทธิ์จัดการลิงก์ กรุณาขอให้เจ้าของบอทเพิ่ม id ของคุณใน LINKBOT_ALLOWED_USERS"
     ),
+    "not_authorized_group": "ลิงก์ชำระเงินในกลุ่มนี้สร้างโดยทีมงานของร้าน",
     "mode_test": "ทดสอบ (ไม่มีการตัดเงินจริง)",
     "mode_live": "ใช้งานจริง",
     "mode_sandbox": "แซนด์บ็อกซ์ (จำลอง Telegram และ Omise บนเครื่องนี้ ไม่มีอะไรเกิดขึ้นจริง)",
@@ -158,6 +162,8 @@ THAI: dict[str, str] = {
     "report_title_all": "📊 <b>ยอดขายทุกแชท</b> · {period}",
     "report_title_daily_chat": "🗓 <b>สรุปวันนี้ในแชทนี้</b> · {period}",
     "report_title_daily_all": "🗓 <b>สรุปวันนี้ทุกแชท</b> · {period}",
+    "report_title_named": "📊 <b>ยอดขายใน {chat}</b> · {period}",
+    "report_title_daily_named": "🗓 <b>สรุปวันนี้ใน {chat}</b> · {period}",
     "report_period_day": "{day}",
     "report_period_range": "{first} – {last}",
     "report_currency": (
@@ -186,9 +192,25 @@ THAI: dict[str, str] = {
     "report_daily_off": "คุณจะไม่ได้รับสรุปยอดรายวันอีก",
     "report_daily_private": (
         "กรุณาขอรับสรุปยอดรายวันในแชทส่วนตัวกับบอท: /report <code>daily on</code> "
-        "ส่วนกลุ่มที่มีการชำระเงินจะได้รับสรุปของกลุ่มเองทุกวัน"
+        "ส่วนสรุปของแต่ละกลุ่มที่มีการชำระเงินจะส่งให้ผู้ใช้ของร้านทางแชทส่วนตัว"
     ),
     "report_daily_usage": "วิธีใช้: /report <code>daily on</code> หรือ /report <code>daily off</code>",
+    "report_here_on": (
+        "📊 ต่อจากนี้ /report และ /export ในกลุ่มนี้จะตอบในกลุ่มนี้ และสรุปยอดรายวันของกลุ่มก็จะส่งมาที่นี่ด้วย "
+        "ทุกคนในกลุ่มจะเห็นได้ หยุดได้ด้วย /report <code>here off</code>"
+    ),
+    "report_here_off": "🔒 รายงานของกลุ่มนี้จะส่งให้ผู้ขอทางแชทส่วนตัวเหมือนเดิม กลุ่มนี้จะไม่เห็นตัวเลขยอดขาย",
+    "report_here_usage": (
+        "วิธีใช้ในกลุ่มที่มีแต่ทีมงาน: /report <code>here on</code> เพื่อดูรายงานในกลุ่มนั้น "
+        "หรือ /report <code>here off</code>"
+    ),
+    "report_here_group": "กรุณาส่ง /report <code>here on</code> ในกลุ่มทีมงานที่ต้องการเห็นรายงานของกลุ่มเอง",
+    "sent_privately": "📬 บอทส่งให้คุณทางแชทส่วนตัวแล้ว",
+    "private_chat_closed": (
+        "📬 บอทยังส่งข้อความถึงคุณทางแชทส่วนตัวไม่ได้ กรุณาเปิดแชทส่วนตัวกับ "
+        '<a href="https://t.me/{bot}?start=reports">@{bot}</a> แล้วกดปุ่มเริ่ม (Start) จากนั้นขออีกครั้งที่นี่'
+    ),
+    "export_failed": "⚠️ บอทส่งไฟล์ไม่ได้ เพราะ Telegram ไม่รับไฟล์ กรุณาลองใหม่อีกครั้งในอีกสักครู่",
     "export_empty": "ไม่มีรายการชำระเงินให้ส่งออกสำหรับ {period}",
     "export_not_sent": "⚠️ บอทส่งไฟล์ในแชทนี้ไม่ได้ แชทนี้อาจไม่อนุญาตให้บอทส่งไฟล์ ลองใช้ /export ในแชทส่วนตัวกับบอท",
     "export_caption": "การชำระเงิน {count} รายการ · {period}",
