@@ -7,12 +7,17 @@ from dataclasses import dataclass
 
 from linkbot.money import (
     AmountError,
+    AmountParts,
     Currency,
-    get_currency,
-    looks_like_amount,
+    currency_named,
+    drop_bidi_controls,
+    examples,
+    has_bidi_control,
+    names_currency,
     normalize_digits,
     parse_amount,
-    split_symbol,
+    split_amount,
+    written_before,
 )
 
 # A title shows in the reply, in /links and on Omise's payment page; a
@@ -53,34 +58,24 @@ class LinkRequest:
 def parse_link(text: str, *, default_currency: Currency, multiple: bool = False) -> LinkRequest:
     """Parse ``<amount> [currency] <title> [| <description>]``.
 
-    The word after the amount is a currency only when it is a supported code,
-    so ``/link 50 Cup of tea`` is a title and ``/link 50 usd Cup of tea`` is
-    not. A leading symbol (``฿74.40``) names the currency too.
+    The currency is a code, word or symbol before or after the number, glued
+    or spaced (``฿74.40``, ``100บาท``, ``500 円``, ``5 usd``). A word after the
+    amount that names no currency starts the title, so ``/link 50 Cup of
+    tea`` is a title; one that names a currency Omise does not take is refused.
     """
     head, bar, tail = _clean(text).partition("|")
-    words = head.split()
+    words = _words(head)
     if not words:
         raise CommandError("usage")
-    amount_token, rest = words[0], words[1:]
-    if not looks_like_amount(amount_token):
-        raise CommandError("usage")
-
-    symbol_currency, number = split_symbol(normalize_digits(amount_token))
-    code_currency = get_currency(rest[0]) if rest else None
-    if code_currency is not None:
-        rest = rest[1:]
-    if symbol_currency and code_currency and symbol_currency != code_currency:
-        raise CommandError(
-            "currency_conflict", symbol=symbol_currency.code, code=code_currency.code
-        )
-    currency = code_currency or symbol_currency or default_currency
-
     try:
-        amount = parse_amount(number, currency)
+        amount, currency, used = _read_amount(head, words, default_currency)
     except AmountError as exc:
-        raise CommandError(exc.reason, **exc.params) from None
+        params = exc.params
+        if exc.reason in ("currency_not_taken", "currency_subunit"):
+            params = {"example": examples(default_currency)["example"], **params}
+        raise CommandError(exc.reason, **params) from None
 
-    title = " ".join(rest)
+    title = " ".join(head[words[used - 1].end :].split())
     description = " ".join(tail.split()) if bar else ""
     if not title:
         raise CommandError("title_missing")
@@ -95,6 +90,167 @@ def parse_link(text: str, *, default_currency: Currency, multiple: bool = False)
         description=description or title,
         multiple=multiple,
     )
+
+
+# Spaces that join the digit groups of one number as typeset ("25 000"):
+# no-break, figure, thin, hair and narrow no-break. Nobody puts one between
+# an amount and its title, so digits after one belong to the amount.
+_GROUP_SPACES = frozenset("\u00a0\u2007\u2009\u200a\u202f")
+_FIRST_GROUP = re.compile(r"[1-9]\d{0,2}")
+_GROUP = re.compile(r"\d{3}")
+_LAST_GROUP = re.compile(r"\d{3}(?:\.\d+)?")
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    text: str  # digits made ASCII, zero-width and direction marks dropped
+    end: int  # where the word ends in what was typed
+    joined: bool  # only a no-break or thin space before it
+
+
+def _words(head: str) -> list[_Word]:
+    words: list[_Word] = []
+    end = 0
+    for match in re.finditer(r"\S+", head):
+        gap, end = head[end : match.start()], match.end()
+        word = drop_bidi_controls(normalize_digits(match[0]))
+        if word:
+            joined = bool(words) and all(ch in _GROUP_SPACES for ch in gap)
+            words.append(_Word(word, end, joined))
+    return words
+
+
+def _read_amount(head: str, words: list[_Word], default: Currency) -> tuple[int, Currency, int]:
+    """The amount and currency that ``words`` start with, and how many words they take."""
+    # First where the amount is: a code or symbol before it ("THB 100", "RM 5",
+    # "฿ 74.40"), its number, and a currency word after it ("500 yen").
+    at = 0
+    if (
+        len(words) > 1
+        and _starts_with_number(words[1].text)
+        and written_before(words[0].text)
+        and names_currency(words[0].text)
+    ):
+        at = 1
+    first = split_amount(words[at].text)
+    if first is None:
+        raise CommandError("usage")
+    chain, spaced = _number_words(words, at)
+    end = at + len(chain)
+    used = end + 1 if end < len(words) and names_currency(words[end].text) else end
+    if has_bidi_control(head[: words[used - 1].end]):
+        # "\u202e0021\u202c" shows as 1200; cleaning the mark away would charge 21.
+        raise CommandError("amount_bidi", **examples(default))
+
+    # Then what it says.
+    named: list[Currency] = []
+    if at:
+        named.append(_named(words[0].text))
+    if first.prefix:
+        symbol = currency_named(first.prefix)  # "฿74.40", "RM5", "US$5"
+        if symbol is None:
+            raise CommandError("usage")
+        named.append(symbol)
+    if first.negative:
+        raise CommandError("amount_not_positive")
+    if chain[-1].suffix:
+        glued = currency_named(chain[-1].suffix)  # "100บาท", "74.40thb", "500円"
+        if glued is None:
+            raise CommandError("amount_invalid", text=words[end - 1].text, **examples(default))
+        named.append(glued)
+    if used > end:
+        named.append(_named(words[end].text))  # "500 yen", "100 บาท", "5 RM"
+    distinct = list(dict.fromkeys(named))
+    if len(distinct) > 1:
+        raise CommandError("currency_conflict", symbol=distinct[0].code, code=distinct[1].code)
+    currency = distinct[0] if distinct else default
+    # A currency right after the number says where the number ends.
+    ended = used > end or bool(chain[-1].suffix)
+    number = _one_number(chain, spaced=spaced and not ended, currency=currency)
+    return parse_amount(number, currency), currency, used
+
+
+def _named(word: str) -> Currency:
+    currency = currency_named(word)
+    assert currency is not None  # the word names a currency, so it is one or refused
+    return currency
+
+
+def _starts_with_number(word: str) -> bool:
+    parts = split_amount(word)
+    return parts is not None and not parts.prefix
+
+
+def _number_words(words: list[_Word], at: int) -> tuple[list[AmountParts], bool]:
+    """The words of the amount's number, and whether an ordinary space is inside it.
+
+    After ``1``, ``25`` or ``120`` (1–3 digits), a word of exactly three digits
+    may be the next group of thousands (``25 000``) or the start of the title
+    (``2 500 ml water``). It is taken into the number here, and
+    :func:`_one_number` reads it only when that cannot be the title. A number
+    that cannot be a group (``120 2 lattes``) starts the title, unless the
+    amount plainly goes on past it: a currency right after it (``1 5 thb``)
+    or a leading zero after whole digits (``25 00``).
+    """
+    first = split_amount(words[at].text)
+    assert first is not None
+    chain = [first]
+    grouping = _FIRST_GROUP.fullmatch(first.number) is not None
+    whole = first.number.isdigit()
+    spaced = False
+    for index in range(at + 1, len(words)):
+        if chain[-1].suffix:
+            break
+        word = words[index]
+        part = split_amount(word.text)
+        if part is None or part.prefix or part.negative:
+            break
+        if not word.joined:
+            group = (
+                grouping
+                and _LAST_GROUP.fullmatch(part.number) is not None
+                and (not part.suffix or names_currency(part.suffix))
+            )
+            goes_on = (
+                (bool(part.suffix) and names_currency(part.suffix))
+                or (index + 1 < len(words) and names_currency(words[index + 1].text))
+                or (whole and re.fullmatch(r"0\d+", part.number) is not None)
+            )
+            if not (group or goes_on):
+                break
+            spaced = True
+        chain.append(part)
+        grouping = grouping and _GROUP.fullmatch(part.number) is not None
+        whole = whole and part.number.isdigit()
+    return chain, spaced
+
+
+def _one_number(chain: list[AmountParts], *, spaced: bool, currency: Currency) -> str:
+    """The number the words of ``chain`` write, or a refusal when that is not certain."""
+    if len(chain) == 1:
+        return chain[0].number
+    numbers = [part.number for part in chain]
+    typed = " ".join(numbers)
+    shaped = (
+        _FIRST_GROUP.fullmatch(numbers[0])
+        and all(_GROUP.fullmatch(group) for group in numbers[1:-1])
+        and _LAST_GROUP.fullmatch(numbers[-1])
+    )
+    if not shaped:
+        raise CommandError("amount_spaced_shape", text=typed, **examples(currency))
+    plain = "".join(numbers)
+    if spaced:
+        whole, dot, fraction = plain.partition(".")
+        raise CommandError(
+            "amount_spaced",
+            text=typed,
+            plain=plain,
+            grouped=f"{int(whole):,}{dot}{fraction}",
+            first=numbers[0],
+            group=numbers[1],
+            code=currency.code.lower(),
+        )
+    return plain
 
 
 def command_word(text: str | None) -> str | None:
@@ -124,4 +280,4 @@ def parse_page(data: str, prefix: str) -> int | None:
 
 
 def _clean(text: str) -> str:
-    return _CONTROL.sub(" ", text.replace("\u00a0", " "))
+    return _CONTROL.sub(" ", text)

@@ -59,32 +59,95 @@ _ISO_MINOR_UNITS: dict[str, int] = {
 }
 _ISO_DEFAULT_MINOR_UNIT = 2
 
-# Symbols a merchant may type before an amount. "$" means USD and "¥" means
-# JPY, as on Omise's own dashboards; the other dollars and yuan need their
-# prefix. Longest first so that "HK$" is not read as "$".
-_SYMBOLS: tuple[tuple[str, str], ...] = tuple(
-    sorted(
-        {
-            "฿": "THB",
-            "¥": "JPY",
-            "￥": "JPY",
-            "S$": "SGD",
-            "RM": "MYR",
-            "$": "USD",
-            "US$": "USD",
-            "€": "EUR",
-            "£": "GBP",
-            "A$": "AUD",
-            "CA$": "CAD",
-            "C$": "CAD",
-            "CN¥": "CNY",
-            "HK$": "HKD",
-            "CHF": "CHF",
-            "DKK": "DKK",
-        }.items(),
-        key=lambda item: -len(item[0]),
-    )
+
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# The codes of ISO 4217 (list one, as amended up to 2025). A three-letter
+# code after an amount that Omise does not take is refused by name rather than
+# read as the first word of the title.
+_ISO_CODES = _codes(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV
+    BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE
+    CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
+    HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD
+    KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN
+    MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD
+    RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS
+    TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST
+    XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR
+    ZMW ZWG ZWL
+    """
 )
+# Codes that are also everyday words ("50 cup of tea", "100 top up", "80 all
+# day"): after an amount they start the title, as they always have.
+_WORD_CODES = _codes("ALL ANG BAM BOB CHE COP CUP GEL MAD MOP PEN RON RUB SOS TOP TRY XXX")
+
+# Words and symbols merchants in Thailand and Japan type for a currency, before
+# or after the amount, spaced or glued (฿74.40, 100บาท, 500 円, 5 RM). Matched
+# whole, ignoring case and full-width forms, so "baht" never matches "bahtxyz".
+# "$" is USD and "¥" is JPY, as on Omise's own dashboards; the other dollars
+# and yuan need their prefix. "pound" is not here: "150 pound cake" is a cake.
+_NAMES: tuple[tuple[str, str], ...] = (
+    ("THB", "฿ baht bht บาท บ. バーツ"),
+    ("JPY", "¥ 円 yen เยน 日本円"),
+    ("SGD", "S$ SG$ ดอลลาร์สิงคโปร์ シンガポールドル"),
+    ("MYR", "RM ringgit ริงกิต リンギット"),
+    ("USD", "$ US$ ดอลลาร์สหรัฐ 米ドル"),
+    ("EUR", "€ euro euros ยูโร ユーロ"),
+    ("GBP", "£ sterling 英ポンド"),
+    ("AUD", "A$ AU$ ดอลลาร์ออสเตรเลีย 豪ドル"),
+    ("CAD", "CA$ C$ ดอลลาร์แคนาดา カナダドル"),
+    ("CHF", "スイスフラン"),
+    ("CNY", "CN¥ RMB yuan หยวน 人民元 人民币"),
+    ("HKD", "HK$ ดอลลาร์ฮ่องกง 香港ドル"),
+    # Currencies Omise does not take, refused by their code.
+    ("KRW", "₩ 원 วอน ウォン"),
+    ("INR", "₹"),
+    ("PHP", "₱"),
+    ("VND", "₫"),
+    ("IDR", "Rp rupiah รูเปียห์ ルピア"),
+    ("TWD", "NT$"),
+    ("NZD", "NZ$"),
+    ("BRL", "R$"),
+    ("LAK", "₭"),
+    ("KHR", "៛ riel เรียล"),
+    ("MMK", "kyat จ๊าด"),
+    ("ILS", "₪"),
+    ("TRY", "₺"),
+    ("RUB", "₽"),
+    ("UAH", "₴"),
+    ("NGN", "₦"),
+    ("KZT", "₸"),
+    ("BTC", "₿ BTC bitcoin"),
+    ("ETH", "ETH"),
+    ("USDT", "USDT"),
+    # Names shared by several currencies: refused with the codes to choose from.
+    ("USD SGD AUD CAD HKD NZD TWD", "dollar dollars ดอลลาร์ ドル"),
+    ("DKK SEK NOK ISK", "kr kr."),
+    ("CNY HKD TWD", "元"),
+    ("CHF XAF XOF", "franc francs"),
+    ("PHP MXN ARS CLP COP", "peso pesos"),
+    ("INR PKR LKR NPR", "rupee rupees"),
+)
+# A hundredth of a currency: "50 cents" or "50 satang" is not 50 of the currency.
+_SUBUNITS = frozenset(["CENT", "CENTS", "¢", "SATANG", "สตางค์", "銭"])
+
+
+def _key(word: str) -> str:
+    return unicodedata.normalize("NFKC", word).strip().upper()
+
+
+_NAMED: dict[str, tuple[str, ...]] = {
+    **{code: (code,) for code in _ISO_CODES - _WORD_CODES},
+    **{_key(word): tuple(codes.split()) for codes, words in _NAMES for word in words.split()},
+}
+
+# A sign written before an amount: ASCII, the minus sign, dashes and their
+# full-width and small forms. "−5" is as negative as "-5".
+_MINUS = frozenset("-\u2212\u2010\u2011\u2012\u2013\u2014\u2015\ufe58\ufe63\uff0d")
 
 _PLAIN = re.compile(r"\d+(?:\.\d+)?")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -92,19 +155,14 @@ _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 # decimal dot it is a thousand times less, so it is refused with both readings.
 _DOT_THOUSANDS = re.compile(r"([1-9]\d{0,2})\.(\d{3})")
 
-# Marks that are invisible in a chat but end up inside copied text.
-_INVISIBLE = dict.fromkeys(
-    [
-        0x200B,
-        0x200C,
-        0x200D,
-        0x200E,
-        0x200F,
-        0x2060,
-        0xFEFF,
-        *range(0x202A, 0x202F),
-        *range(0x2066, 0x206A),
-    ]
+# Marks that are invisible in a chat but end up inside copied text. They
+# change nothing about how the amount looks, so they are dropped.
+_INVISIBLE = dict.fromkeys([0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF])
+# Marks that change the direction text is shown in: "\u202e0021" shows as
+# 1200. An amount holding one is refused, never cleaned, so the number read
+# is the number the merchant saw.
+BIDI_CONTROLS = frozenset(
+    chr(c) for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
 )
 
 
@@ -122,11 +180,12 @@ def get_currency(code: str) -> Currency | None:
 
 
 def normalize_digits(text: str) -> str:
-    """Map Thai, full-width and other decimal digits to ASCII and drop invisible marks.
+    """Map Thai, full-width and other decimal digits to ASCII and drop zero-width marks.
 
     A Thai keyboard types ``๗๔.๔๐`` for 74.40; Japanese input methods type
     full-width ``７４``. They are the same number, so they parse to the same
-    amount. Every other character is kept, so nothing else changes meaning.
+    amount. Every other character is kept, so nothing else changes meaning;
+    direction marks too, for the caller to refuse.
     """
     out = []
     for ch in text.translate(_INVISIBLE):
@@ -139,19 +198,101 @@ def normalize_digits(text: str) -> str:
     return "".join(out)
 
 
+def has_bidi_control(text: str) -> bool:
+    return any(ch in BIDI_CONTROLS for ch in text)
+
+
+def drop_bidi_controls(text: str) -> str:
+    return "".join(ch for ch in text if ch not in BIDI_CONTROLS)
+
+
+@dataclass(frozen=True, slots=True)
+class AmountParts:
+    """An amount token taken apart: ``-฿1,250.50`` or ``100บาท``."""
+
+    prefix: str  # what comes before the number, a sign taken off: "฿", "THB", ""
+    negative: bool
+    number: str  # digits, dots and commas: "1,250.50"
+    suffix: str  # what comes right after the number: "บาท", "thb", "e5", ""
+
+
+def split_amount(token: str) -> AmountParts | None:
+    """Take a token apart around its first number; None when it holds no digit.
+
+    ``token`` is already normalized (:func:`normalize_digits`).
+    """
+    digit = next((i for i, ch in enumerate(token) if ch.isdigit()), None)
+    if digit is None:
+        return None
+    start = digit
+    while start and token[start - 1] in ".,":
+        start -= 1  # ".5" is a number to refuse, not a symbol "."
+    stop = digit
+    while stop < len(token) and (token[stop].isdigit() or token[stop] in ".,"):
+        stop += 1
+    prefix = token[:start]
+    negative = bool(prefix) and (prefix[0] in _MINUS or prefix[-1] in _MINUS)
+    if negative:
+        prefix = prefix.strip("".join(_MINUS))
+    return AmountParts(prefix.strip(), negative, token[start:stop], token[stop:])
+
+
 def split_symbol(token: str) -> tuple[Currency | None, str]:
     """Split a leading currency symbol off an amount token: ``฿74.40`` → (THB, ``74.40``)."""
-    for symbol, code in _SYMBOLS:
-        if token.upper().startswith(symbol.upper()):
-            return CURRENCIES[code], token[len(symbol) :].lstrip()
-    return None, token
+    parts = split_amount(token)
+    if parts is None or not parts.prefix or parts.negative:
+        return None, token
+    codes = _NAMED.get(_key(parts.prefix), ())
+    if len(codes) != 1 or codes[0] not in CURRENCIES:
+        return None, token
+    return CURRENCIES[codes[0]], parts.number + parts.suffix
 
 
-def looks_like_amount(token: str) -> bool:
-    """Whether a token is meant as an amount (starts with a digit or a symbol)."""
-    token = normalize_digits(token)
-    _, rest = split_symbol(token)
-    return bool(rest) and (rest[0].isdigit() or rest[0] in "-+.")
+def names_currency(word: str) -> bool:
+    """Whether ``word`` names a currency (or a hundredth of one), taken or not."""
+    return _key(word) in _NAMED or _key(word) in _SUBUNITS
+
+
+def written_before(word: str) -> bool:
+    """Whether a currency word may stand before the amount: a code or a symbol (``RM 5``).
+
+    Words (``euro``, ``yen``, ``baht``) follow the number: "/link Euro 2024
+    scarf" is a title with the amount forgotten, not €2,024.
+    """
+    key = _key(word)
+    return key in _ISO_CODES or key in ("RM", "RP") or not key.isalpha()
+
+
+def currency_named(word: str) -> Currency | None:
+    """The currency ``word`` names (``baht``, ``円``, ``RM``, ``usd``), None if it names none.
+
+    Raises :class:`AmountError` when it names a currency Omise does not take
+    (``kwd``, ``₩``), several currencies (``dollars``), or a hundredth of one
+    (``cents``): none of these may fall back to the default currency.
+    """
+    key = _key(word)
+    if key in _SUBUNITS:
+        raise AmountError("currency_subunit", word=word)
+    codes = _NAMED.get(key)
+    if codes is None:
+        return None
+    taken = [code for code in codes if code in CURRENCIES]
+    if len(codes) == 1 and taken:
+        return CURRENCIES[taken[0]]
+    if taken:
+        example = examples(CURRENCIES[taken[0]])["example"]
+        raise AmountError("currency_ambiguous", word=word, codes=" ".join(codes), example=example)
+    name = codes[0] if len(codes) == 1 else word
+    raise AmountError("currency_not_taken", name=name, codes=" ".join(CURRENCIES))
+
+
+def examples(currency: Currency) -> dict[str, str]:
+    """Amounts that work in ``currency``, for a refusal to show what would."""
+    if currency.decimals:
+        small, large = "74.40", "1,250.50"
+    else:
+        small, large = "500", "1,250"
+    return {"small": small, "large": large, "example": f"{small} {currency.code.lower()} Hot Latte"}
 
 
 def parse_amount(text: str, currency: Currency) -> int:
@@ -163,10 +304,12 @@ def parse_amount(text: str, currency: Currency) -> int:
     to others, and ``1.0000000000000000000000000001`` is not 1.
     """
     raw = normalize_digits(text.strip())
+    if has_bidi_control(raw):
+        raise AmountError("amount_bidi", **examples(currency))
+    if raw[:1] in _MINUS:
+        raise AmountError("amount_not_positive")
     if len(raw) > _MAX_TOKEN_LENGTH:
         raise AmountError("amount_too_large", limit=format_amount(MAX_SMALLEST_UNITS, currency))
-    if raw.startswith("-"):
-        raise AmountError("amount_not_positive")
     if _PLAIN.fullmatch(raw):
         digits = raw
     elif _GROUPED.fullmatch(raw):
@@ -174,15 +317,15 @@ def parse_amount(text: str, currency: Currency) -> int:
     elif re.fullmatch(r"[\d.,]+", raw) and "," in raw:
         raise AmountError("amount_ambiguous_separators", text=text)
     else:
-        raise AmountError("amount_invalid", text=text)
+        raise AmountError("amount_invalid", text=text, **examples(currency))
     try:
         # Construction from a string is exact whatever the context precision.
         value = Decimal(digits)
     except InvalidOperation:  # pragma: no cover - the patterns above admit only digits
-        raise AmountError("amount_invalid", text=text) from None
+        raise AmountError("amount_invalid", text=text, **examples(currency)) from None
     _, coefficient_digits, exponent = value.as_tuple()
     if not isinstance(exponent, int):  # pragma: no cover - NaN and Infinity cannot match
-        raise AmountError("amount_invalid", text=text)
+        raise AmountError("amount_invalid", text=text, **examples(currency))
     coefficient = int("".join(map(str, coefficient_digits)))
     if coefficient == 0:
         raise AmountError("amount_not_positive")

@@ -49,7 +49,31 @@ ENGLISH: dict[str, str] = {
     "usage_link_id": (
         "Usage: /{command} <code>link_…</code>, or send /{command} as a reply to a link message."
     ),
-    "amount_invalid": "“{text}” is not an amount. Write it like 74.40 or 1,250.50.",
+    "amount_invalid": "“{text}” is not an amount. Write it like {small} or {large}.",
+    "amount_spaced": (
+        "“{text}” could be {grouped}, or {first} followed by a title that starts with {group}. "
+        "For {grouped}, write {plain} or {grouped}. For {first}, put the currency after it: "
+        "/link <code>{first} {code} {group} …</code>"
+    ),
+    "amount_spaced_shape": (
+        "“{text}” has spaces inside the amount that do not separate thousands. "
+        "Write it without spaces, like {small} or {large}."
+    ),
+    "amount_bidi": (
+        "The amount contains invisible marks that change the direction of text, so it may "
+        "not be the number you see. Type it again, like /link <code>{example}</code>"
+    ),
+    "currency_not_taken": (
+        "Omise does not take {name}. Links can be in {codes}, like /link <code>{example}</code>"
+    ),
+    "currency_ambiguous": (
+        "“{word}” can mean more than one currency ({codes}). Write the currency code after "
+        "the amount, like /link <code>{example}</code>"
+    ),
+    "currency_subunit": (
+        "“{word}” is a hundredth of a currency. Write the amount in whole units, with "
+        "decimals if needed, like /link <code>{example}</code>"
+    ),
     "amount_ambiguous_separators": (
         "“{text}” is ambiguous. Use a dot for decimals and commas for thousands, like 1,234.56."
     ),

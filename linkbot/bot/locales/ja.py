@@ -50,7 +50,33 @@ JAPANESE: dict[str, str] = {
         "使い方: /{command} <code>link_…</code>、"
         "またはリンクのメッセージに返信して /{command} を送ってください。"
     ),
-    "amount_invalid": "「{text}」は金額として読めません。74.40 や 1,250.50 のように書いてください。",
+    "amount_invalid": "「{text}」は金額として読めません。{small} や {large} のように書いてください。",
+    "amount_spaced": (
+        "「{text}」は {grouped} とも、{first} の後に {group} で始まる商品名が続くとも読めます。"
+        "{grouped} なら {plain} または {grouped} と書いてください。"
+        "{first} なら、{first} の後に通貨を入れてください。"
+        "例：/link <code>{first} {code} {group} …</code>"
+    ),
+    "amount_spaced_shape": (
+        "「{text}」は金額の中に、3 桁区切りではない空白があります。"
+        "空白を入れずに {small} や {large} のように書いてください。"
+    ),
+    "amount_bidi": (
+        "金額に、文字の向きを変える見えない記号が含まれているため、見えている数字と違う"
+        "おそれがあります。金額を入力し直してください。例：/link <code>{example}</code>"
+    ),
+    "currency_not_taken": (
+        "Omise は {name} を取り扱っていません。リンクに使える通貨は {codes} です。"
+        "例：/link <code>{example}</code>"
+    ),
+    "currency_ambiguous": (
+        "「{word}」は複数の通貨（{codes}）を指すことがあります。"
+        "金額の後に通貨コードを書いてください。例：/link <code>{example}</code>"
+    ),
+    "currency_subunit": (
+        "「{word}」は通貨の 100 分の 1 の単位です。金額は必要なら小数を使い、"
+        "通貨の単位で書いてください。例：/link <code>{example}</code>"
+    ),
     "amount_ambiguous_separators": (
         "「{text}」はどちらの意味にも読めます。小数点にはドット、"
         "桁区切りにはカンマを使ってください（例: 1,234.56）。"
