@@ -333,7 +333,7 @@ async def test_a_file_from_the_first_release_is_upgraded_with_nothing_lost(
 
     store = Store.sqlite(path)
     try:
-        assert await store.initialize() == ["0002", "0003", "0004"]
+        assert await store.initialize() == ["0002", "0003", "0004", "0005"]
         assert await store.initialize() == []
         assert await store.revision() == migrations.head()
 
@@ -426,7 +426,7 @@ async def test_a_file_from_the_second_release_is_upgraded_with_nothing_lost(
 
     store = Store.sqlite(path)
     try:
-        assert await store.initialize() == ["0002", "0003", "0004"]
+        assert await store.initialize() == ["0002", "0003", "0004", "0005"]
         done = await store.get_command("-100:500")
         assert done is not None and done.state is CommandState.DONE
         assert (done.amount, done.title, done.link_id) == (15000, "Donation", "link_test_a")
