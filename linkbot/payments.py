@@ -40,7 +40,8 @@ logger = logging.getLogger(__name__)
 PAGE_LIMIT = 100
 # Omise's clock and ours may differ a little; list from a bit before the oldest link.
 LIST_MARGIN = timedelta(minutes=5)
-# A claim older than this belongs to a process that died mid-announcement.
+# A claim older than this (on the database's clock) belongs to a process that
+# died mid-announcement.
 CLAIM_LEASE = timedelta(minutes=2)
 # Events are read again from this long before the cursor, so one that shows
 # up in the list a little late is not skipped; reading one twice changes nothing.
@@ -246,7 +247,9 @@ class PaymentWatcher:
         while not stop.is_set():
             try:
                 now = self._now()
-                held = await self.store.acquire_lease(WATCHER_LEASE, now, ttl)
+                # On the database's clock: a host whose clock runs fast must not
+                # see the holder's lease as expired while it is still renewed.
+                held = await self.store.acquire_lease(WATCHER_LEASE, None, ttl)
             except Exception as exc:
                 # The database is unreachable: keep the lease's state as it was;
                 # the lease itself expires if this goes on.
@@ -581,7 +584,9 @@ class PaymentWatcher:
                 logger.info("Announcing takes long; the rest waits for the next pass")
                 return
             tried += 1
-            if not await self.store.claim_announcement(charge.charge_id, self._now(), CLAIM_LEASE):
+            # Judged on the database's clock, as the lease is: another host's
+            # clock may be ahead of this one's by more than CLAIM_LEASE.
+            if not await self.store.claim_announcement(charge.charge_id, None, CLAIM_LEASE):
                 continue  # another pass has it
             record = await self.store.get_link(charge.link_id)
             if record is None:

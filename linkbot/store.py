@@ -864,19 +864,23 @@ class Store:
         async with self._engine.connect() as conn:
             return [_charge(r._mapping) for r in (await conn.execute(query)).all()]
 
-    async def claim_announcement(self, charge_id: str, now: datetime, lease: timedelta) -> bool:
+    async def claim_announcement(
+        self, charge_id: str, now: datetime | None, lease: timedelta
+    ) -> bool:
         """Claim the right to announce a charge; only one claimant wins.
 
         A claim older than ``lease`` is taken to belong to a process that
-        died before it could announce, and can be claimed again.
+        died before it could announce, and can be claimed again. Its age is
+        judged at ``now``; None is the database's clock, so that instances
+        on hosts whose clocks differ agree on it.
         """
-        c = charges.c
+        c, clock = charges.c, self._clock(now)
         async with self._write() as conn:
             result = await conn.execute(
                 update(charges)
                 .where(c.charge_id == charge_id, c.announced_at.is_(None))
-                .where(c.claimed_at.is_(None) | (c.claimed_at < now - lease))
-                .values(claimed_at=now)
+                .where(c.claimed_at.is_(None) | (c.claimed_at < _plus(clock, -lease)))
+                .values(claimed_at=clock)
             )
             return bool(result.rowcount)
 
@@ -1349,22 +1353,24 @@ class Store:
 
     # Leases: work that runs on one instance at a time
 
-    async def acquire_lease(self, name: str, now: datetime, ttl: timedelta) -> bool:
+    async def acquire_lease(self, name: str, now: datetime | None, ttl: timedelta) -> bool:
         """Take or renew the lease ``name`` for this instance until ``now + ttl``.
 
         Returns whether this instance holds it now: it did already, nobody
         did, or the holder let it expire. One statement, so two instances
-        asking at once cannot both win.
+        asking at once cannot both win. ``now`` None is the database's clock,
+        which every instance shares.
         """
-        return await self._take_lease(name, self.instance_id, now, ttl)
+        return await self._take_lease(name, self.instance_id, self._clock(now), ttl)
 
     async def release_lease(self, name: str) -> None:
         """Give a lease up (on a clean shutdown), so a standby takes over at once."""
         await self._drop_lease(name, self.instance_id)
 
-    async def lease_holder(self, name: str, now: datetime) -> str | None:
-        """The instance holding an unexpired lease ``name``, if one does."""
-        query = select(leases.c.holder).where(leases.c.name == name, leases.c.expires_at > now)
+    async def lease_holder(self, name: str, now: datetime | None = None) -> str | None:
+        """The instance holding lease ``name`` unexpired at ``now`` (None: the database's clock)."""
+        c = leases.c
+        query = select(c.holder).where(c.name == name, c.expires_at > self._clock(now))
         async with self._engine.connect() as conn:
             holder: str | None = (await conn.execute(query)).scalar_one_or_none()
         return holder
@@ -1375,7 +1381,7 @@ class Store:
         Judged on the database's clock unless ``now`` is given, so that
         instances on hosts whose clocks differ agree.
         """
-        return await self.lease_holder(_instance_lease(instance_id), self._clock(now)) is not None
+        return await self.lease_holder(_instance_lease(instance_id), now) is not None
 
     async def heartbeat(self, now: datetime | None, ttl: timedelta) -> bool:
         """Show other instances that this one is alive for ``ttl`` from ``now``.

@@ -204,6 +204,7 @@ async def test_restart_in_the_middle(
     fake_omise: fakes.FakeOmise,
     fake_telegram: fakes.FakeTelegram,
     store: Store,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     first = await make_link(link_service, message_id=1)
     second = await make_link(link_service, "30 Tea", message_id=2)
@@ -221,7 +222,9 @@ async def test_restart_in_the_middle(
     reopened = Store.sqlite(settings.linkbot_database)
     await reopened.initialize()
     try:
+        # Claims are judged on the database's clock; SQLite's is this host's.
         later = datetime.now(UTC)
+        monkeypatch.setattr(reopened, "_clock", lambda now: later if now is None else now)
         restarted = PaymentWatcher(
             omise, reopened, TelegramAnnouncer(bot, store, settings.timezone), now=lambda: later
         )

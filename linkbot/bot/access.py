@@ -89,21 +89,20 @@ class Access:
         return chat is not None and chat.type == Chat.PRIVATE
 
     def grant_reply(self, update: Update) -> bool:
-        """Whether to answer ``update`` at all; a reply granted to a stranger in a group counts.
+        """Whether to answer ``update`` at all; a reply granted to a stranger counts.
 
         A stranger in a group is answered once per chat in ten minutes (see
         :mod:`linkbot.bot.throttle`), because every reply there spends the
-        group's flood allowance the merchant's links need. A button press is
-        always answered: its alert is no chat message and costs none.
+        group's flood allowance the merchant's links need; strangers in
+        private chats, a few times a minute, and only so many together,
+        because every reply spends the bot's own. A button press is always
+        answered: its alert is no chat message and costs none.
         """
         chat, user = update.effective_chat, update.effective_user
-        if (
-            update.callback_query is not None
-            or chat is None
-            or self.is_private(chat)
-            or self.may_manage(user)
-        ):
+        if update.callback_query is not None or chat is None or self.may_manage(user):
             return True
+        if self.is_private(chat):
+            return self.stranger_replies.grant_private(chat.id)
         return self.stranger_replies.grant(chat.id, user.id if user is not None else 0)
 
     def may_see(

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal
 
+from aiolimiter import AsyncLimiter
 from telegram import (
     BotCommand,
     BotCommandScope,
@@ -34,7 +35,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from linkbot import metrics, tls
-from linkbot.bot import bookkeeping, business, handlers, inline, turns
+from linkbot.bot import bookkeeping, business, handlers, inline, throttle, turns
 from linkbot.bot.access import Access
 from linkbot.bot.delivery import Delivery
 from linkbot.bot.handlers import SERVICES, Services, services
@@ -59,6 +60,9 @@ ALLOWED_UPDATES = [
 MENU = ("link", "multilink", "links", "status", "qr", "cancel", "report", "export", "help")
 # What everyone else sees, customers in a group included: nothing that manages links.
 PUBLIC_MENU = ("start", "help")
+# Replies to strangers a second, all together: a third of Telegram's 30, so the
+# merchant's messages always find room.
+STRANGER_RATE = 10.0
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -202,7 +206,23 @@ def _is_command(message: Message | None) -> bool:
 
 
 class CountingRateLimiter(AIORateLimiter):
-    """AIORateLimiter telling :mod:`linkbot.metrics` of every 429 and every retry after one."""
+    """AIORateLimiter sending the merchant's messages first, and counting 429s for metrics.
+
+    A reply to a stranger (:func:`linkbot.bot.throttle.answering_stranger`)
+    waits while any other message waits for its turn, and strangers' replies
+    together go out at most ``stranger_rate`` a second, a third of Telegram's
+    30: however many strangers write at once, the merchant's replies and
+    notices never queue behind theirs. Every 429 and every retry after one
+    is told to :mod:`linkbot.metrics`.
+    """
+
+    def __init__(self, *, stranger_rate: float = STRANGER_RATE, **limits: Any) -> None:
+        super().__init__(**limits)
+        self._strangers = AsyncLimiter(stranger_rate, 1)
+        # Messages other than strangers' replies not yet let through to Telegram.
+        self._waiting = 0
+        self._none_waiting = asyncio.Event()
+        self._none_waiting.set()
 
     async def process_request(
         self,
@@ -213,14 +233,28 @@ class CountingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        # Only messages to a chat spend the bot's allowance; the rest never wait.
+        paced = data.get("chat_id") is not None
+        stranger = paced and throttle.for_stranger()
+        waiting = paced and not stranger
         attempts = 0
+
+        def let_through() -> None:
+            nonlocal waiting
+            if waiting:
+                waiting = False
+                self._waiting -= 1
+                if not self._waiting:
+                    self._none_waiting.set()
 
         async def counted(
             *call_args: Any, **call_kwargs: Any
         ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-            # AIORateLimiter calls this once per attempt, and again only after a RetryAfter.
+            # AIORateLimiter calls this once its limits let the message through,
+            # and again only after a RetryAfter.
             nonlocal attempts
             attempts += 1
+            let_through()
             if attempts > 1:
                 metrics.recorder().telegram_retry()
             try:
@@ -229,11 +263,25 @@ class CountingRateLimiter(AIORateLimiter):
                 metrics.recorder().telegram_flood()
                 raise
 
-        return await super().process_request(counted, args, kwargs, endpoint, data, rate_limit_args)
+        if stranger:
+            await self._strangers.acquire()
+            await self._none_waiting.wait()
+        elif waiting:
+            self._waiting += 1
+            self._none_waiting.clear()
+        try:
+            return await super().process_request(
+                counted, args, kwargs, endpoint, data, rate_limit_args
+            )
+        finally:
+            let_through()  # failed or cancelled before it was let through
 
 
 def default_rate_limiter() -> AIORateLimiter:
-    """Telegram's flood limits (30 messages a second, 20 a minute per group), retrying 429s."""
+    """Telegram's flood limits (30 messages a second, 20 a minute per group), retrying 429s.
+
+    Strangers' replies go last (see :class:`CountingRateLimiter`).
+    """
     return CountingRateLimiter(max_retries=5)
 
 

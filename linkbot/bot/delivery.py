@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+import httpx
 from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
 from telegram.error import (
     BadRequest,
@@ -40,29 +41,71 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 RETRY_DELAYS: tuple[float, ...] = (0.5, 2.0)
 
 
+class Unconfirmed(TimedOut):
+    """A message may have reached Telegram, but its answer never came: it is not sent again."""
+
+    def __init__(self) -> None:
+        super().__init__("Telegram did not answer; the message may have arrived")
+
+
+# Failures before any byte of the request left this host: Telegram cannot have acted.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def may_have_arrived(exc: TelegramError) -> bool:
+    """Whether a request that failed with ``exc`` may still have been carried out by Telegram.
+
+    An answer of Telegram's own (a refusal, a 429, a 5xx) says what happened,
+    and a connection never made sent nothing. Anything else (no answer in
+    time, a connection dropped after the request went out) leaves it unknown.
+    """
+    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
+        return False
+    cause = exc.__cause__
+    if isinstance(cause, _NOT_SENT):
+        return False
+    if cause is None or isinstance(cause, TelegramError):
+        # Telegram answered with an error status; a bare TimedOut has no answer behind it.
+        return isinstance(exc, TimedOut)
+    return True
+
+
 async def send_persistently(
     send: Callable[[], Awaitable[_Sent]], *, resend_after_timeout: bool = True
 ) -> _Sent:
     """Send (or edit) a message that must arrive, trying again on network trouble and 5xx.
 
-    A refusal (BadRequest, Forbidden) is final. A retry after a timeout may
-    show the message twice: right for a new link (a lost one would hide a
-    link that exists), wrong for a notice (``resend_after_timeout=False``).
+    A refusal (BadRequest, Forbidden) is final. Trying again after a send
+    that got no answer (a timeout, a connection dropped once the request was
+    out) may show the message twice: right for a new link (a lost one would
+    hide a link that exists), wrong for a notice or a summary
+    (``resend_after_timeout=False``: such a send is tried once, and
+    :class:`Unconfirmed` raised, while a send that surely never reached
+    Telegram is still tried again).
     """
     for delay in RETRY_DELAYS:
         try:
             return await send()
-        except (BadRequest, Forbidden):
+        except BadRequest:  # a NetworkError to python-telegram-bot, yet Telegram's final word
             raise
-        except TimedOut:
-            if not resend_after_timeout:
-                raise
-            logger.warning("Telegram did not answer in time; trying again in %.1fs", delay)
-            await asyncio.sleep(delay)
         except NetworkError as exc:
-            logger.warning("Sending failed (%s); trying again in %.1fs", exc, delay)
+            _unless_unconfirmed(exc, resend_after_timeout)
+            if isinstance(exc, TimedOut):
+                logger.warning("Telegram did not answer in time; trying again in %.1fs", delay)
+            else:
+                logger.warning("Sending failed (%s); trying again in %.1fs", exc, delay)
             await asyncio.sleep(delay)
-    return await send()
+    try:
+        return await send()
+    except NetworkError as exc:
+        _unless_unconfirmed(exc, resend_after_timeout)
+        raise
+
+
+def _unless_unconfirmed(exc: NetworkError, resend: bool) -> None:
+    """Raise :class:`Unconfirmed` for a send that may have arrived and is not to be repeated."""
+    if not resend and may_have_arrived(exc):
+        raise Unconfirmed from exc
 
 
 async def send_reply(

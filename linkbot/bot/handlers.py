@@ -30,6 +30,7 @@ from linkbot.bot.delivery import (
 from linkbot.bot.messages import DEFAULT_LANGUAGE, language_for, text
 from linkbot.bot.observe import note
 from linkbot.bot.refusals import refusal
+from linkbot.bot.throttle import answering_stranger
 from linkbot.bot.views import Reply
 from linkbot.commands import CommandError, command_word, parse_link, parse_link_id, parse_page
 from linkbot.links import (
@@ -113,7 +114,8 @@ def for_managers(action: _Action) -> _Handler:
         if user is None or not await found.access.may_act(update):
             note(outcome="refused")
             if found.access.grant_reply(update):
-                await _answer(update, views.plain("not_authorized", language))
+                with answering_stranger():
+                    await _answer(update, views.plain("not_authorized", language))
             return
         if update.edited_message is not None or update.edited_business_message is not None:
             # An edit keeps its message id, so it would be taken for a repeat
@@ -153,19 +155,21 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     authorized = await found.access.may_act(update)
     if authorized:
         await note_language(found, user)
-    await _answer(
-        update,
-        views.help_message(
-            user_id=user.id,
-            authorized=authorized,
-            test_mode=found.test_mode,
-            default_currency=found.default_currency.code,
-            language=found.language_of(update),
-            sandbox=found.sandbox,
-            bot=context.bot.username,
-            in_group=not found.access.is_private(update.effective_chat),
-        ),
-    )
+    # A stranger's answer goes out after the merchant's replies and notices.
+    with answering_stranger(not authorized):
+        await _answer(
+            update,
+            views.help_message(
+                user_id=user.id,
+                authorized=authorized,
+                test_mode=found.test_mode,
+                default_currency=found.default_currency.code,
+                language=found.language_of(update),
+                sandbox=found.sandbox,
+                bot=context.bot.username,
+                in_group=not found.access.is_private(update.effective_chat),
+            ),
+        )
 
 
 async def note_language(found: Services, user: User) -> None:

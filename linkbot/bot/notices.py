@@ -8,10 +8,10 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from telegram import Bot
-from telegram.error import BadRequest, TimedOut
+from telegram.error import BadRequest
 
 from linkbot.bot import views
-from linkbot.bot.delivery import Delivery, refresh_link_message
+from linkbot.bot.delivery import Delivery, Unconfirmed, refresh_link_message
 from linkbot.payments import AnnouncementRefused
 from linkbot.store import ChargeRecord, LinkRecord, Store
 
@@ -76,7 +76,10 @@ def _refusals() -> Iterator[None]:
         yield
     except BadRequest as exc:
         raise AnnouncementRefused(exc.message) from exc
-    except TimedOut as exc:
-        # It may have been shown, and the link message already says ✅ Paid:
-        # counted as told, so no chat sees it twice.
-        logger.warning("Telegram did not confirm a notice in time; not sending it again: %s", exc)
+    except Unconfirmed as exc:
+        # It may have been shown (Telegram has no way to ask), and the link
+        # message already says ✅ Paid: counted as told, so no chat sees it twice.
+        logger.warning(
+            "Telegram did not confirm a notice; it may have arrived, so it is not sent again: %s",
+            exc.__cause__ or exc,
+        )
