@@ -58,6 +58,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from linkbot import migrations
 from linkbot.migrations import schema_0001
 from linkbot.omise import FINAL_STATUSES
+from linkbot.waits import uninterrupted
 
 logger = logging.getLogger(__name__)
 
@@ -1399,6 +1400,12 @@ class Store:
             return cast(func.timezone("UTC", func.now()), DateTime)
         return datetime.now(UTC)  # SQLite: the database is on this host, with this clock
 
+
+# A call whose caller is cancelled (a stop during start-up, a command past the
+# shutdown grace) still ends its transaction; see linkbot.waits.uninterrupted.
+for _name, _call in list(vars(Store).items()):
+    if not _name.startswith("_") and asyncio.iscoroutinefunction(_call):
+        setattr(Store, _name, uninterrupted(_call))
 
 _WRITE = "linkbot_write"
 _POSTGRESQL_SCHEMES = frozenset({"postgresql", "postgres", "postgresql+asyncpg"})
