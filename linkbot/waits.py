@@ -62,8 +62,8 @@ def uninterrupted(
     """``operation`` run to its end even when its caller is cancelled meanwhile.
 
     The caller's cancellation goes on once the operation is over. For the
-    store's calls: one cancelled while the database works on it may leave
-    its connection inside the transaction, and with SQLite the file's write
+    store's calls on SQLite: one cancelled while the database works on it
+    may leave its connection inside the transaction with the file's write
     lock held, so that every later write (the sign-off at shutdown among
     them) waits out the 30 s busy timeout. Each call is short; its
     transaction is committed or rolled back, never left open.
