@@ -101,6 +101,8 @@ class Heartbeat:
         self.ttl = ttl
         self.every = every
         self._sleep = sleep
+        self._ending = asyncio.Event()
+        self._renewing: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """The first sign of life. Raises :class:`InstanceIdTaken` when another live process
@@ -140,6 +142,21 @@ class Heartbeat:
             f"Another running process has the instance id {self.store.instance_id!r} "
             "(LINKBOT_INSTANCE_ID): each instance needs its own, or none (then one is made up)"
         )
+
+    def keep_up(self) -> None:
+        """Renew the heartbeat from now on, in a task of its own, until :meth:`end`."""
+        self._renewing = asyncio.create_task(self.run(self._ending))
+
+    async def end(self) -> None:
+        """Stop renewing, and take this process's heartbeat away: its claims are free to settle.
+
+        Also after a start cut short, whether or not the heartbeat was shown:
+        never another process's heartbeat goes, even one with this instance id.
+        """
+        self._ending.set()
+        if self._renewing is not None:
+            await self._renewing
+        await self.store.sign_off()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Renew the heartbeat until ``stop`` is set. Never raises."""

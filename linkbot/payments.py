@@ -33,7 +33,7 @@ from typing import Protocol
 from linkbot.omise import AuthenticationError, Charge, Event, Link, OmiseClient, OmiseError
 from linkbot.recent import RecentIds
 from linkbot.store import ChargeRecord, LinkRecord, LinkStatus, Notice, OpenLink, Recorded, Store
-from linkbot.waits import first_of, pause
+from linkbot.waits import Stopped, first_of, pause, unless_stopped
 
 logger = logging.getLogger(__name__)
 
@@ -206,10 +206,10 @@ class PaymentWatcher:
                     await first_of(stop.wait(), self._holding.wait())
                     continue
                 started = time.monotonic()
-                await self._pass_or_log()
+                await self._pass_or_log(stop)
                 if self._on_pass is not None:
                     self._on_pass(time.monotonic() - started, self.lag())
-                if self._after_pass is not None:
+                if self._after_pass is not None and not stop.is_set():
                     await self._after_pass_or_log(self._after_pass)
                 remaining = interval - (time.monotonic() - started)
                 await pause(stop, max(remaining, 0.0))
@@ -219,11 +219,14 @@ class PaymentWatcher:
                 await leasing
             await self._give_up_lease()
 
-    async def _pass_or_log(self) -> None:
+    async def _pass_or_log(self, stop: asyncio.Event) -> None:
         try:
-            report = await self.run_pass()
+            report = await self.run_pass(stop)
             if report.eventful:
                 logger.info("Payment pass: %s", report.summary())
+        except Stopped:
+            # What was recorded stays; the rest is read again at the next start.
+            logger.debug("Payment pass cut short by the stop")
         except AuthenticationError:
             logger.error("Payment pass failed: Omise refused OMISE_SECRET_KEY")
         except OmiseError as exc:
@@ -282,24 +285,36 @@ class PaymentWatcher:
         except Exception:
             logger.warning("Could not give up the payment watcher's lease; it expires on its own")
 
-    async def run_pass(self) -> PassReport:
-        """Read what happened since the last pass (and sweep when due), then announce."""
+    async def run_pass(self, stop: asyncio.Event | None = None) -> PassReport:
+        """Read what happened since the last pass (and sweep when due), then announce.
+
+        Once ``stop`` is set, reading is cut short (raising :class:`Stopped`)
+        and no further notice is begun: a stop is never kept waiting by
+        Omise, and a notice is never cut off halfway.
+        """
         report = PassReport()
         try:
-            await self.read_events(report)
-            # Healthy means Omise is being read; a slow Telegram is a different trouble.
-            self._key_refused = False
-            self.last_pass_at = self._now()
-            self.caught_up.set()
-            if self._sweep_due():
-                await self._sweep_or_log(report)
+            reading = self._read(report)
+            await (reading if stop is None else unless_stopped(stop, reading))
         except AuthenticationError:
             self._key_refused = True
             raise
         finally:
             # Payments already recorded are announced even when Omise is down.
-            await self.announce_pending(report, budget=max(self.interval, MIN_ANNOUNCE_BUDGET))
+            budget = max(self.interval, MIN_ANNOUNCE_BUDGET)
+            await self.announce_pending(report, budget=budget, stop=stop)
         return report
+
+    async def _read(self, report: PassReport) -> None:
+        # Cut short anywhere by a stop: each charge is recorded in one
+        # transaction, and the cursor moves only after what it passes.
+        await self.read_events(report)
+        # Healthy means Omise is being read; a slow Telegram is a different trouble.
+        self._key_refused = False
+        self.last_pass_at = self._now()
+        self.caught_up.set()
+        if self._sweep_due():
+            await self._sweep_or_log(report)
 
     async def _sweep_or_log(self, report: PassReport) -> None:
         # A failing sweep (many pages, one of them refused) must not hold up
@@ -570,14 +585,22 @@ class PaymentWatcher:
     # Announcing
 
     async def announce_pending(
-        self, report: PassReport, *, only: str | None = None, budget: float | None = None
+        self,
+        report: PassReport,
+        *,
+        only: str | None = None,
+        budget: float | None = None,
+        stop: asyncio.Event | None = None,
     ) -> None:
         """Announce every recorded charge not yet announced, each by one claimant only.
 
-        ``only`` limits it to one charge; ``budget`` to that many seconds.
+        ``only`` limits it to one charge; ``budget`` to that many seconds;
+        ``stop``, once set, to the notice being sent.
         """
         started, tried = time.monotonic(), 0
         for charge in await self.store.unannounced_charges():
+            if stop is not None and stop.is_set():
+                return
             if only is not None and charge.charge_id != only:
                 continue
             if tried and budget is not None and time.monotonic() - started > budget:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import functools
 import logging
 import sqlite3
 import ssl
 import time
 import uuid
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -58,6 +59,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from linkbot import migrations
 from linkbot.migrations import first_release, schema_0001
 from linkbot.omise import FINAL_STATUSES
+from linkbot.waits import uninterrupted
 
 logger = logging.getLogger(__name__)
 
@@ -1464,6 +1466,32 @@ class Store:
             return cast(func.timezone("UTC", func.now()), DateTime)
         return datetime.now(UTC)  # SQLite: the database is on this host, with this clock
 
+
+def _settled_on_sqlite(
+    call: Callable[..., Coroutine[Any, Any, Any]],
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """``call`` run to its end on SQLite even when its caller is cancelled meanwhile.
+
+    aiosqlite works in a thread of its own, and a call cancelled midway
+    may leave the file's write lock held there (see
+    :func:`linkbot.waits.uninterrupted`). asyncpg gives a cancelled query's
+    connection back rolled back, so on PostgreSQL a call stops at once:
+    a stop is never kept waiting by a server that does not answer.
+    """
+    settled = uninterrupted(call)
+
+    @functools.wraps(call)
+    def either(store: Store, *args: Any, **kwargs: Any) -> Coroutine[Any, Any, Any]:
+        return (settled if store.dialect == "sqlite" else call)(store, *args, **kwargs)
+
+    return either
+
+
+# Calls whose caller is cancelled (a stop during start-up, a command past the
+# shutdown grace) end their transactions: nothing half-written, no lock left.
+for _name, _call in list(vars(Store).items()):
+    if not _name.startswith("_") and asyncio.iscoroutinefunction(_call):
+        setattr(Store, _name, _settled_on_sqlite(_call))
 
 _WRITE = "linkbot_write"
 _POSTGRESQL_SCHEMES = frozenset({"postgresql", "postgres", "postgresql+asyncpg"})
