@@ -946,6 +946,9 @@ class Store:
                 await conn.execute(delete(report_groups).where(here))
                 values = {"chat_id": new_chat_id, "since": since}
                 await _insert_unless_present(conn, report_groups, values)
+            # So do the day's summaries already claimed: not claimed again under the new id.
+            for table in (daily_reports, daily_private_reports):
+                await _move_rows(conn, table, old_chat_id, new_chat_id)
             await _upsert_chat(conn, old_chat_id, migrated_to=new_chat_id)
             return int(moved.rowcount)
 
@@ -1648,6 +1651,17 @@ async def _insert_unless_present(
     key = [column.name for column in table.primary_key.columns]
     inserted = await conn.execute(statement.on_conflict_do_nothing(index_elements=key))
     return bool(inserted.rowcount)
+
+
+async def _move_rows(
+    conn: AsyncConnection, table: Table, old_chat_id: int, new_chat_id: int
+) -> None:
+    """Give ``table``'s rows of one chat to another; a row the new chat has already stays."""
+    old = table.c.chat_id == old_chat_id
+    rows = (await conn.execute(select(table).where(old))).mappings().all()
+    await conn.execute(delete(table).where(old))
+    for row in rows:
+        await _insert_unless_present(conn, table, {**row, "chat_id": new_chat_id})
 
 
 def _insert_for(dialect: str, table: Table) -> Any:

@@ -519,12 +519,13 @@ async def test_cancel_unknown_link(chat: Chat) -> None:
 
 
 async def test_status_with_payments(chat: Chat, fake_omise: fakes.FakeOmise) -> None:
-    await chat.send("/multilink 150 Donation | For the cat shelter", chat=GROUP)
+    # In a private chat; a group of customers sees no payments (test_group_takings.py).
+    await chat.send("/multilink 150 Donation | For the cat shelter")
     link_id = link_id_of(chat.last_reply())
     first = fake_omise.pay(link_id)
     fake_omise.pay(link_id)
     fake_omise.pay(link_id, status="failed")
-    await chat.send("/status", chat=GROUP, reply_to=chat.last_message())
+    await chat.send("/status", reply_to=chat.last_message())
     text = chat.last_text()
     assert "<b>Donation</b>" in text and "<i>For the cat shelter</i>" in text
     assert "฿150.00 · reusable · active" in text

@@ -20,6 +20,7 @@ from telegram import Bot
 from telegram.error import Forbidden
 
 from linkbot.bot.daily import DailySummary
+from linkbot.bot.messages import CATALOG, text
 from linkbot.config import Settings
 from linkbot.links import LinkService
 from linkbot.omise import OmiseClient
@@ -286,4 +287,15 @@ async def test_help_in_a_group_names_no_ids_and_no_settings(
     (told,) = in_group(fake_telegram)
     assert "LINKBOT_" not in told
     assert str(CUSTOMER) not in told and str(MERCHANT) not in told and str(PARTNER) not in told
-    assert "/help" in told  # where to find one's own id: a private chat
+    # The bot's settings are configuration: its mode and default currency are told privately.
+    assert "THB" not in told and "{" not in told
+    for mode in ("mode_live", "mode_test", "mode_sandbox"):
+        assert text(mode, language) not in told
+    assert CATALOG[language]["help"].split("{mode}")[0].rsplit("\n", 1)[-1] not in told
+    if user_id == CUSTOMER:
+        # A customer reads what the bot is and how to pay, and nothing of the merchant's tools.
+        assert told == text("help_customer", language) and "Omise" in told
+        assert "/" not in told.replace("</", "")
+    else:
+        assert "/link" in told and "/report <code>here on</code>" in told and "/export" in told
+        assert "/help" in told  # where to find one's own id: a private chat

@@ -57,6 +57,7 @@ ALERTS = {
     "qr_paid",
     "qr_not_sent",
     "omise_auth",
+    "omise_auth_group",
     "omise_not_found",
     "omise_rate_limited",
     "omise_server",

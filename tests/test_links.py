@@ -90,12 +90,12 @@ async def test_two_chats_with_two_lost_links_each_adopt_their_own(
 async def test_status_counts_every_payment_of_a_busy_link(
     chat: Chat, fake_omise: fakes.FakeOmise
 ) -> None:
-    await chat.send("/multilink 20 Raffle ticket", chat=GROUP)
+    await chat.send("/multilink 20 Raffle ticket")
     link_id = next(iter(fake_omise.links))
     for _ in range(130):
         fake_omise.pay(link_id)
     fake_omise.pay(link_id, status="failed")
-    await chat.send(f"/status {link_id}", chat=GROUP)
+    await chat.send(f"/status {link_id}")
     assert "Payments: 130 · paid ฿2,600.00" in chat.last_text()
     assert fake_omise.count(f"GET /links/{link_id}/charges") == 2  # 100 a page
 

@@ -15,7 +15,7 @@ from linkbot.omise import OmiseClient, ServerError
 from linkbot.payments import CLAIM_LEASE, PassReport, PaymentWatcher
 from linkbot.sandbox import fakes
 from linkbot.store import LinkStatus, Store
-from tests.conftest import GROUP, Chat, make_link
+from tests.conftest import GROUP, MERCHANT, Chat, make_link
 
 
 def notices(telegram: fakes.FakeTelegram) -> list[str]:
@@ -67,7 +67,8 @@ async def test_reusable_link_paid_three_times(
     fake_telegram: fakes.FakeTelegram,
     store: Store,
 ) -> None:
-    record = await make_link(link_service, "150 Donation", multiple=True)
+    # In the merchant's private chat: a group of customers hears no running totals.
+    record = await make_link(link_service, "150 Donation", multiple=True, chat_id=MERCHANT)
     fake_omise.pay(record.link_id)
     await watcher.run_pass()
     fake_omise.pay(record.link_id)
@@ -94,7 +95,7 @@ async def test_many_payments_fetch_the_charges_list(
     fake_omise: fakes.FakeOmise,
     fake_telegram: fakes.FakeTelegram,
 ) -> None:
-    record = await make_link(link_service, "20 Raffle ticket", multiple=True)
+    record = await make_link(link_service, "20 Raffle ticket", multiple=True, chat_id=MERCHANT)
     for _ in range(25):
         fake_omise.pay(record.link_id)
     report = await watcher.run_pass()
@@ -294,6 +295,8 @@ async def test_status_and_links_show_payments(
     store: Store,
     settings: Settings,
 ) -> None:
+    # A staff-only group that chose to see its figures.
+    await chat.send("/report here on", chat=GROUP)
     await chat.send("/multilink 150 Donation", chat=GROUP)
     link_id = next(iter(fake_omise.links))
     fake_omise.pay(link_id)

@@ -263,7 +263,12 @@ def test_pay_page_plays_card_promptpay_and_a_declined_card(sandbox: Sandbox) -> 
 
     card = sandbox.http.post(f"/pay/{code}", data={"method": "card"}, follow_redirects=True)
     assert 'id="result-successful"' in card.text
-    sandbox.bot_message("merchant", "group", "Payment 2")
+    # Told as a payment of its own: the group's customers see no running total.
+    sandbox.wait_for(
+        lambda: (
+            len([m for m in sandbox.messages("merchant", "group") if "was paid" in m["html"]]) == 2
+        )
+    )
 
 
 def test_a_promptpay_payment_never_made_is_announced_and_a_declined_card_is_not(

@@ -143,16 +143,18 @@ def test_a_reply_to_a_link_message_runs_the_bots_reply_commands(running: Sandbox
     running.say("merchant", "group", "/link 74.40 thb Hot Latte")
     link = running.bot_message("merchant", "group", "Hot Latte")
     body = {"as": "merchant", "chat": "group", "text": "/status", "reply_to": link["id"]}
-    assert running.http.post("/api/say", json=body).status_code == 200
-    status = running.bot_message("merchant", "group", "Payments: 0")
-    asked = next(m for m in running.messages("merchant", "group") if m["html"] == "/status")
-    assert asked["reply"]["sender"] == "Linkbot" and "Hot Latte" in asked["reply"]["text"]
-    assert status["reply"] == {"sender": MERCHANT.name, "text": "/status"}
     # A reply to a message not in this chat (the merchant's private chat has no such one).
     for wrong in (link["id"], "x", -1):
         refused = running.http.post("/api/say", json={**body, "chat": "private", "reply_to": wrong})
         assert refused.status_code == 400 and "replied to" in refused.json()["error"]
     assert [m for m in running.messages("merchant", "private") if m["html"] == "/status"] == []
+    assert running.http.post("/api/say", json=body).status_code == 200
+    # The group sees the link's state; its payments go to the merchant privately.
+    running.bot_message("merchant", "private", "Payments: 0")
+    status = running.bot_message("merchant", "group", "Sent to you in our private chat")
+    asked = next(m for m in running.messages("merchant", "group") if m["html"] == "/status")
+    assert asked["reply"]["sender"] == "Linkbot" and "Hot Latte" in asked["reply"]["text"]
+    assert status["reply"] == {"sender": MERCHANT.name, "text": "/status"}
 
 
 def test_replying_to_a_link_message_in_the_browser(running: Sandbox, chrome: Any) -> None:
@@ -175,7 +177,7 @@ def test_replying_to_a_link_message_in_the_browser(running: Sandbox, chrome: Any
     asked = page.message("group", "/status", kind=".mine")
     quote = asked.find_element(page.by.CSS_SELECTOR, ".quote")
     assert "Linkbot" in quote.text and "Hot Latte" in quote.text
-    page.message("group", "Payments: 0", "Hot Latte", kind=".bot")
+    page.message("group", "Sent to you in our private chat", "Hot Latte", kind=".bot")
     # /cancel the same way, to the link message (not the status answer, which is no link).
     link_id = link.get_attribute("data-id")
     page.pane("group").find_element(

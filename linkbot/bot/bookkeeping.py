@@ -9,13 +9,13 @@ only where they went. A staff-only group may choose to see its own
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from telegram import Chat, Message, ReplyParameters, Update
 from telegram.error import Forbidden, TelegramError
 
 from linkbot import exports
+from linkbot.bot.audience import privately, takings_shown
 from linkbot.bot.delivery import NO_PREVIEW, send_reply
 from linkbot.bot.handlers import Services, command_arguments, for_managers
 from linkbot.bot.messages import DEFAULT_LANGUAGE, Html, day_text, text
@@ -56,7 +56,12 @@ async def report(update: Update, found: Services) -> None:
         await _reply(message, report_reply(found_report, language=language))
         return
     named = report_reply(found_report, language=language, chat_name=chat.effective_name)
-    await _privately(update, language, lambda to: send_reply(update.get_bot(), to, named))
+    bot = update.get_bot()
+    # A report that may have arrived is not sent again: it counts as sent.
+    told = await privately(
+        update, language, lambda to: send_reply(bot, to, named, resend_after_timeout=False)
+    )
+    await _reply(message, told)
 
 
 @for_managers
@@ -74,11 +79,12 @@ async def export(update: Update, found: Services) -> None:
             quote = None if found.access.is_private(chat) else message.message_id
             await _send_export(update, chat.id, done, period, language, quote=quote)
         else:
-            await _privately(
+            told = await privately(
                 update,
                 language,
                 lambda to: _send_export(update, to, done, period, language, privately=True),
             )
+            await _reply(message, told)
 
 
 async def _send_export(
@@ -94,15 +100,21 @@ async def _send_export(
     """The file to ``to`` (quoting ``quote``), or why there is none.
 
     Sent ``privately`` for a command in a group: a private chat that refuses
-    the bot raises Forbidden, for the group to be told how to open it.
+    the bot raises Forbidden, for the group to be told how to open it, and
+    any other failure to send there raises too, for the group to hear of it.
     """
     bot, shown = update.get_bot(), period_text(period, language)
+
+    async def say(reply: Reply) -> None:
+        # A private answer that may have arrived is not repeated.
+        await send_reply(bot, to, reply, quote=quote, resend_after_timeout=not privately)
+
     if not done.rows:
-        await send_reply(bot, to, Reply(text("export_empty", language, period=shown)), quote=quote)
+        await say(Reply(text("export_empty", language, period=shown)))
         return
     if done.size > UPLOAD_LIMIT:
         size = f"{done.size / (1024 * 1024):.0f}"
-        await send_reply(bot, to, Reply(text("export_too_large", language, size=size)), quote=quote)
+        await say(Reply(text("export_too_large", language, size=size)))
         return
     try:
         await bot.send_document(
@@ -120,32 +132,12 @@ async def _send_export(
         # No files allowed in this chat, or Telegram kept failing: say so.
         logger.warning("Could not send the export: %s", exc.message)
         refused = "export_failed" if privately else "export_not_sent"
-        await send_reply(bot, to, Reply(text(refused, language)), quote=quote)
-
-
-async def _privately(
-    update: Update, language: str, send: Callable[[int], Awaitable[object]]
-) -> None:
-    """Send what a merchant asked for in a group to their private chat; the group hears where.
-
-    Telegram lets a bot write to a user only once they have started a private
-    chat with it (and not blocked it since): otherwise the group is told how.
-    """
-    message, user = update.effective_message, update.effective_user
-    assert message is not None and user is not None
-    try:
-        await send(user.id)
-    except Forbidden as exc:
-        logger.info("Could not send a report privately: %s", exc.message)
-        bot = update.get_bot().username
-        await _reply(message, Reply(text("private_chat_closed", language, bot=bot)))
-        return
-    await _reply(message, Reply(text("sent_privately", language)))
+        await say(Reply(text(refused, language)))
 
 
 async def _shown_here(found: Services, chat: Chat) -> bool:
     """Whether figures asked for in ``chat`` are answered there: a private or opted-in chat."""
-    return found.access.is_private(chat) or chat.id in await found.links.store.report_groups()
+    return found.access.is_private(chat) or await takings_shown(found.links.store, chat.id)
 
 
 async def _here(found: Services, update: Update, words: list[str], language: str) -> Reply:

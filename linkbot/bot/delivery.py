@@ -159,10 +159,12 @@ class Delivery:
         fallback: str,
         chat_open: bool = False,
         language: str = DEFAULT_LANGUAGE,
+        private_reply: Reply | None = None,
     ) -> Message | None:
         """Post ``reply`` in the link's chat; returns the message, or None if none was sent.
 
-        When the chat cannot be written to, the creator gets ``reply`` in a
+        When the chat cannot be written to, the creator gets ``private_reply``
+        (by default ``reply``) in a
         private chat after the catalog text ``fallback`` (that message is
         returned), in ``language``; a chat known to be closed is not tried again, unless
         ``chat_open`` says it was just heard from. Network trouble and other
@@ -189,7 +191,8 @@ class Delivery:
                     record.link_id,
                     exc.message,
                 )
-        return await self.to_creator(record, reply, fallback=fallback, language=language)
+        private = reply if private_reply is None else private_reply
+        return await self.to_creator(record, private, fallback=fallback, language=language)
 
     async def _to_business_chat(
         self, record: LinkRecord, reply: Reply, *, language: str
@@ -308,9 +311,13 @@ async def unless_unchanged(edit: Awaitable[object]) -> None:
 
 
 async def refresh_link_message(
-    bot: Bot, record: LinkRecord, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE
+    bot: Bot, record: LinkRecord, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE, *, takings: bool
 ) -> None:
-    """Show a link's current state in the message it was posted in, if it still can be."""
+    """Show a link's current state in the message it was posted in, if it still can be.
+
+    ``takings``: whether its chat may see what a reusable link took
+    (see :mod:`linkbot.bot.audience`).
+    """
     if record.inline_message_id is not None:
         try:
             await edit_inline(
@@ -324,7 +331,7 @@ async def refresh_link_message(
     message_id = record.editable_message_id
     if message_id is None:
         return
-    reply = views.link_message(record, zone, language)
+    reply = views.link_message(record, zone, language, takings=takings)
     try:
         await bot.edit_message_text(
             reply.text,

@@ -19,6 +19,7 @@ from telegram.ext import ContextTypes
 
 from linkbot.bot import turns, views
 from linkbot.bot.access import Access
+from linkbot.bot.audience import link_takings_shown, privately, takings_shown
 from linkbot.bot.delivery import (
     Delivery,
     edit_inline,
@@ -138,7 +139,8 @@ def for_managers(action: _Action) -> _Handler:
             note(outcome="failed")
             await turns.my_turn()
             command = command_word(message.text if message else None) or "link"
-            await _answer(update, failure(exc, command=command, language=language))
+            private = found.access.is_private(chat)  # a business chat's answer goes privately too
+            await _answer(update, failure(exc, command=command, language=language, private=private))
 
     return handler
 
@@ -321,7 +323,8 @@ async def _links_page(found: Services, update: Update, page: int) -> Reply:
         return views.account_links(await found.links.account_links(page), page, language)
     assert chat is not None
     records, total = await found.links.chat_links(chat.id, page)
-    return views.chat_links(records, total, page, found.zone, language)
+    takings = await takings_shown(found.links.store, chat.id)
+    return views.chat_links(records, total, page, found.zone, language, takings=takings)
 
 
 @for_managers
@@ -381,7 +384,8 @@ async def _refresh_link_message(update: Update, found: Services, link_id: str) -
         return
     # The link message speaks its creator's language, whoever pressed the button.
     language = await found.language_of_user(record.creator_id)
-    await refresh_link_message(update.get_bot(), record, found.zone, language)
+    takings = await link_takings_shown(found.links.store, record)
+    await refresh_link_message(update.get_bot(), record, found.zone, language, takings=takings)
 
 
 @for_managers
@@ -450,7 +454,17 @@ async def status(update: Update, found: Services) -> None:
     if link_id is None:
         return
     found_details = await found.links.details(link_id)
-    await _answer(update, views.details(found_details, found.zone, found.language_of(update)))
+    language, chat = found.language_of(update), update.effective_chat
+    full = views.details(found_details, found.zone, language)
+    if chat is None or await takings_shown(found.links.store, chat.id):
+        await _answer(update, full)
+        return
+    # A group of customers sees the link's own state; its payments go to the merchant, as /report.
+    bot = update.get_bot()
+    told = await privately(
+        update, language, lambda to: send_reply(bot, to, full, resend_after_timeout=False)
+    )
+    await _answer(update, views.link_state(found_details, told, language))
 
 
 async def _target_link(update: Update, found: Services) -> str | None:
@@ -510,16 +524,17 @@ async def _answer_late(
                         bot,
                         command.inline_message_id,
                         command.user_id,
-                        failure(outcome, language=language),
+                        failure(outcome, language=language, private=True),
                         language,
                     )
             elif isinstance(outcome, LinkRecord):
                 await post_link(found, outcome, language, quote=command.message_id)
             elif command.business_connection_id is not None:
                 # Not into the customer's chat: the merchant hears of it privately.
-                await send_reply(bot, command.user_id, failure(outcome, language=language))
+                answer = failure(outcome, language=language, private=True)
+                await send_reply(bot, command.user_id, answer)
             else:
-                answer = failure(outcome, language=language)
+                answer = failure(outcome, language=language, private=command.chat_id > 0)
                 await send_reply(bot, command.chat_id, answer, quote=command.message_id)
         except TelegramError as exc:
             logger.warning("Could not answer unfinished command %s: %s", command.key, exc)
@@ -606,14 +621,24 @@ async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 # Failures
 
 
-def failure(exc: Exception, *, command: str = "link", language: str = DEFAULT_LANGUAGE) -> Reply:
-    """The answer to a command that could not be carried out."""
+def failure(
+    exc: Exception,
+    *,
+    command: str = "link",
+    language: str = DEFAULT_LANGUAGE,
+    private: bool = False,
+) -> Reply:
+    """The answer to a command that could not be carried out.
+
+    Only a ``private`` answer names the bot's settings: a group holds customers.
+    """
     if isinstance(exc, CommandError):
         return views.plain(exc.reason, language, command=command, **exc.params)
     if isinstance(exc, ValidationError):
         return refusal(exc, language)
     if isinstance(exc, AuthenticationError):
         logger.error("Omise refused the secret key (401 %s)", exc.code)
+        return views.plain("omise_auth" if private else "omise_auth_group", language)
     return views.plain(_failure_key(exc), language)
 
 
@@ -622,8 +647,6 @@ def _failure_key(exc: Exception) -> str:
         return "create_not_created"
     if isinstance(exc, CreateOutcomeUnknown):
         return "create_unknown"
-    if isinstance(exc, AuthenticationError):
-        return "omise_auth"
     if isinstance(exc, NotFoundError):
         return "omise_not_found"
     if isinstance(exc, RateLimitError):

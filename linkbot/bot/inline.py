@@ -238,7 +238,11 @@ async def chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         created = await found.links.create_for(request, origin, creator_id=user.id)
     except (CommandError, OmiseError, LinkNotCreated) as exc:
         await tell_inline_message(
-            context.bot, inline_message_id, user.id, failure(exc, language=language), language
+            context.bot,
+            inline_message_id,
+            user.id,
+            failure(exc, language=language, private=True),  # told privately
+            language,
         )
         return
     if created is None or created.answered:

@@ -11,6 +11,7 @@ from telegram import Bot
 from telegram.error import BadRequest
 
 from linkbot.bot import views
+from linkbot.bot.audience import link_takings_shown, takings_shown
 from linkbot.bot.delivery import Delivery, Unconfirmed, refresh_link_message
 from linkbot.payments import AnnouncementRefused
 from linkbot.store import ChargeRecord, LinkRecord, Store
@@ -38,23 +39,38 @@ class TelegramAnnouncer:
 
     async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None:
         language = await self._language(record)
-        await refresh_link_message(self.bot, record, self.zone, language)
-        await self._notify(record, views.paid_notice(record, charge, self.zone, language), language)
+        shown = await link_takings_shown(self.store, record)
+        await refresh_link_message(self.bot, record, self.zone, language, takings=shown)
+        # A group of customers hears of this payment, not of the link's takings;
+        # the merchant, told privately instead when the chat is closed, hears it all.
+        takings = await takings_shown(self.store, record.chat_id)
+        notice = views.paid_notice(record, charge, self.zone, language, takings=takings)
+        full = views.paid_notice(record, charge, self.zone, language)
+        await self._notify(record, notice, language, private_notice=full)
 
     async def payment_failed(self, record: LinkRecord, charge: ChargeRecord) -> None:
         language = await self._language(record)
         await self._notify(record, views.failed_notice(record, charge, language), language)
 
     async def cancelled(self, record: LinkRecord) -> None:
-        await refresh_link_message(self.bot, record, self.zone, await self._language(record))
+        takings = await link_takings_shown(self.store, record)
+        language = await self._language(record)
+        await refresh_link_message(self.bot, record, self.zone, language, takings=takings)
 
-    async def _notify(self, record: LinkRecord, notice: views.Reply, language: str) -> None:
+    async def _notify(
+        self,
+        record: LinkRecord,
+        notice: views.Reply,
+        language: str,
+        *,
+        private_notice: views.Reply | None = None,
+    ) -> None:
         with _refusals():
             if record.business_connection_id is not None:
                 # In the customer's chat a notice would speak as the merchant:
                 # the merchant hears of it in their own chat with the bot.
                 await self.delivery.to_creator(
-                    record, notice, fallback="business_notice", language=language
+                    record, private_notice or notice, fallback="business_notice", language=language
                 )
                 return
             await self.delivery.to_link_chat(
@@ -63,6 +79,7 @@ class TelegramAnnouncer:
                 quote=record.editable_message_id,
                 fallback="chat_closed_notice",
                 language=language,
+                private_reply=private_notice,
             )
 
     async def _language(self, record: LinkRecord) -> str:

@@ -59,26 +59,32 @@ def help_message(
 ) -> Reply:
     """What the bot does and who may use it.
 
-    Everyone ``in_group`` reads it, customers too: there it names no one's id
-    and none of the bot's settings.
+    Everyone ``in_group`` reads it, customers too: there it names no one's
+    id and none of the bot's settings (its mode and default currency are
+    configuration, told in a private chat only), and a customer reads only
+    how to pay, without the merchant's commands.
     """
-    mode = "mode_sandbox" if sandbox else "mode_test" if test_mode else "mode_live"
+    if in_group and not authorized:
+        return plain("help_customer", language)
+    commands = Html(text("help_commands", language, bot=bot))
     if in_group:
-        identity = text("help_id_group", language)
-        authorization = text("authorized" if authorized else "not_authorized_group", language)
-    else:
-        identity = text("help_id", language, user_id=user_id)
-        authorization = text("authorized" if authorized else "not_authorized_help", language)
-    return Reply(
-        text(
-            "help",
+        return plain(
+            "help_group",
             language,
-            identity=Html(identity),
-            authorization=Html(authorization),
-            mode=text(mode, language),
-            default_currency=default_currency,
-            bot=bot,
+            commands=commands,
+            identity=Html(text("help_id_group", language)),
+            authorization=Html(text("authorized", language)),
         )
+    mode = "mode_sandbox" if sandbox else "mode_test" if test_mode else "mode_live"
+    authorization = text("authorized" if authorized else "not_authorized_help", language)
+    return plain(
+        "help",
+        language,
+        commands=commands,
+        identity=Html(text("help_id", language, user_id=user_id)),
+        authorization=Html(authorization),
+        mode=text(mode, language),
+        default_currency=default_currency,
     )
 
 
@@ -98,8 +104,15 @@ def link_message(
     language: str = DEFAULT_LANGUAGE,
     *,
     place: Place = "chat",
+    takings: bool = True,
 ) -> Reply:
-    """The message a link lives in; edited as the link is paid or cancelled."""
+    """The message a link lives in; edited as the link is paid or cancelled.
+
+    Without ``takings`` (a group of customers) a reusable link's message
+    tells neither how often it was paid nor what it brought in all. An
+    inline message may be in any chat, so it never does.
+    """
+    takings = takings and place == "chat"
     amount = format_amount(record.amount, record.currency)
     body = text(
         "link",
@@ -107,7 +120,7 @@ def link_message(
         title=record.title,
         amount=amount,
         kind=text("kind_multiple" if record.multiple else "kind_once", language),
-        status=Html(_status_line(record, zone, language)),
+        status=Html(_status_line(record, zone, language, takings=takings)),
         payment_uri=record.payment_uri,
         link_id=record.link_id,
     )
@@ -157,9 +170,11 @@ def qr_caption(title: str, amount: int, currency: str, language: str = DEFAULT_L
     )
 
 
-def _status_line(record: LinkRecord, zone: ZoneInfo, language: str) -> str:
+def _status_line(record: LinkRecord, zone: ZoneInfo, language: str, *, takings: bool) -> str:
     if record.status is LinkStatus.CANCELLED:
         return text("status_line_cancelled", language)
+    if record.multiple and not takings:
+        return ""  # still open for the next payment; its count and total are the shop's
     if record.paid_count and record.multiple:
         return text(
             "status_line_paid_multiple",
@@ -186,8 +201,12 @@ def chat_links(
     *,
     customer: Html | None = None,
     scope: str = "",
+    takings: bool = True,
 ) -> Reply:
-    """A chat's links; ``customer`` names the merchant's business chat the list is of."""
+    """A chat's links; ``customer`` names the merchant's business chat the list is of.
+
+    Without ``takings`` (a group of customers) reusable links show no payment counts or totals.
+    """
     if not records and not page and customer is not None:
         return plain("links_empty_business", language, customer=customer)
     if not records:
@@ -200,7 +219,9 @@ def chat_links(
             title=_shorten(record.title, LIST_TITLE_LENGTH),
             amount=format_amount(record.amount, record.currency),
             status=text(f"status_{record.status.value}", language),
-            paid=Html(_paid_summary(record, zone, language)),
+            paid=Html(
+                _paid_summary(record, zone, language) if takings or not record.multiple else ""
+            ),
             link_id=record.link_id,
         )
         for i, record in enumerate(records)
@@ -313,16 +334,44 @@ def details(found: LinkDetails, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE
     )
 
 
+def link_state(found: LinkDetails, told: Reply, language: str = DEFAULT_LANGUAGE) -> Reply:
+    """A link's own state for a group of customers, without its payments; ``told`` says where
+    the full details went."""
+    link = found.link
+    return Reply(
+        text(
+            "details_group",
+            language,
+            title=_shorten(link.title, DESCRIPTION_LENGTH),
+            amount=format_amount(link.amount, link.currency),
+            kind=text("kind_multiple" if link.multiple else "kind_once", language),
+            status=text(f"status_{omise_status(link)}", language),
+            payment_uri=link.payment_uri,
+            link_id=link.id,
+            told=Html(told.text),
+        )
+    )
+
+
 def paid_notice(
-    record: LinkRecord, charge: ChargeRecord, zone: ZoneInfo, language: str = DEFAULT_LANGUAGE
+    record: LinkRecord,
+    charge: ChargeRecord,
+    zone: ZoneInfo,
+    language: str = DEFAULT_LANGUAGE,
+    *,
+    takings: bool = True,
 ) -> Reply:
-    """The reply to a link message that tells the merchant it was paid."""
+    """The reply to a link message that tells the merchant it was paid.
+
+    Without ``takings`` (a group of customers) it tells this payment only,
+    not which one it was or the link's total so far.
+    """
     params = {
         "title": record.title,
         "amount": format_amount(charge.amount, charge.currency),
         "time": _time(charge.paid_at or charge.created_at, zone, language),
     }
-    if record.multiple:
+    if record.multiple and takings:
         total = format_amount(charge.running_total, charge.currency)
         return plain("paid_multiple", language, count=charge.position, total=total, **params)
     return plain("paid_once", language, **params)

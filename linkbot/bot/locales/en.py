@@ -8,6 +8,15 @@ ENGLISH: dict[str, str] = {
     # /start and /help
     "help": (
         "<b>linkbot</b> issues Omise payment links right in this chat.\n\n"
+        "{commands}\n\n"
+        "Amounts: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
+        "<code>500 jpy</code>. The currency is optional (default {default_currency}).\n\n"
+        "{identity}\n"
+        "{authorization}\n"
+        "Omise mode: {mode}"
+    ),
+    # The commands, in /help privately and for the merchant's team in a group
+    "help_commands": (
         "<b>Commands</b>\n"
         "/link <code>74.40 thb Hot Latte</code> – a one-time payment link\n"
         "/link <code>74.40 Hot Latte | Oat milk, no sugar</code> – with a description\n"
@@ -22,12 +31,23 @@ ENGLISH: dict[str, str] = {
         "/report <code>daily on</code> – a summary every day, here in private\n"
         "/report <code>here on</code> – in a staff-only group: its reports posted there\n"
         "<code>@{bot} 74.40 Hot Latte</code> in any chat – a payment link right there, "
-        "even in a chat I am not in (inline mode)\n\n"
+        "even in a chat I am not in (inline mode)"
+    ),
+    # /help in a group holds no settings: customers read the group too.
+    "help_group": (
+        "<b>linkbot</b> issues Omise payment links right in this chat.\n\n"
+        "{commands}\n\n"
         "Amounts: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
-        "<code>500 jpy</code>. The currency is optional (default {default_currency}).\n\n"
+        "<code>500 jpy</code>. The currency is optional: /help in a private chat with me "
+        "tells which one is used then.\n\n"
         "{identity}\n"
-        "{authorization}\n"
-        "Omise mode: {mode}"
+        "{authorization}"
+    ),
+    "help_customer": (
+        "<b>linkbot</b> posts the shop's payment links in this chat.\n\n"
+        "To pay, tap <b>Pay</b> under a link (or the link itself) and follow the steps on "
+        "Omise's secure payment page. A ✅ message here confirms the payment.\n\n"
+        "Payment links here are made by the shop's team."
     ),
     "help_id": "Your Telegram id: <code>{user_id}</code>",
     "help_id_group": "To see your Telegram id, send /help in a private chat with me.",
@@ -36,7 +56,6 @@ ENGLISH: dict[str, str] = {
         "⛔ You are not authorized to manage links. "
         "Ask the bot's owner to add your id to LINKBOT_ALLOWED_USERS."
     ),
-    "not_authorized_group": "Payment links here are made by the shop's team.",
     "mode_test": "test (no real money moves)",
     "mode_live": "live",
     "mode_sandbox": "sandbox (simulated Telegram and Omise on this machine; nothing is real)",
@@ -139,6 +158,13 @@ ENGLISH: dict[str, str] = {
         '<a href="{payment_uri}">{payment_uri}</a>\n'
         "<code>{link_id}</code>"
     ),
+    "details_group": (
+        "<b>{title}</b>\n"
+        "{amount} · {kind} · {status}\n"
+        '<a href="{payment_uri}">{payment_uri}</a>\n'
+        "<code>{link_id}</code>\n\n"
+        "{told}"
+    ),
     "details_description": "<i>{description}</i>\n",
     "details_payment": "• {amount} · {time} · <code>{charge_id}</code>\n",
     "status_active": "active",
@@ -222,7 +248,8 @@ ENGLISH: dict[str, str] = {
         "Stop it with /report <code>here off</code>."
     ),
     "report_here_off": (
-        "🔒 From now on, reports of this group go privately to whoever asks for them; "
+        "🔒 From now on, this group's reports go privately to whichever of the shop's "
+        "authorized users asks for them, and its daily summary to each of them privately; "
         "this group sees no figures."
     ),
     "report_here_usage": (
@@ -236,6 +263,11 @@ ENGLISH: dict[str, str] = {
     "private_chat_closed": (
         "📬 I cannot write to you privately yet. Open a private chat with "
         '<a href="https://t.me/{bot}?start=reports">@{bot}</a> and press Start, then ask again here.'
+    ),
+    "private_send_failed": (
+        "⚠️ I could not reach you in our private chat just now, so nothing was sent. "
+        "Please ask again here in a moment. If you have never opened a private chat with "
+        '<a href="https://t.me/{bot}?start=reports">@{bot}</a>, open it and press Start first.'
     ),
     "export_failed": "⚠️ I could not send the file: Telegram did not take it. Try again in a moment.",
     "export_empty": "No payments to export for {period}.",
@@ -264,6 +296,7 @@ ENGLISH: dict[str, str] = {
         "⚠️ Omise did not answer, and no link was created. It is safe to send the command again."
     ),
     "omise_auth": "⚠️ Omise refused the API key. The bot's owner must check OMISE_SECRET_KEY.",
+    "omise_auth_group": "⚠️ Omise refused this bot's key. The bot's owner must check the Omise key.",
     "omise_not_found": "That link does not exist on this Omise account.",
     "omise_invalid": "⚠️ Omise refused the request. Omise's message: “{message}”",
     "omise_amount_too_small": "⚠️ Omise refused {amount}: a payment in {currency} must be at least {minimum}.",

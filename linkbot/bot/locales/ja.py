@@ -8,6 +8,14 @@ JAPANESE: dict[str, str] = {
     # /start and /help
     "help": (
         "<b>linkbot</b> は、このチャットで Omise の支払いリンクを発行します。\n\n"
+        "{commands}\n\n"
+        "金額の例: <code>74.40</code>、<code>1,250.50</code>、<code>฿74.40</code>、"
+        "<code>500 jpy</code>。通貨は省略できます（既定は {default_currency}）。\n\n"
+        "{identity}\n"
+        "{authorization}\n"
+        "Omise のモード: {mode}"
+    ),
+    "help_commands": (
         "<b>コマンド</b>\n"
         "/link <code>74.40 thb Hot Latte</code> – 1回限りの支払いリンク\n"
         "/link <code>74.40 Hot Latte | Oat milk, no sugar</code> – 説明付き\n"
@@ -22,12 +30,23 @@ JAPANESE: dict[str, str] = {
         "/report <code>daily on</code> – 毎日のまとめを個人チャットで受け取る\n"
         "/report <code>here on</code> – スタッフだけのグループで、そのグループのレポートをそこに表示する\n"
         "<code>@{bot} 74.40 Hot Latte</code> – どのチャットでもその場に支払いリンクを送信"
-        "（ボットが参加していないチャットでも可・インラインモード）\n\n"
+        "（ボットが参加していないチャットでも可・インラインモード）"
+    ),
+    "help_group": (
+        "<b>linkbot</b> は、このチャットで Omise の支払いリンクを発行します。\n\n"
+        "{commands}\n\n"
         "金額の例: <code>74.40</code>、<code>1,250.50</code>、<code>฿74.40</code>、"
-        "<code>500 jpy</code>。通貨は省略できます（既定は {default_currency}）。\n\n"
+        "<code>500 jpy</code>。通貨は省略できます。省略したときの通貨は、"
+        "ボットとの個人チャットで /help と送ると確認できます。\n\n"
         "{identity}\n"
-        "{authorization}\n"
-        "Omise のモード: {mode}"
+        "{authorization}"
+    ),
+    "help_customer": (
+        "<b>linkbot</b> は、このチャットにお店の支払いリンクを投稿します。\n\n"
+        "お支払いは、リンクの下の<b>支払う</b>ボタン（またはリンク）をタップし、"
+        "Omise の安全な支払いページの案内に沿って進めてください。"
+        "お支払いが完了すると、このチャットに ✅ のメッセージが届きます。\n\n"
+        "このグループの支払いリンクは、お店のスタッフが作成しています。"
     ),
     "help_id": "あなたの Telegram id: <code>{user_id}</code>",
     "help_id_group": "ご自分の Telegram id は、ボットとの個人チャットで /help と送ると確認できます。",
@@ -36,7 +55,6 @@ JAPANESE: dict[str, str] = {
         "⛔ リンクを管理する権限がありません。"
         "ボットの管理者に、あなたの id を LINKBOT_ALLOWED_USERS に追加するよう依頼してください。"
     ),
-    "not_authorized_group": "このグループの支払いリンクは、お店のスタッフが作成しています。",
     "mode_test": "テスト（実際のお金は動きません）",
     "mode_live": "本番",
     "mode_sandbox": "サンドボックス（このマシン上で Telegram と Omise を模擬しています。実際には何も起きません）",
@@ -158,6 +176,13 @@ JAPANESE: dict[str, str] = {
         '<a href="{payment_uri}">{payment_uri}</a>\n'
         "<code>{link_id}</code>"
     ),
+    "details_group": (
+        "<b>{title}</b>\n"
+        "{amount} · {kind} · {status}\n"
+        '<a href="{payment_uri}">{payment_uri}</a>\n'
+        "<code>{link_id}</code>\n\n"
+        "{told}"
+    ),
     "details_description": "<i>{description}</i>\n",
     "details_payment": "• {amount} · {time} · <code>{charge_id}</code>\n",
     "status_active": "有効",
@@ -258,7 +283,8 @@ JAPANESE: dict[str, str] = {
         "停止するには /report <code>here off</code> を送ってください。"
     ),
     "report_here_off": (
-        "🔒 このグループのレポートは、これまでどおり依頼した方に個人チャットでお送りします。"
+        "🔒 これから、このグループのレポートは、依頼したお店の許可ユーザーに個人チャットでお送りし、"
+        "毎日のまとめも許可ユーザーのそれぞれに個人チャットでお送りします。"
         "このグループに売上の数字は表示されません。"
     ),
     "report_here_usage": (
@@ -273,6 +299,12 @@ JAPANESE: dict[str, str] = {
         "📬 まだ個人チャットでメッセージをお送りできません。"
         '<a href="https://t.me/{bot}?start=reports">@{bot}</a> との個人チャットを開いて「開始」を押してから、'
         "もう一度ここで送ってください。"
+    ),
+    "private_send_failed": (
+        "⚠️ 今は個人チャットでメッセージをお送りできなかったため、何も送っていません。"
+        "しばらくしてから、もう一度ここで送ってください。"
+        '<a href="https://t.me/{bot}?start=reports">@{bot}</a> との個人チャットをまだ開いていない場合は、'
+        "先に開いて「開始」を押してください。"
     ),
     "export_failed": "⚠️ ファイルを送れませんでした。Telegram が受け付けませんでした。しばらくしてからもう一度お試しください。",
     "export_empty": "{period} にエクスポートする支払いはありません。",
@@ -302,6 +334,7 @@ JAPANESE: dict[str, str] = {
         "⚠️ Omise から応答がなく、リンクは作成されていません。もう一度コマンドを送っても問題ありません。"
     ),
     "omise_auth": "⚠️ Omise が API キーを拒否しました。ボットの管理者は OMISE_SECRET_KEY を確認してください。",
+    "omise_auth_group": "⚠️ Omise がこのボットのキーを拒否しました。ボットの管理者は Omise のキーを確認してください。",
     "omise_not_found": "このリンクは、この Omise アカウントに存在しません。",
     "omise_invalid": "⚠️ Omise にリクエストを拒否されました。Omise からのメッセージ:「{message}」",
     "omise_amount_too_small": "⚠️ Omise が {amount} を拒否しました。{currency} の支払いは {minimum} 以上である必要があります。",

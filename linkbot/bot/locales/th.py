@@ -8,6 +8,14 @@ THAI: dict[str, str] = {
     # /start and /help
     "help": (
         "<b>linkbot</b> สร้างลิงก์รับชำระเงินของ Omise ได้ในแชทนี้เลย\n\n"
+        "{commands}\n\n"
+        "จำนวนเงิน: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
+        "<code>500 jpy</code> จะระบุสกุลเงินหรือไม่ก็ได้ (ค่าเริ่มต้น {default_currency})\n\n"
+        "{identity}\n"
+        "{authorization}\n"
+        "โหมด Omise: {mode}"
+    ),
+    "help_commands": (
         "<b>คำสั่ง</b>\n"
         "/link <code>74.40 thb Hot Latte</code> – ลิงก์ชำระเงินแบบใช้ครั้งเดียว\n"
         "/link <code>74.40 Hot Latte | Oat milk, no sugar</code> – พร้อมรายละเอียด\n"
@@ -22,12 +30,23 @@ THAI: dict[str, str] = {
         "/report <code>daily on</code> – รับสรุปยอดทุกวันทางแชทส่วนตัว\n"
         "/report <code>here on</code> – ในกลุ่มที่มีแต่ทีมงาน: แสดงรายงานของกลุ่มในกลุ่มนั้น\n"
         "<code>@{bot} 74.40 Hot Latte</code> ในแชทใดก็ได้ – ส่งลิงก์ชำระเงินลงในแชทนั้นได้ทันที "
-        "แม้ในแชทที่ไม่มีบอทอยู่ (โหมดอินไลน์)\n\n"
+        "แม้ในแชทที่ไม่มีบอทอยู่ (โหมดอินไลน์)"
+    ),
+    "help_group": (
+        "<b>linkbot</b> สร้างลิงก์รับชำระเงินของ Omise ได้ในแชทนี้เลย\n\n"
+        "{commands}\n\n"
         "จำนวนเงิน: <code>74.40</code>, <code>1,250.50</code>, <code>฿74.40</code>, "
-        "<code>500 jpy</code> จะระบุสกุลเงินหรือไม่ก็ได้ (ค่าเริ่มต้น {default_currency})\n\n"
+        "<code>500 jpy</code> จะระบุสกุลเงินหรือไม่ก็ได้ ส่ง /help ในแชทส่วนตัวกับบอท "
+        "เพื่อดูว่าจะใช้สกุลเงินใดเมื่อไม่ได้ระบุ\n\n"
         "{identity}\n"
-        "{authorization}\n"
-        "โหมด Omise: {mode}"
+        "{authorization}"
+    ),
+    "help_customer": (
+        "<b>linkbot</b> ส่งลิงก์ชำระเงินของร้านในแชทนี้\n\n"
+        "หากต้องการชำระเงิน กรุณาแตะปุ่ม <b>ชำระ</b> ใต้ลิงก์ (หรือแตะที่ลิงก์) "
+        "แล้วทำตามขั้นตอนในหน้าชำระเงินที่ปลอดภัยของ Omise เมื่อชำระเรียบร้อยแล้ว "
+        "จะมีข้อความ ✅ ยืนยันในแชทนี้\n\n"
+        "ลิงก์ชำระเงินในกลุ่มนี้สร้างโดยทีมงานของร้าน"
     ),
     "help_id": "Telegram id ของคุณ: <code>{user_id}</code>",
     "help_id_group": "หากต้องการดู Telegram id ของคุณ ส่ง /help ในแชทส่วนตัวกับบอท",
@@ -35,7 +54,6 @@ THAI: dict[str, str] = {
     "not_authorized_help": (
         "⛔ คุณยังไม่มีสิทธิ์จัดการลิงก์ กรุณาขอให้เจ้าของบอทเพิ่ม id ของคุณใน LINKBOT_ALLOWED_USERS"
     ),
-    "not_authorized_group": "ลิงก์ชำระเงินในกลุ่มนี้สร้างโดยทีมงานของร้าน",
     "mode_test": "ทดสอบ (ไม่มีการตัดเงินจริง)",
     "mode_live": "ใช้งานจริง",
     "mode_sandbox": "แซนด์บ็อกซ์ (จำลอง Telegram และ Omise บนเครื่องนี้ ไม่มีอะไรเกิดขึ้นจริง)",
@@ -137,6 +155,13 @@ THAI: dict[str, str] = {
         '<a href="{payment_uri}">{payment_uri}</a>\n'
         "<code>{link_id}</code>"
     ),
+    "details_group": (
+        "<b>{title}</b>\n"
+        "{amount} · {kind} · {status}\n"
+        '<a href="{payment_uri}">{payment_uri}</a>\n'
+        "<code>{link_id}</code>\n\n"
+        "{told}"
+    ),
     "details_description": "<i>{description}</i>\n",
     "details_payment": "• {amount} · {time} · <code>{charge_id}</code>\n",
     "status_active": "ใช้งานได้",
@@ -222,7 +247,11 @@ THAI: dict[str, str] = {
         "📊 ต่อจากนี้ /report และ /export ในกลุ่มนี้จะตอบในกลุ่มนี้ และสรุปยอดรายวันของกลุ่มก็จะส่งมาที่นี่ด้วย "
         "ทุกคนในกลุ่มจะเห็นได้ หยุดได้ด้วย /report <code>here off</code>"
     ),
-    "report_here_off": "🔒 รายงานของกลุ่มนี้จะส่งให้ผู้ขอทางแชทส่วนตัวเหมือนเดิม กลุ่มนี้จะไม่เห็นตัวเลขยอดขาย",
+    "report_here_off": (
+        "🔒 ต่อจากนี้ รายงานของกลุ่มนี้จะส่งทางแชทส่วนตัวให้ผู้ใช้ที่ได้รับสิทธิ์ของร้านที่ขอรายงาน "
+        "และสรุปยอดรายวันของกลุ่มจะส่งให้ผู้ใช้ที่ได้รับสิทธิ์แต่ละคนทางแชทส่วนตัว "
+        "กลุ่มนี้จะไม่เห็นตัวเลขยอดขาย"
+    ),
     "report_here_usage": (
         "วิธีใช้ในกลุ่มที่มีแต่ทีมงาน: /report <code>here on</code> เพื่อดูรายงานในกลุ่มนั้น "
         "หรือ /report <code>here off</code>"
@@ -232,6 +261,11 @@ THAI: dict[str, str] = {
     "private_chat_closed": (
         "📬 บอทยังส่งข้อความถึงคุณทางแชทส่วนตัวไม่ได้ กรุณาเปิดแชทส่วนตัวกับ "
         '<a href="https://t.me/{bot}?start=reports">@{bot}</a> แล้วกดปุ่มเริ่ม (Start) จากนั้นขออีกครั้งที่นี่'
+    ),
+    "private_send_failed": (
+        "⚠️ ตอนนี้บอทส่งข้อความถึงคุณทางแชทส่วนตัวไม่ได้ จึงยังไม่ได้ส่งอะไรไป "
+        "กรุณาขออีกครั้งที่นี่ในอีกสักครู่ หากยังไม่เคยเปิดแชทส่วนตัวกับ "
+        '<a href="https://t.me/{bot}?start=reports">@{bot}</a> กรุณาเปิดแชทแล้วกดปุ่มเริ่ม (Start) ก่อน'
     ),
     "export_failed": "⚠️ บอทส่งไฟล์ไม่ได้ เพราะ Telegram ไม่รับไฟล์ กรุณาลองใหม่อีกครั้งในอีกสักครู่",
     "export_empty": "ไม่มีรายการชำระเงินให้ส่งออกสำหรับ {period}",
@@ -258,6 +292,7 @@ THAI: dict[str, str] = {
     ),
     "create_not_created": "⚠️ Omise ไม่ตอบกลับ และยังไม่มีการสร้างลิงก์ ส่งคำสั่งอีกครั้งได้อย่างปลอดภัย",
     "omise_auth": "⚠️ Omise ปฏิเสธ API key เจ้าของบอทต้องตรวจสอบ OMISE_SECRET_KEY",
+    "omise_auth_group": "⚠️ Omise ปฏิเสธคีย์ของบอทนี้ เจ้าของบอทต้องตรวจสอบคีย์ Omise",
     "omise_not_found": "ไม่มีลิงก์นี้ในบัญชี Omise นี้",
     "omise_invalid": "⚠️ Omise ปฏิเสธคำขอ ข้อความจาก Omise: “{message}”",
     "omise_amount_too_small": "⚠️ Omise ปฏิเสธยอด {amount}: การชำระเงินสกุล {currency} ต้องไม่น้อยกว่า {minimum}",
