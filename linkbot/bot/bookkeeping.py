@@ -8,15 +8,16 @@ only where they went. A staff-only group may choose to see its own
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from telegram import Chat, Message, ReplyParameters, Update
+from telegram import Bot, Chat, Message, ReplyParameters, Update
 from telegram.error import Forbidden, TelegramError
 
 from linkbot import exports
-from linkbot.bot.delivery import NO_PREVIEW, send_reply
+from linkbot.bot.delivery import NO_PREVIEW, Unconfirmed, send_reply
 from linkbot.bot.handlers import Services, command_arguments, for_managers
 from linkbot.bot.messages import DEFAULT_LANGUAGE, Html, day_text, text
 from linkbot.bot.views import Reply
@@ -56,7 +57,7 @@ async def report(update: Update, found: Services) -> None:
         await _reply(message, report_reply(found_report, language=language))
         return
     named = report_reply(found_report, language=language, chat_name=chat.effective_name)
-    await _privately(update, language, lambda to: send_reply(update.get_bot(), to, named))
+    await _privately(update, language, lambda to: _send_once(update.get_bot(), to, named))
 
 
 @for_managers
@@ -293,3 +294,9 @@ async def _reply(message: Message, reply: Reply) -> None:
 
 def _shorten(value: str, limit: int) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+async def _send_once(bot: Bot, to: int, reply: Reply) -> None:
+    """A private copy of a report goes once: one Telegram may have shown counts as sent."""
+    with contextlib.suppress(Unconfirmed):
+        await send_reply(bot, to, reply, resend_after_timeout=False)
