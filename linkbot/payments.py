@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
+from linkbot import handover
 from linkbot.omise import AuthenticationError, Charge, Event, Link, OmiseClient, OmiseError
 from linkbot.recent import RecentIds
 from linkbot.store import ChargeRecord, LinkRecord, LinkStatus, Notice, OpenLink, Recorded, Store
@@ -614,13 +615,8 @@ class PaymentWatcher:
             record = await self.store.get_link(charge.link_id)
             if record is None:
                 continue
-            try:
-                async with asyncio.timeout(ANNOUNCE_TIMEOUT):
-                    if charge.notice is Notice.FAILED:
-                        await self.announcer.payment_failed(record, charge)
-                    else:
-                        await self.announcer.payment(record, charge)
-            except Exception as exc:
+            exc = await self._announce(record, charge)
+            if exc is not None:
                 report.failed_announcements += 1
                 refused = isinstance(exc, AnnouncementRefused)
                 refusals, failing_since = await self.store.release_announcement(
@@ -644,6 +640,37 @@ class PaymentWatcher:
                 if self._on_announced is not None:
                     self._on_announced()
             await self.store.mark_announced(charge.charge_id, self._now())
+
+    async def _announce(self, record: LinkRecord, charge: ChargeRecord) -> Exception | None:
+        """Tell the link's chat about ``charge``; returns why that failed, None once it is told.
+
+        Cut off (the deadline, a shutdown) once its message was handed to
+        Telegram, the notice may have been shown: it counts as told, and is
+        not sent again.
+        """
+        with handover.watching() as sent:
+            try:
+                async with asyncio.timeout(ANNOUNCE_TIMEOUT):
+                    if charge.notice is Notice.FAILED:
+                        await self.announcer.payment_failed(record, charge)
+                    else:
+                        await self.announcer.payment(record, charge)
+            except asyncio.CancelledError:
+                if sent.out:
+                    logger.warning("Announcing %s was cut off on its way", charge.charge_id)
+                    await self.store.mark_announced(charge.charge_id, self._now())
+                raise
+            except TimeoutError as exc:
+                if not sent.out:
+                    return exc
+                logger.warning(
+                    "Telegram did not confirm the notice of %s in time; it may have arrived, "
+                    "so it is not sent again",
+                    charge.charge_id,
+                )
+            except Exception as exc:
+                return exc
+        return None
 
     def _give_up(self, refusals: int, failing_since: datetime) -> bool:
         return refusals >= MAX_REFUSALS or self._now() - failing_since > ANNOUNCE_WITHIN

@@ -1193,6 +1193,23 @@ class Store:
         async with self._write() as conn:
             return await _insert_unless_present(conn, daily_private_reports, values)
 
+    async def release_daily_report(self, chat_id: int, day: date) -> None:
+        """Give back a day's summary claim of a chat whose summary surely never left."""
+        query = delete(daily_reports).where(
+            daily_reports.c.chat_id == chat_id, daily_reports.c.day == day
+        )
+        async with self._write() as conn:
+            await conn.execute(query)
+
+    async def release_private_daily_report(self, user_id: int, chat_id: int, day: date) -> None:
+        """Give back a claim of :meth:`claim_private_daily_report` whose summary never left."""
+        table = daily_private_reports
+        query = delete(table).where(
+            table.c.user_id == user_id, table.c.chat_id == chat_id, table.c.day == day
+        )
+        async with self._write() as conn:
+            await conn.execute(query)
+
     async def set_reports_here(self, chat_id: int, here: bool, at: datetime) -> bool:
         """Post a group's reports in it, or (``here`` False) privately; whether that changed."""
         async with self._write() as conn:

@@ -153,9 +153,12 @@ async def test_a_summary_whose_answer_was_lost_is_not_sent_again(
 
 
 async def test_a_summary_that_never_left_is_tried_again(
-    summaries: DailySummary, fake_telegram: fakes.FakeTelegram
+    summaries: DailySummary, fake_telegram: fakes.FakeTelegram, mock_http: respx.MockRouter
 ) -> None:
-    fake_telegram.fail("sendMessage", status=502)  # Telegram's answer: it did nothing
+    # The same route, given back by respx: its first sendMessage finds no connection.
+    refusing = RefusedFirst(fake_telegram)
+    mock_http.route(url__startswith=TELEGRAM_URL).side_effect = refusing
     await summaries.delivery.to_chat(MERCHANT, Reply("<b>Today</b>: ฿74.40"))
-    assert len(fake_telegram.sent("sendMessage")) == 2
+    assert refusing.refused == 1
+    assert len(fake_telegram.sent("sendMessage")) == 1
     assert len(fake_telegram.messages) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal
@@ -34,10 +35,10 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from linkbot import metrics, tls
+from linkbot import handover, metrics, tls
 from linkbot.bot import bookkeeping, business, handlers, inline, throttle, turns
 from linkbot.bot.access import Access
-from linkbot.bot.delivery import Delivery
+from linkbot.bot.delivery import Delivery, may_have_arrived
 from linkbot.bot.handlers import SERVICES, Services, services
 from linkbot.bot.messages import DEFAULT_LANGUAGE, SUPPORTED, text
 from linkbot.bot.observe import observed
@@ -63,6 +64,8 @@ PUBLIC_MENU = ("start", "help")
 # Replies to strangers a second, all together: a third of Telegram's 30, so the
 # merchant's messages always find room.
 STRANGER_RATE = 10.0
+# Seconds a stranger's reply waits at most for the merchant's messages to go first.
+STRANGER_WAIT = 5.0
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):
@@ -208,18 +211,30 @@ def _is_command(message: Message | None) -> bool:
 class CountingRateLimiter(AIORateLimiter):
     """AIORateLimiter sending the merchant's messages first, and counting 429s for metrics.
 
+    Only messages posted to a chat are paced (Telegram's flood limits are
+    about messages): a lookup such as getChatMember goes at once, so a crowd
+    of customers checked in a group never holds up the merchant's reply there.
     A reply to a stranger (:func:`linkbot.bot.throttle.answering_stranger`)
-    waits while any other message waits for its turn, and strangers' replies
-    together go out at most ``stranger_rate`` a second, a third of Telegram's
-    30: however many strangers write at once, the merchant's replies and
-    notices never queue behind theirs. Every 429 and every retry after one
-    is told to :mod:`linkbot.metrics`.
+    waits while another private message waits for the bot's overall allowance
+    (a group's own 20 a minute is no reason to hold strangers back), for
+    ``stranger_wait`` seconds at most, and strangers' replies together go out
+    at most ``stranger_rate`` a second, a third of Telegram's 30: however many
+    strangers write at once, the merchant's replies and notices never queue
+    behind theirs. Every 429 and every retry after one is told to
+    :mod:`linkbot.metrics`.
     """
 
-    def __init__(self, *, stranger_rate: float = STRANGER_RATE, **limits: Any) -> None:
+    def __init__(
+        self,
+        *,
+        stranger_rate: float = STRANGER_RATE,
+        stranger_wait: float = STRANGER_WAIT,
+        **limits: Any,
+    ) -> None:
         super().__init__(**limits)
         self._strangers = AsyncLimiter(stranger_rate, 1)
-        # Messages other than strangers' replies not yet let through to Telegram.
+        self._stranger_wait = stranger_wait
+        # Private messages other than strangers' replies not yet let through to Telegram.
         self._waiting = 0
         self._none_waiting = asyncio.Event()
         self._none_waiting.set()
@@ -233,10 +248,14 @@ class CountingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        # Only messages to a chat spend the bot's allowance; the rest never wait.
-        paced = data.get("chat_id") is not None
-        stranger = paced and throttle.for_stranger()
-        waiting = paced and not stranger
+        posting = data.get("chat_id") is not None and endpoint.startswith(_POSTING)
+        if not posting:
+            # Without a chat_id AIORateLimiter only retries after a 429; it reads nothing else.
+            data = {key: value for key, value in data.items() if key != "chat_id"}
+        stranger = posting and throttle.for_stranger()
+        # A group's message mostly waits for that group's own allowance, which
+        # strangers' private replies do not spend.
+        waiting = posting and not stranger and not _is_group(data["chat_id"])
         attempts = 0
 
         def let_through() -> None:
@@ -258,14 +277,19 @@ class CountingRateLimiter(AIORateLimiter):
             if attempts > 1:
                 metrics.recorder().telegram_retry()
             try:
-                return await callback(*call_args, **call_kwargs)
+                if not posting:
+                    return await callback(*call_args, **call_kwargs)
+                with handover.posting(_may_have_arrived):
+                    return await callback(*call_args, **call_kwargs)
             except RetryAfter:
                 metrics.recorder().telegram_flood()
                 raise
 
         if stranger:
             await self._strangers.acquire()
-            await self._none_waiting.wait()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._stranger_wait):
+                    await self._none_waiting.wait()
         elif waiting:
             self._waiting += 1
             self._none_waiting.clear()
@@ -275,6 +299,21 @@ class CountingRateLimiter(AIORateLimiter):
             )
         finally:
             let_through()  # failed or cancelled before it was let through
+
+
+# Methods that post a message to a chat (or change one): those Telegram's flood limits count.
+_POSTING = ("send", "edit", "copy", "forward", "stop")
+
+
+def _may_have_arrived(exc: Exception) -> bool:
+    return not isinstance(exc, TelegramError) or may_have_arrived(exc)
+
+
+def _is_group(chat_id: object) -> bool:
+    try:
+        return int(str(chat_id)) < 0
+    except ValueError:
+        return True  # a public group's or channel's @username
 
 
 def default_rate_limiter() -> AIORateLimiter:

@@ -163,8 +163,8 @@ def connection_record(connection: BusinessConnection) -> BusinessConnectionRecor
 
 
 async def _tell(bot: Bot, chat_id: int, reply: Reply) -> None:
-    """A private word to the merchant; one who never started the bot cannot get it."""
+    """A private word to the merchant, sent once; one who never started the bot cannot get it."""
     try:
-        await send_reply(bot, chat_id, reply)
+        await send_reply(bot, chat_id, reply, resend_after_timeout=False)
     except TelegramError as exc:
         logger.warning("Could not tell business user %s privately: %s", chat_id, exc)

@@ -20,10 +20,10 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 from telegram import Bot
-from telegram.error import Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from linkbot.bot.bookkeeping import report_reply
-from linkbot.bot.delivery import Delivery
+from linkbot.bot.delivery import Delivery, may_have_arrived
 from linkbot.bot.messages import DEFAULT_LANGUAGE
 from linkbot.bot.views import Reply
 from linkbot.omise import OmiseError
@@ -119,8 +119,9 @@ class DailySummary:
     async def send_day(self, day: date) -> tuple[int, bool]:
         """The summaries of ``day``: how many were sent, and whether every one was dealt with.
 
-        A report Omise could not help make is tried again at the next check;
-        a summary Telegram refused is not, since it was claimed already.
+        A report Omise could not help make, or a summary that surely never
+        reached Telegram, is tried again at the next check; a summary Telegram
+        refused, or may have shown, is not, since it was claimed already.
         """
         period = day_period(day, self.zone)
         reports: dict[int | None, Report] = {}
@@ -153,7 +154,16 @@ class DailySummary:
                     unreachable.add(summary.to)
                 logger.warning("Daily summary for %s refused: %s", summary.to, exc.message)
             except TelegramError as exc:
-                logger.warning("Daily summary for %s not sent: %s", summary.to, exc)
+                if isinstance(exc, BadRequest) or may_have_arrived(exc):
+                    # Refused for good, or perhaps shown: the claim stays, so no
+                    # chat sees the summary twice.
+                    logger.warning("Daily summary for %s not sent again: %s", summary.to, exc)
+                    continue
+                # Surely never reached Telegram: the claim goes back and the next check
+                # tries again, so the day's summary is not lost.
+                await self._release(summary, day)
+                complete = False
+                logger.warning("Daily summary for %s not sent yet: %s", summary.to, exc)
         if sent:
             logger.info("Daily summary of %s sent to %d chat(s)", day, sent)
         return sent, complete
@@ -182,6 +192,12 @@ class DailySummary:
                 summary.to, summary.about, day, self._now()
             )
         return await self.store.claim_daily_report(summary.to, day, self._now())
+
+    async def _release(self, summary: _Summary, day: date) -> None:
+        if summary.private_copy and summary.about is not None:
+            await self.store.release_private_daily_report(summary.to, summary.about, day)
+        else:
+            await self.store.release_daily_report(summary.to, day)
 
     async def _reply(self, summary: _Summary, found: Report) -> Reply:
         language = await self._language(summary.to, private=summary.about is None)

@@ -55,19 +55,18 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 def may_have_arrived(exc: TelegramError) -> bool:
     """Whether a request that failed with ``exc`` may still have been carried out by Telegram.
 
-    An answer of Telegram's own (a refusal, a 429, a 5xx) says what happened,
-    and a connection never made sent nothing. Anything else (no answer in
-    time, a connection dropped after the request went out) leaves it unknown.
+    Telegram's refusals (400, 403, a 429's RetryAfter, a migrated chat) say
+    it did nothing, and a connection never made sent nothing. Anything else
+    leaves it unknown: no answer in time, a connection dropped after the
+    request went out, a 5xx (a gateway's 502 or 504 may come after Telegram
+    carried the request out), or a 200 whose body could not be read.
     """
-    if not isinstance(exc, NetworkError) or isinstance(exc, BadRequest):
+    if isinstance(exc, BadRequest):  # a NetworkError to python-telegram-bot
         return False
-    cause = exc.__cause__
-    if isinstance(cause, _NOT_SENT):
-        return False
-    if cause is None or isinstance(cause, TelegramError):
-        # Telegram answered with an error status; a bare TimedOut has no answer behind it.
-        return isinstance(exc, TimedOut)
-    return True
+    if isinstance(exc, NetworkError):
+        return not isinstance(exc.__cause__, _NOT_SENT)
+    # Only a 200 fails this way: its body was not JSON.
+    return type(exc) is TelegramError and isinstance(exc.__cause__, ValueError)
 
 
 async def send_persistently(
@@ -80,8 +79,8 @@ async def send_persistently(
     out) may show the message twice: right for a new link (a lost one would
     hide a link that exists), wrong for a notice or a summary
     (``resend_after_timeout=False``: such a send is tried once, and
-    :class:`Unconfirmed` raised, while a send that surely never reached
-    Telegram is still tried again).
+    :class:`Unconfirmed` raised, see :func:`may_have_arrived`, while a send
+    that surely never reached Telegram is still tried again).
     """
     for delay in RETRY_DELAYS:
         try:
@@ -95,14 +94,17 @@ async def send_persistently(
             else:
                 logger.warning("Sending failed (%s); trying again in %.1fs", exc, delay)
             await asyncio.sleep(delay)
+        except TelegramError as exc:
+            _unless_unconfirmed(exc, resend_after_timeout)
+            raise
     try:
         return await send()
-    except NetworkError as exc:
+    except TelegramError as exc:
         _unless_unconfirmed(exc, resend_after_timeout)
         raise
 
 
-def _unless_unconfirmed(exc: NetworkError, resend: bool) -> None:
+def _unless_unconfirmed(exc: TelegramError, resend: bool) -> None:
     """Raise :class:`Unconfirmed` for a send that may have arrived and is not to be repeated."""
     if not resend and may_have_arrived(exc):
         raise Unconfirmed from exc

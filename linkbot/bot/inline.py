@@ -48,6 +48,7 @@ from linkbot.bot.handlers import (
 )
 from linkbot.bot.messages import text
 from linkbot.bot.observe import observed
+from linkbot.bot.throttle import answering_stranger
 from linkbot.commands import CommandError, LinkRequest, parse_link, parse_link_id
 from linkbot.links import LinkNotCreated, Origin
 from linkbot.money import format_amount
@@ -279,4 +280,5 @@ async def start_access(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         user_id=user.id,
         authorization=text("authorized" if authorized else "not_authorized_help", language),
     )
-    await update.effective_message.reply_html(reply, disable_web_page_preview=True)
+    with answering_stranger(not authorized):
+        await update.effective_message.reply_html(reply, disable_web_page_preview=True)
