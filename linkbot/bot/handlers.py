@@ -695,7 +695,7 @@ def command_arguments(message: Message | None) -> str:
     """What follows the command, all of it: a mark glued to "/link" is in the amount's way."""
     typed = (message.text or "") if message else ""
     command = COMMAND.match(typed)
-    return typed[command.end() :] if command else ""
+    return typed[command.end() :].lstrip() if command else ""
 
 
 def plain_text(html_text: str) -> str:
