@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from linkbot.currency_names import MULTIPLIERS, PHRASES, SUBUNITS, key
 from linkbot.money import (
+    BIDI_CONTROLS,
+    ECHO_LENGTH,
+    MINUS,
     AmountError,
     AmountParts,
     Currency,
     currency_named,
     drop_bidi_controls,
+    echo,
+    ends_with_symbol,
     examples,
+    get_currency,
     has_bidi_control,
+    leading_name,
     names_currency,
     normalize_digits,
     parse_amount,
+    runs,
     split_amount,
+    title_rest,
+    to_decimal,
     written_before,
 )
 
@@ -31,6 +42,9 @@ DESCRIPTION_MAX_LENGTH = 1000
 # which Telegram limits to 64 bytes.
 LINK_ID_MAX_SUFFIX = 47
 _LINK_ID = re.compile(rf"link_(?:test_)?[0-9a-z]{{1,{LINK_ID_MAX_SUFFIX}}}")
+# A command as Telegram marks it: "/link" or "/link@bot", up to the first
+# character that cannot be in a command name ("/link\u202e 5" is /link).
+COMMAND = re.compile(r"/([A-Za-z0-9_]+)(?:@[A-Za-z0-9_]+)?")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -43,7 +57,7 @@ class CommandError(ValueError):
     def __init__(self, reason: str, **params: object) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.params = params
+        self.params = echo(params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,14 +82,13 @@ def parse_link(text: str, *, default_currency: Currency, multiple: bool = False)
     if not words:
         raise CommandError("usage")
     try:
-        amount, currency, used = _read_amount(head, words, default_currency)
+        amount, currency, title = _read_amount(head, words, default_currency)
     except AmountError as exc:
         params = exc.params
         if exc.reason in ("currency_not_taken", "currency_subunit"):
             params = {"example": examples(default_currency)["example"], **params}
         raise CommandError(exc.reason, **params) from None
 
-    title = " ".join(head[words[used - 1].end :].split())
     description = " ".join(tail.split()) if bar else ""
     if not title:
         raise CommandError("title_missing")
@@ -112,16 +125,21 @@ def _words(head: str) -> list[_Word]:
     words: list[_Word] = []
     end = 0
     for match in re.finditer(r"\S+", head):
-        gap, end = head[end : match.start()], match.end()
         word = drop_bidi_controls(normalize_digits(match[0]))
-        if word:
-            joined = bool(words) and all(ch in _GROUP_SPACES for ch in gap)
-            words.append(_Word(word, end, joined))
+        if not word:
+            continue  # a lone zero-width mark: its gap and the next one are one gap
+        gap, end = head[end : match.start()], match.end()
+        # Marks that vanish leave the gap as it looks: any ordinary space in it is seen.
+        seen = [ch for ch in normalize_digits(gap) if ch not in BIDI_CONTROLS]
+        joined = bool(words) and all(ch in _GROUP_SPACES for ch in seen)
+        words.append(_Word(word, end, joined))
     return words
 
 
-def _read_amount(head: str, words: list[_Word], default: Currency) -> tuple[int, Currency, int]:
-    """The amount and currency that ``words`` start with, and how many words they take."""
+def _read_amount(head: str, words: list[_Word], default: Currency) -> tuple[int, Currency, str]:
+    """The amount and currency that ``words`` start with, and the title after them."""
+    if len(words) > 1 and set(words[0].text) <= MINUS and _starts_with_number(words[1].text):
+        raise CommandError("amount_not_positive")  # "- 5 Cake"
     # First where the amount is: a code or symbol before it ("THB 100", "RM 5",
     # "฿ 74.40"), its number, and a currency word after it ("500 yen").
     at = 0
@@ -137,8 +155,13 @@ def _read_amount(head: str, words: list[_Word], default: Currency) -> tuple[int,
         raise CommandError("usage")
     chain, spaced = _number_words(words, at)
     end = at + len(chain)
-    used = end + 1 if end < len(words) and names_currency(words[end].text) else end
-    if has_bidi_control(head[: words[used - 1].end]):
+    if end < len(words) and words[end].joined:
+        # Typeset spaces after the amount too ("90 330 ml Coke" all no-break):
+        # they are how this text is spaced, and join nothing.
+        words = [replace(word, joined=False) for word in words]
+        chain, spaced = _number_words(words, at)
+        end = at + len(chain)
+    if has_bidi_control(head[: words[end - 1].end]):
         # "\u202e0021\u202c" shows as 1200; cleaning the mark away would charge 21.
         raise CommandError("amount_bidi", **examples(default))
 
@@ -146,6 +169,8 @@ def _read_amount(head: str, words: list[_Word], default: Currency) -> tuple[int,
     named: list[Currency] = []
     if at:
         named.append(_named(words[0].text))
+    if first.prefix == "+":
+        raise CommandError("amount_invalid", text=words[at].text, **examples(default))
     if first.prefix:
         symbol = currency_named(first.prefix)  # "฿74.40", "RM5", "US$5"
         if symbol is None:
@@ -153,21 +178,148 @@ def _read_amount(head: str, words: list[_Word], default: Currency) -> tuple[int,
         named.append(symbol)
     if first.negative:
         raise CommandError("amount_not_positive")
+    after = _After(end)
     if chain[-1].suffix:
-        glued = currency_named(chain[-1].suffix)  # "100บาท", "74.40thb", "500円"
+        glued = leading_name(chain[-1].suffix)  # "100บาท", "74.40thb", "500円", "100baht:"
         if glued is None:
             raise CommandError("amount_invalid", text=words[end - 1].text, **examples(default))
-        named.append(glued)
-    if used > end:
-        named.append(_named(words[end].text))  # "500 yen", "100 บาท", "5 RM"
+        named.append(_named(glued[0]))
+        after = _After(end, title_rest(glued[1]))
+        name = leading_name(words[end].text) if end < len(words) and not after.rest else None
+        if name is not None and key(name[0]) not in SUBUNITS:
+            named.append(_named(name[0]))  # "100฿ usd": said twice, so it must agree
+            after = _After(end + 1, title_rest(name[1]))
+    elif end < len(words):
+        after = _after_number(words, end, default)
+        named.extend(after.named)
+    if has_bidi_control(head[: words[after.used - 1].end]):
+        raise CommandError("amount_bidi", **examples(default))
     distinct = list(dict.fromkeys(named))
     if len(distinct) > 1:
         raise CommandError("currency_conflict", symbol=distinct[0].code, code=distinct[1].code)
     currency = distinct[0] if distinct else default
     # A currency right after the number says where the number ends.
-    ended = used > end or bool(chain[-1].suffix)
+    ended = bool(after.named) or bool(chain[-1].suffix)
     number = _one_number(chain, spaced=spaced and not ended, currency=currency)
-    return parse_amount(number, currency), currency, used
+    amount = parse_amount(number, currency)
+    title = " ".join((after.rest + head[words[after.used - 1].end :]).split())
+    if after.power:
+        raise _multiplied(number, amount, after, currency)
+    _refuse_subunit_after(head, words, after, amount, currency)
+    return amount, currency, title
+
+
+@dataclass(frozen=True, slots=True)
+class _After:
+    """What the words after the number say, and where the title starts."""
+
+    used: int  # the first word not taken by the amount and its currency
+    rest: str = ""  # the rest of the last word taken, the start of the title
+    named: tuple[Currency, ...] = ()
+    power: int = 0  # a multiplier's power of ten: "5 万円" is 5 × 10⁴
+    multiplier: str = ""  # the word that says it
+
+
+def _after_number(words: list[_Word], end: int, default: Currency) -> _After:
+    """Read the word or words right after the number: a multiplier, a currency, or the title.
+
+    Never guessed: words there that name a currency in a way that is not read
+    are refused, so "100 fresh yen" is neither ฿100 nor "fresh yen".
+    """
+    word = words[end].text
+    power, remainder = _multiplier(word)
+    if power:  # "5 k", "5 万円", "2 million baht"
+        if (glued := leading_name(remainder)) is not None:
+            return _After(end + 1, title_rest(glued[1]), (_named(glued[0]),), power, word)
+        if end + 1 < len(words) and (name := leading_name(words[end + 1].text)):
+            return _After(end + 2, title_rest(name[1]), (_named(name[0]),), power, word)
+        return _After(end + 1, power=power, multiplier=word)
+    for count in (3, 2):  # "100 Hong Kong dollars", "100 US dollars"
+        phrase = words[end : end + count]
+        if len(phrase) == count:
+            for last, rest in runs(phrase[-1].text):
+                code = PHRASES.get(" ".join([*(key(w.text) for w in phrase[:-1]), key(last)]))
+                if code is not None:
+                    return _After(end + count, title_rest(rest), (_named(code),))
+    name = leading_name(word)
+    if name is not None and key(name[0]) in SUBUNITS:
+        return _After(end)  # "50 satang": refused once the amount is read
+    if name is not None:  # "500 yen", "100 baht:", "500 円、抹茶"
+        return _After(end + 1, title_rest(name[1]), (_named(name[0]),))
+    near = words[end : end + 2]
+    unclear = [i for i, w in enumerate(near) if names_currency(w.text) or ends_with_symbol(w.text)]
+    if unclear:  # "100 abc$", "100 fresh yen", "100 US cents"
+        named = leading_name(near[unclear[-1]].text)
+        shown = examples(_named(named[0]) if named else default)["example"]
+        typed = " ".join(w.text for w in near[: unclear[-1] + 1])
+        raise CommandError("currency_unclear", text=typed, example=shown)
+    return _After(end)
+
+
+def _multiplier(word: str) -> tuple[int, str]:
+    """The power of ten ``word`` multiplies by, and the currency glued after it.
+
+    "万円" → (4, "円"); "k" → (3, ""); "kg" → (0, ""): not a multiplier.
+    """
+    for cut in range(len(word), 0, -1):
+        power = MULTIPLIERS.get(key(word[:cut]))
+        if power and (cut == len(word) or names_currency(word[cut:])):
+            return power, word[cut:]
+    return 0, ""
+
+
+def _multiplied(number: str, amount: int, after: _After, currency: Currency) -> CommandError:
+    """Refuse "5 万円" with 50000 written out, and with how to keep the word as the title."""
+    times = amount * 10**after.power
+    plain = _plain(times, currency)
+    parse_amount(plain, currency)  # too large is refused as too large
+    return CommandError(
+        "amount_multiplier",
+        text=f"{number} {after.multiplier}",
+        number=number,
+        word=after.multiplier,
+        plain=plain,
+        grouped=f"{int(to_decimal(times, currency)):,}"
+        if times % 10**currency.decimals == 0
+        else plain,
+        code=currency.code.lower(),
+    )
+
+
+def _refuse_subunit_after(
+    head: str, words: list[_Word], after: _After, amount: int, currency: Currency
+) -> None:
+    """Refuse "50 satang", "50 euro cents" and "74 baht 40 satang", writing out the amount meant."""
+    at, extra = after.used, None
+    if after.rest or at >= len(words):
+        return
+    subunit = leading_name(words[at].text)
+    whole = subunit is None or key(subunit[0]) not in SUBUNITS
+    if whole and at + 1 < len(words) and re.fullmatch(r"\d{1,2}", words[at].text):
+        at, extra, subunit = at + 1, int(words[at].text), leading_name(words[at + 1].text)
+    if subunit is None or key(subunit[0]) not in SUBUNITS:
+        return
+    owner = SUBUNITS[key(subunit[0])]
+    if owner is not None and not after.named and extra is None:
+        # "50 satang" is THB whatever the default.
+        typed, currency = _plain(amount, currency), get_currency(owner) or currency
+        amount = parse_amount(typed, currency)
+    example = examples(currency)["example"]
+    scale = 10**currency.decimals
+    known = bool(after.named) or owner is not None
+    if currency.decimals == 2 and known and owner in (None, currency.code) and amount % scale == 0:
+        # "50 euro cents" is 50 cents; "74 baht 40 satang" is 74 baht and 40 satang.
+        cents = amount // scale if extra is None else amount + extra
+        title = " ".join(head[words[at].end :].split())
+        shown = title if 0 < len(title) <= ECHO_LENGTH else "…"
+        example = f"{_plain(cents, currency)} {currency.code.lower()} {shown}"
+    raise CommandError("currency_subunit", word=subunit[0], example=example)
+
+
+def _plain(amount: int, currency: Currency) -> str:
+    """Smallest units as digits typed back: 5000000 THB → "50000", 7440 → "74.40"."""
+    value = to_decimal(amount, currency)
+    return str(int(value)) if amount % 10**currency.decimals == 0 else format(value, "f")
 
 
 def _named(word: str) -> Currency:
@@ -240,6 +392,9 @@ def _one_number(chain: list[AmountParts], *, spaced: bool, currency: Currency) -
         raise CommandError("amount_spaced_shape", text=typed, **examples(currency))
     plain = "".join(numbers)
     if spaced:
+        # Only a reading that works when typed is offered: "1 250.50" in yen is
+        # refused as too precise, not answered with "write 1250.50".
+        parse_amount(plain, currency)
         whole, dot, fraction = plain.partition(".")
         raise CommandError(
             "amount_spaced",
@@ -258,9 +413,8 @@ def command_word(text: str | None) -> str | None:
 
     None when the message is not a command.
     """
-    if not text or not text.startswith("/"):
-        return None
-    return text.split(None, 1)[0][1:].split("@", 1)[0].lower()
+    command = COMMAND.match(text or "")
+    return command[1].lower() if command else None
 
 
 def parse_link_id(text: str) -> str:

@@ -13,10 +13,21 @@ import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from linkbot.currency_names import ISO_CODES, NAMED, SUBUNITS, key
+
 MAX_SMALLEST_UNITS = 10**12
 # Long enough for any amount under MAX_SMALLEST_UNITS with grouping and a
 # symbol; short enough that a pasted wall of digits is refused before parsing.
 _MAX_TOKEN_LENGTH = 32
+# What a refusal quotes back of what was typed: enough to recognise it, short
+# enough that no reply can outgrow Telegram's 4,096 characters.
+ECHO_LENGTH = 40
+_ECHOED = frozenset(["text", "word", "name"])
+# Punctuation that may follow a currency word without a space: "100 baht:",
+# "100 usd,", "500 円、", "1500 円(税込)". The word is read up to it.
+_AFTER_WORD = ",.:;!?()/（）：，、。；！？「」『』【】[]・"
+# Of that, what only separates the currency from the title and is dropped.
+_SEPARATORS = ",.:;，、。：；．"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,94 +71,9 @@ _ISO_MINOR_UNITS: dict[str, int] = {
 _ISO_DEFAULT_MINOR_UNIT = 2
 
 
-def _codes(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# The codes of ISO 4217 (list one, as amended up to 2025). A three-letter
-# code after an amount that Omise does not take is refused by name rather than
-# read as the first word of the title.
-_ISO_CODES = _codes(
-    """
-    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV
-    BRL BSD BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE
-    CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD
-    HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD
-    KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN
-    MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD
-    RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS
-    TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST
-    XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR
-    ZMW ZWG ZWL
-    """
-)
-# Codes that are also everyday words ("50 cup of tea", "100 top up", "80 all
-# day"): after an amount they start the title, as they always have.
-_WORD_CODES = _codes("ALL ANG BAM BOB CHE COP CUP GEL MAD MOP PEN RON RUB SOS TOP TRY XXX")
-
-# Words and symbols merchants in Thailand and Japan type for a currency, before
-# or after the amount, spaced or glued (฿74.40, 100บาท, 500 円, 5 RM). Matched
-# whole, ignoring case and full-width forms, so "baht" never matches "bahtxyz".
-# "$" is USD and "¥" is JPY, as on Omise's own dashboards; the other dollars
-# and yuan need their prefix. "pound" is not here: "150 pound cake" is a cake.
-_NAMES: tuple[tuple[str, str], ...] = (
-    ("THB", "฿ baht bht บาท บ. バーツ"),
-    ("JPY", "¥ 円 yen เยน 日本円"),
-    ("SGD", "S$ SG$ ดอลลาร์สิงคโปร์ シンガポールドル"),
-    ("MYR", "RM ringgit ริงกิต リンギット"),
-    ("USD", "$ US$ ดอลลาร์สหรัฐ 米ドル"),
-    ("EUR", "€ euro euros ยูโร ユーロ"),
-    ("GBP", "£ sterling 英ポンド"),
-    ("AUD", "A$ AU$ ดอลลาร์ออสเตรเลีย 豪ドル"),
-    ("CAD", "CA$ C$ ดอลลาร์แคนาดา カナダドル"),
-    ("CHF", "スイスフラン"),
-    ("CNY", "CN¥ RMB yuan หยวน 人民元 人民币"),
-    ("HKD", "HK$ ดอลลาร์ฮ่องกง 香港ドル"),
-    # Currencies Omise does not take, refused by their code.
-    ("KRW", "₩ 원 วอน ウォン"),
-    ("INR", "₹"),
-    ("PHP", "₱"),
-    ("VND", "₫"),
-    ("IDR", "Rp rupiah รูเปียห์ ルピア"),
-    ("TWD", "NT$"),
-    ("NZD", "NZ$"),
-    ("BRL", "R$"),
-    ("LAK", "₭"),
-    ("KHR", "៛ riel เรียล"),
-    ("MMK", "kyat จ๊าด"),
-    ("ILS", "₪"),
-    ("TRY", "₺"),
-    ("RUB", "₽"),
-    ("UAH", "₴"),
-    ("NGN", "₦"),
-    ("KZT", "₸"),
-    ("BTC", "₿ BTC bitcoin"),
-    ("ETH", "ETH"),
-    ("USDT", "USDT"),
-    # Names shared by several currencies: refused with the codes to choose from.
-    ("USD SGD AUD CAD HKD NZD TWD", "dollar dollars ดอลลาร์ ドル"),
-    ("DKK SEK NOK ISK", "kr kr."),
-    ("CNY HKD TWD", "元"),
-    ("CHF XAF XOF", "franc francs"),
-    ("PHP MXN ARS CLP COP", "peso pesos"),
-    ("INR PKR LKR NPR", "rupee rupees"),
-)
-# A hundredth of a currency: "50 cents" or "50 satang" is not 50 of the currency.
-_SUBUNITS = frozenset(["CENT", "CENTS", "¢", "SATANG", "สตางค์", "銭"])
-
-
-def _key(word: str) -> str:
-    return unicodedata.normalize("NFKC", word).strip().upper()
-
-
-_NAMED: dict[str, tuple[str, ...]] = {
-    **{code: (code,) for code in _ISO_CODES - _WORD_CODES},
-    **{_key(word): tuple(codes.split()) for codes, words in _NAMES for word in words.split()},
-}
-
 # A sign written before an amount: ASCII, the minus sign, dashes and their
 # full-width and small forms. "−5" is as negative as "-5".
-_MINUS = frozenset("-\u2212\u2010\u2011\u2012\u2013\u2014\u2015\ufe58\ufe63\uff0d")
+MINUS = frozenset("-\u2212\u2010\u2011\u2012\u2013\u2014\u2015\ufe58\ufe63\uff0d")
 
 _PLAIN = re.compile(r"\d+(?:\.\d+)?")
 _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
@@ -166,13 +92,23 @@ BIDI_CONTROLS = frozenset(
 )
 
 
+def echo(params: dict[str, object]) -> dict[str, object]:
+    """``params`` with what was typed cut to :data:`ECHO_LENGTH` characters for quoting."""
+    return {
+        name: f"{value[: ECHO_LENGTH - 1]}…"
+        if name in _ECHOED and isinstance(value, str) and len(value) > ECHO_LENGTH
+        else value
+        for name, value in params.items()
+    }
+
+
 class AmountError(ValueError):
     """An amount that cannot be charged. ``reason`` names the message to show."""
 
     def __init__(self, reason: str, **params: object) -> None:
         super().__init__(reason)
         self.reason = reason
-        self.params = params
+        self.params = echo(params)
 
 
 def get_currency(code: str) -> Currency | None:
@@ -231,9 +167,9 @@ def split_amount(token: str) -> AmountParts | None:
     while stop < len(token) and (token[stop].isdigit() or token[stop] in ".,"):
         stop += 1
     prefix = token[:start]
-    negative = bool(prefix) and (prefix[0] in _MINUS or prefix[-1] in _MINUS)
+    negative = bool(prefix) and (prefix[0] in MINUS or prefix[-1] in MINUS)
     if negative:
-        prefix = prefix.strip("".join(_MINUS))
+        prefix = prefix.strip("".join(MINUS))
     return AmountParts(prefix.strip(), negative, token[start:stop], token[stop:])
 
 
@@ -242,7 +178,7 @@ def split_symbol(token: str) -> tuple[Currency | None, str]:
     parts = split_amount(token)
     if parts is None or not parts.prefix or parts.negative:
         return None, token
-    codes = _NAMED.get(_key(parts.prefix), ())
+    codes = _codes_of(key(parts.prefix))
     if len(codes) != 1 or codes[0] not in CURRENCIES:
         return None, token
     return CURRENCIES[codes[0]], parts.number + parts.suffix
@@ -250,7 +186,60 @@ def split_symbol(token: str) -> tuple[Currency | None, str]:
 
 def names_currency(word: str) -> bool:
     """Whether ``word`` names a currency (or a hundredth of one), taken or not."""
-    return _key(word) in _NAMED or _key(word) in _SUBUNITS
+    return leading_name(word) is not None
+
+
+def leading_name(word: str) -> tuple[str, str] | None:
+    """The currency name ``word`` starts with and what follows it, None if it starts with none.
+
+    The whole word first, then its longest run before punctuation: ``baht:``
+    → (``baht``, ``:``), ``円(税込)`` → (``円``, ``(税込)``). ``บ.`` is a name
+    with its dot.
+    """
+    for name, rest in runs(word):
+        if key(name) in SUBUNITS or _codes_of(key(name)):
+            return name, rest
+    return None
+
+
+def runs(word: str) -> list[tuple[str, str]]:
+    """``word`` whole, then cut before each punctuation mark in it, longest first."""
+    cuts = [len(word)] + [i for i in range(len(word) - 1, 0, -1) if word[i] in _AFTER_WORD]
+    return [(word[:cut], word[cut:]) for cut in cuts]
+
+
+def title_rest(rest: str) -> str:
+    """What follows a currency word inside its word, without the separator: ``:`` → ""."""
+    return rest.lstrip(_SEPARATORS)
+
+
+def ends_with_symbol(word: str) -> bool:
+    """Whether ``word`` ends with a currency symbol or a name in Thai or Japanese script.
+
+    ``abc$`` or ``ケーキ円`` after an amount may be the currency with a typo; it is
+    refused, not taken into the title. Names in Latin letters are not looked
+    for inside words: "farm" ends with "RM".
+    """
+    name = key(word.strip(_AFTER_WORD))
+    return any(
+        not name[i:].isascii() or not name[i:].isalpha()
+        for i in range(1, len(name))
+        if _codes_of(name[i:]) or name[i:] in SUBUNITS
+    )
+
+
+# Symbols written after the code they stand for: "USD$", "SGD$", "CNY¥".
+_GLUED_SYMBOLS = {"$": ("USD", *NAMED["DOLLAR"]), "¥": ("JPY", "CNY")}
+
+
+def _codes_of(name: str) -> tuple[str, ...]:
+    """The codes a key names; a code glued to its own symbol counts (``USD$``, ``SGD$``)."""
+    if name in NAMED:
+        return NAMED[name]
+    code, symbol = name[:3], name[3:]
+    if code in _GLUED_SYMBOLS.get(symbol, ()):
+        return (code,)
+    return ()
 
 
 def written_before(word: str) -> bool:
@@ -259,8 +248,8 @@ def written_before(word: str) -> bool:
     Words (``euro``, ``yen``, ``baht``) follow the number: "/link Euro 2024
     scarf" is a title with the amount forgotten, not €2,024.
     """
-    key = _key(word)
-    return key in _ISO_CODES or key in ("RM", "RP") or not key.isalpha()
+    name = key(word)
+    return name in ISO_CODES or name in ("RM", "RP") or not name.isalpha()
 
 
 def currency_named(word: str) -> Currency | None:
@@ -270,11 +259,11 @@ def currency_named(word: str) -> Currency | None:
     (``kwd``, ``₩``), several currencies (``dollars``), or a hundredth of one
     (``cents``): none of these may fall back to the default currency.
     """
-    key = _key(word)
-    if key in _SUBUNITS:
+    name = key(word)
+    if name in SUBUNITS:
         raise AmountError("currency_subunit", word=word)
-    codes = _NAMED.get(key)
-    if codes is None:
+    codes = _codes_of(name)
+    if not codes:
         return None
     taken = [code for code in codes if code in CURRENCIES]
     if len(codes) == 1 and taken:
@@ -306,10 +295,10 @@ def parse_amount(text: str, currency: Currency) -> int:
     raw = normalize_digits(text.strip())
     if has_bidi_control(raw):
         raise AmountError("amount_bidi", **examples(currency))
-    if raw[:1] in _MINUS:
+    if raw[:1] in MINUS:
         raise AmountError("amount_not_positive")
     if len(raw) > _MAX_TOKEN_LENGTH:
-        raise AmountError("amount_too_large", limit=format_amount(MAX_SMALLEST_UNITS, currency))
+        raise _too_long(text, raw, currency)
     if _PLAIN.fullmatch(raw):
         digits = raw
     elif _GROUPED.fullmatch(raw):
@@ -338,6 +327,18 @@ def parse_amount(text: str, currency: Currency) -> int:
     if amount > MAX_SMALLEST_UNITS:
         raise AmountError("amount_too_large", limit=format_amount(MAX_SMALLEST_UNITS, currency))
     return amount
+
+
+def _too_long(text: str, raw: str, currency: Currency) -> AmountError:
+    """Refuse a token too long to parse by what makes it long: its whole digits or its decimals."""
+    if not (_PLAIN.fullmatch(raw) or _GROUPED.fullmatch(raw)):
+        return AmountError("amount_invalid", text=text, **examples(currency))
+    whole, _, fraction = raw.partition(".")
+    if len(whole.replace(",", "").lstrip("0")) > _MAX_TOKEN_LENGTH // 2:
+        return AmountError("amount_too_large", limit=format_amount(MAX_SMALLEST_UNITS, currency))
+    if not fraction:  # a wall of leading zeros
+        return AmountError("amount_invalid", text=text, **examples(currency))
+    return _too_precise(text, raw, len(fraction), currency)
 
 
 def _too_precise(text: str, raw: str, places: int, currency: Currency) -> AmountError:

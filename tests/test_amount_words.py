@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from linkbot.bot.messages import CATALOG, SUPPORTED, text
 from linkbot.commands import CommandError, LinkRequest, parse_link
 from linkbot.config import Settings
+from linkbot.currency_names import ISO_CODES as _ISO_CODES
+from linkbot.currency_names import WORD_CODES as _WORD_CODES
 from linkbot.money import (
-    _ISO_CODES,
-    _WORD_CODES,
     CURRENCIES,
     MAX_SMALLEST_UNITS,
     AmountError,
@@ -108,8 +108,8 @@ def refusal(typed: str, default: Currency = THB) -> CommandError:
         ("50 Cup of tea", 5000, "THB", "Cup of tea"),
         ("100 top up", 10000, "THB", "top up"),
         ("80 all day pass", 8000, "THB", "all day pass"),
-        ("150 pound cake", 15000, "THB", "pound cake"),
-        ("100 Won ton soup", 10000, "THB", "Won ton soup"),
+        ("150 thb pound cake", 15000, "THB", "pound cake"),
+        ("100 thb Won ton soup", 10000, "THB", "Won ton soup"),
         # Zero-width marks still change nothing.
         ("74\u200b.40 Latte", 7440, "THB", "Latte"),
     ],

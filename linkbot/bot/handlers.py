@@ -33,7 +33,14 @@ from linkbot.bot.observe import note
 from linkbot.bot.refusals import refusal
 from linkbot.bot.throttle import answering_stranger
 from linkbot.bot.views import Reply
-from linkbot.commands import CommandError, command_word, parse_link, parse_link_id, parse_page
+from linkbot.commands import (
+    COMMAND,
+    CommandError,
+    command_word,
+    parse_link,
+    parse_link_id,
+    parse_page,
+)
 from linkbot.links import (
     AlreadyCancelled,
     AlreadyPaid,
@@ -708,8 +715,10 @@ async def _edit(message: object, reply: Reply) -> None:
 
 
 def command_arguments(message: Message | None) -> str:
-    parts = (message.text or "").split(None, 1) if message else []
-    return parts[1] if len(parts) > 1 else ""
+    """What follows the command, all of it: a mark glued to "/link" is in the amount's way."""
+    typed = (message.text or "") if message else ""
+    command = COMMAND.match(typed)
+    return typed[command.end() :].lstrip() if command else ""
 
 
 def plain_text(html_text: str) -> str:

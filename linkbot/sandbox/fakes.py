@@ -1648,14 +1648,16 @@ def command_update(
     language_code: str = "en",
 ) -> dict[str, Any]:
     """A message update carrying a command, with the bot_command entity Telegram adds."""
-    command = text.split(None, 1)[0]
+    # Telegram's entity ends at the first character a command cannot hold.
+    command = re.match(r"/[A-Za-z0-9_]*(?:@[A-Za-z0-9_]+)?", text)
+    length = command.end() if command else len(text.split(None, 1)[0])
     message: dict[str, Any] = {
         "message_id": message_id or next(_message_ids),
         "from": user(user_id, language_code=language_code),
         "chat": chat,
         "date": int(time.time()),
         "text": text,
-        "entities": [{"offset": 0, "length": len(command), "type": "bot_command"}],
+        "entities": [{"offset": 0, "length": length, "type": "bot_command"}],
     }
     if reply_to is not None:
         message["reply_to_message"] = reply_to

@@ -72,7 +72,7 @@ ENGLISH: dict[str, str] = {
     "amount_spaced": (
         "“{text}” could be {grouped}, or {first} followed by a title that starts with {group}. "
         "For {grouped}, write {plain} or {grouped}. For {first}, put the currency after it: "
-        "/link <code>{first} {code} {group} …</code>"
+        "/{command} <code>{first} {code} {group} …</code>"
     ),
     "amount_spaced_shape": (
         "“{text}” has spaces inside the amount that do not separate thousands. "
@@ -80,18 +80,27 @@ ENGLISH: dict[str, str] = {
     ),
     "amount_bidi": (
         "The amount contains invisible marks that change the direction of text, so it may "
-        "not be the number you see. Type it again, like /link <code>{example}</code>"
+        "not be the number you see. Type it again, like /{command} <code>{example}</code>"
     ),
     "currency_not_taken": (
-        "Omise does not take {name}. Links can be in {codes}, like /link <code>{example}</code>"
+        "Omise does not take {name}. Links can be in {codes}, like /{command} <code>{example}</code>"
     ),
     "currency_ambiguous": (
         "“{word}” can mean more than one currency ({codes}). Write the currency code after "
-        "the amount, like /link <code>{example}</code>"
+        "the amount, like /{command} <code>{example}</code>"
     ),
     "currency_subunit": (
         "“{word}” is a hundredth of a currency. Write the amount in whole units, with "
-        "decimals if needed, like /link <code>{example}</code>"
+        "decimals if needed, like /{command} <code>{example}</code>"
+    ),
+    "amount_multiplier": (
+        "“{text}” may mean {grouped}. Write the amount in digits, like "
+        "/{command} <code>{plain} {code} …</code> If “{word}” is part of the title, put the "
+        "currency before it: /{command} <code>{number} {code} {word} …</code>"
+    ),
+    "currency_unclear": (
+        "“{text}” after the amount names a currency in a way the bot cannot read for certain. "
+        "Write the currency code after the amount, like /{command} <code>{example}</code>"
     ),
     "amount_ambiguous_separators": (
         "“{text}” is ambiguous. Use a dot for decimals and commas for thousands, like 1,234.56."
@@ -110,7 +119,7 @@ ENGLISH: dict[str, str] = {
     "amount_not_positive": "The amount must be more than zero.",
     "amount_too_large": "That amount is too large (at most {limit}).",
     "currency_conflict": "The amount says {symbol} but the currency says {code}. Pick one.",
-    "title_missing": "Add a title after the amount, like: /link <code>74.40 Hot Latte</code>",
+    "title_missing": "Add a title after the amount, like: /{command} <code>74.40 Hot Latte</code>",
     "title_too_long": "The title is too long (at most {limit} characters).",
     "description_too_long": "The description is too long (at most {limit} characters).",
     "link_id_invalid": (

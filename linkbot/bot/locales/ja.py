@@ -73,7 +73,7 @@ JAPANESE: dict[str, str] = {
         "「{text}」は {grouped} とも、{first} の後に {group} で始まる商品名が続くとも読めます。"
         "{grouped} なら {plain} または {grouped} と書いてください。"
         "{first} なら、{first} の後に通貨を入れてください。"
-        "例：/link <code>{first} {code} {group} …</code>"
+        "例：/{command} <code>{first} {code} {group} …</code>"
     ),
     "amount_spaced_shape": (
         "「{text}」は金額の中に、3 桁区切りではない空白があります。"
@@ -81,19 +81,28 @@ JAPANESE: dict[str, str] = {
     ),
     "amount_bidi": (
         "金額に、文字の向きを変える見えない記号が含まれているため、見えている数字と違う"
-        "おそれがあります。金額を入力し直してください。例：/link <code>{example}</code>"
+        "おそれがあります。金額を入力し直してください。例：/{command} <code>{example}</code>"
     ),
     "currency_not_taken": (
         "Omise は {name} を取り扱っていません。リンクに使える通貨は {codes} です。"
-        "例：/link <code>{example}</code>"
+        "例：/{command} <code>{example}</code>"
     ),
     "currency_ambiguous": (
         "「{word}」は複数の通貨（{codes}）を指すことがあります。"
-        "金額の後に通貨コードを書いてください。例：/link <code>{example}</code>"
+        "金額の後に通貨コードを書いてください。例：/{command} <code>{example}</code>"
     ),
     "currency_subunit": (
         "「{word}」は通貨の 100 分の 1 の単位です。金額は必要なら小数を使い、"
-        "通貨の単位で書いてください。例：/link <code>{example}</code>"
+        "通貨の単位で書いてください。例：/{command} <code>{example}</code>"
+    ),
+    "amount_multiplier": (
+        "「{text}」は {grouped} という意味かもしれません。金額は数字で書いてください。"
+        "例：/{command} <code>{plain} {code} …</code>　「{word}」が商品名の一部なら、"
+        "その前に通貨を書いてください。例：/{command} <code>{number} {code} {word} …</code>"
+    ),
+    "currency_unclear": (
+        "金額の後の「{text}」は、どの通貨かはっきり読み取れない書き方です。"
+        "金額の後に通貨コードを書いてください。例：/{command} <code>{example}</code>"
     ),
     "amount_ambiguous_separators": (
         "「{text}」はどちらの意味にも読めます。小数点にはドット、"
@@ -115,7 +124,7 @@ JAPANESE: dict[str, str] = {
     "currency_conflict": (
         "金額には {symbol} とありますが、通貨は {code} になっています。どちらか一方にしてください。"
     ),
-    "title_missing": "金額の後に商品名を入れてください。例: /link <code>74.40 Hot Latte</code>",
+    "title_missing": "金額の後に商品名を入れてください。例: /{command} <code>74.40 Hot Latte</code>",
     "title_too_long": "商品名が長すぎます（{limit} 文字まで）。",
     "description_too_long": "説明が長すぎます（{limit} 文字まで）。",
     "link_id_invalid": (

@@ -70,25 +70,34 @@ THAI: dict[str, str] = {
     "amount_spaced": (
         "“{text}” อาจหมายถึง {grouped} หรือ {first} ตามด้วยชื่อรายการที่ขึ้นต้นด้วย {group} "
         "ถ้าหมายถึง {grouped} กรุณาเขียน {plain} หรือ {grouped} ถ้าหมายถึง {first} "
-        "กรุณาใส่สกุลเงินต่อจาก {first} เช่น /link <code>{first} {code} {group} …</code>"
+        "กรุณาใส่สกุลเงินต่อจาก {first} เช่น /{command} <code>{first} {code} {group} …</code>"
     ),
     "amount_spaced_shape": (
         "“{text}” มีช่องว่างอยู่ในจำนวนเงินที่ไม่ได้คั่นหลักพัน กรุณาเขียนโดยไม่เว้นวรรค เช่น {small} หรือ {large}"
     ),
     "amount_bidi": (
         "จำนวนเงินมีเครื่องหมายที่มองไม่เห็นซึ่งเปลี่ยนทิศทางของข้อความ ตัวเลขจึงอาจไม่ใช่ตัวเลขที่เห็น "
-        "กรุณาพิมพ์จำนวนเงินใหม่ เช่น /link <code>{example}</code>"
+        "กรุณาพิมพ์จำนวนเงินใหม่ เช่น /{command} <code>{example}</code>"
     ),
     "currency_not_taken": (
-        "Omise ไม่รับสกุลเงิน {name} ลิงก์ใช้ได้กับสกุลเงิน {codes} เช่น /link <code>{example}</code>"
+        "Omise ไม่รับสกุลเงิน {name} ลิงก์ใช้ได้กับสกุลเงิน {codes} เช่น /{command} <code>{example}</code>"
     ),
     "currency_ambiguous": (
         "“{word}” อาจหมายถึงได้หลายสกุลเงิน ({codes}) กรุณาใส่รหัสสกุลเงินต่อจากจำนวนเงิน "
-        "เช่น /link <code>{example}</code>"
+        "เช่น /{command} <code>{example}</code>"
     ),
     "currency_subunit": (
         "“{word}” เป็นหน่วยย่อยหนึ่งในร้อยของสกุลเงิน กรุณาเขียนจำนวนเงินเป็นหน่วยหลัก "
-        "ใช้ทศนิยมได้ถ้าจำเป็น เช่น /link <code>{example}</code>"
+        "ใช้ทศนิยมได้ถ้าจำเป็น เช่น /{command} <code>{example}</code>"
+    ),
+    "amount_multiplier": (
+        "“{text}” อาจหมายถึง {grouped} กรุณาเขียนจำนวนเงินเป็นตัวเลข เช่น "
+        "/{command} <code>{plain} {code} …</code> ถ้า “{word}” เป็นส่วนหนึ่งของชื่อรายการ "
+        "กรุณาใส่สกุลเงินไว้ก่อนคำนั้น เช่น /{command} <code>{number} {code} {word} …</code>"
+    ),
+    "currency_unclear": (
+        "“{text}” ต่อจากจำนวนเงินระบุสกุลเงินในแบบที่บอทอ่านได้ไม่แน่ชัด "
+        "กรุณาใส่รหัสสกุลเงินต่อจากจำนวนเงิน เช่น /{command} <code>{example}</code>"
     ),
     "amount_ambiguous_separators": (
         "“{text}” อ่านได้หลายแบบ กรุณาใช้จุดสำหรับทศนิยม และจุลภาคคั่นหลักพัน เช่น 1,234.56"
@@ -107,7 +116,7 @@ THAI: dict[str, str] = {
     "amount_not_positive": "จำนวนเงินต้องมากกว่าศูนย์",
     "amount_too_large": "จำนวนเงินมากเกินไป (สูงสุด {limit})",
     "currency_conflict": "จำนวนเงินระบุ {symbol} แต่สกุลเงินระบุ {code} กรุณาเลือกอย่างใดอย่างหนึ่ง",
-    "title_missing": "กรุณาใส่ชื่อรายการต่อจากจำนวนเงิน เช่น /link <code>74.40 Hot Latte</code>",
+    "title_missing": "กรุณาใส่ชื่อรายการต่อจากจำนวนเงิน เช่น /{command} <code>74.40 Hot Latte</code>",
     "title_too_long": "ชื่อรายการยาวเกินไป (ไม่เกิน {limit} ตัวอักษร)",
     "description_too_long": "รายละเอียดยาวเกินไป (ไม่เกิน {limit} ตัวอักษร)",
     "link_id_invalid": (
