@@ -9,32 +9,36 @@ import contextlib
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-import httpx
 from pydantic import ValidationError as SettingsError
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, WebhookInfo
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
-from linkbot import __version__, logs, metrics, migrations
+from linkbot import __version__, logs, metrics
 from linkbot.bot import build_application
 from linkbot.bot.app import ALLOWED_UPDATES, PerChatUpdateProcessor, register_commands
 from linkbot.bot.daily import DailySummary
 from linkbot.bot.handlers import resume_orphans, resume_unfinished, services
 from linkbot.bot.notices import TelegramAnnouncer
-from linkbot.config import Settings, describe_errors
+from linkbot.checkup import check
+from linkbot.config import Settings, describe_errors, env_file
+from linkbot.connect import (
+    DatabaseFailure,
+    new_sqlite_file,
+    omise_client,
+    open_database,
+    reason,
+    token_refused,
+)
 from linkbot.inbox import Inbox
 from linkbot.instances import Heartbeat, InstanceIdTaken, heartbeat_every, heartbeat_ttl
 from linkbot.links import LinkService
-from linkbot.omise import AuthenticationError, OmiseClient, OmiseError
 from linkbot.payments import LEASE_TTL, PaymentWatcher
-from linkbot.store import Store, postgresql_url
+from linkbot.store import Store
 from linkbot.waits import Stopped, unless_stopped
 
 if TYPE_CHECKING:
@@ -43,28 +47,42 @@ if TYPE_CHECKING:
     from linkbot.web import WebServer
 
 logger = logging.getLogger("linkbot")
-_Read = TypeVar("_Read")
 
 EXIT_CONFIG = 2
 EXIT_FAILURE = 1
-POSTGRESQL_DRIVER_MISSING = (
-    "LINKBOT_DATABASE is a PostgreSQL URL, and its driver is not installed:"
-    " pip install '.[postgres]' (from the repository)"
-)
-# What a driver raises for a database setting it cannot use (an option it does
-# not take, a port out of range), as opposed to a server that does not answer.
-UNUSABLE_DATABASE_SETTING = (TypeError, ValueError, OverflowError)
+TOKEN_REFUSED = "Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather."
 # In-flight commands get this long to finish after SIGTERM.
 SHUTDOWN_GRACE = 10.0
 # Connections Telegram may open at once to deliver updates (its default is 40).
 WEBHOOK_CONNECTIONS = 40
 
 
+# The commands, as --help lists them.
+COMMANDS = """commands:
+  run    run the bot (the default), with the settings from the environment
+         or from .env in the current directory
+  check  check the settings against Telegram, Omise and the database, and say
+         what was found, without starting the bot
+  try    see the bot work in a sandbox on this machine: a simulated Telegram
+         and Omise on a local page, with nothing to set up
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="linkbot", description="Telegram bot that issues Omise payment links."
+        prog="linkbot",
+        description="Telegram bot that issues Omise payment links.",
+        epilog=COMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("command", nargs="?", choices=["run", "check", "try"], default="run")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        choices=["run", "check", "try"],
+        default="run",
+        metavar="command",
+        help="run (the default), check or try: see below",
+    )
     parser.add_argument("--version", action="version", version=f"linkbot {__version__}")
     parser.add_argument(
         "--port", type=_port, default=8765, help="the sandbox page's port, 1-65535 (try)"
@@ -78,13 +96,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings()
     except SettingsError as exc:
-        print(describe_errors(exc), file=sys.stderr)
+        print(describe_errors(exc, args.command), file=sys.stderr)
+        return EXIT_CONFIG
+    except (OSError, UnicodeDecodeError) as exc:
+        # Reading .env is the only file Settings() opens on its own.
+        reason = "it is not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else exc.strerror
+        unreadable = OSError(f"{env_file()} cannot be read: {reason}")
+        print(describe_errors(unreadable, args.command), file=sys.stderr)
         return EXIT_CONFIG
     logs.configure(settings.linkbot_log_level, settings.secrets(), fmt=settings.linkbot_log_format)
     if settings.linkbot_metrics:
         metrics.enable()
     if args.command == "check":
-        return asyncio.run(check(settings))
+        return 0 if asyncio.run(check(settings)) else EXIT_FAILURE
     try:
         return asyncio.run(run(settings))
     except KeyboardInterrupt:
@@ -99,18 +123,6 @@ def _port(value: str) -> int:
     if not 1 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"{value!r} is not a port: give a number from 1-65535")
     return port
-
-
-def omise_client(settings: Settings) -> OmiseClient:
-    timeout = httpx.Timeout(
-        connect=min(5.0, settings.omise_timeout), read=settings.omise_timeout, write=10.0, pool=5.0
-    )
-    return OmiseClient(
-        settings.omise_secret_key,
-        base_url=settings.omise_api_url,
-        timeout=timeout,
-        on_response=metrics.recorder().omise_request if metrics.recorder().enabled else None,
-    )
 
 
 async def run(settings: Settings, stop: asyncio.Event | None = None) -> int:
@@ -167,8 +179,13 @@ async def _start(
     May be cancelled at any point: whatever it opened is on ``resources``
     by then, to be closed again.
     """
-    opened = await _open_database(settings, Store.initialize, instance_id=settings.instance_id)
-    if isinstance(opened, _DatabaseFailure):
+    # A first start would make the SQLite file before Telegram has a say on the
+    # token: one Telegram refuses must leave no new database behind.
+    if await new_sqlite_file(settings) and await token_refused(settings):
+        logger.error(TOKEN_REFUSED)
+        return EXIT_CONFIG
+    opened = await open_database(settings, Store.initialize, instance_id=settings.instance_id)
+    if isinstance(opened, DatabaseFailure):
         if opened.server is None:
             logger.error("%s", opened.problem)
             return EXIT_CONFIG
@@ -189,7 +206,7 @@ async def _start(
         logger.error("%s", exc)
         return EXIT_CONFIG
     except (OSError, SQLAlchemyError) as exc:
-        logger.error("Could not use the database (%s): %s", store.describe(), _reason(exc))
+        logger.error("Could not use the database (%s): %s", store.describe(), reason(exc))
         return EXIT_FAILURE
     heartbeat.keep_up()
     omise = await resources.enter_async_context(omise_client(settings))
@@ -197,7 +214,7 @@ async def _start(
     try:
         await application.initialize()
     except InvalidToken:
-        logger.error("Telegram refused TELEGRAM_BOT_TOKEN. Check it with @BotFather.")
+        logger.error(TOKEN_REFUSED)
         return EXIT_CONFIG
     except TelegramError as exc:
         logger.error("Could not reach Telegram: %s", exc)
@@ -366,128 +383,6 @@ async def _sign_off(heartbeat: Heartbeat) -> None:
     # Only now: the commands this instance claimed are finished (or given up).
     with contextlib.suppress(OSError, SQLAlchemyError):
         await heartbeat.end()
-
-
-def describe_webhook(settings: Settings, info: WebhookInfo) -> str:
-    """How updates reach the bot, as configured and as Telegram has it."""
-    wanted = settings.webhook_endpoint
-    if wanted is None:
-        if info.url:
-            return f"Updates: polling; Telegram has a webhook at {info.url}, removed at start-up"
-        return "Updates: polling"
-    if info.url != wanted:
-        return f"Updates: webhook at {wanted}, set at start-up (Telegram has {info.url or 'none'})"
-    line = f"Updates: webhook at {wanted}, {info.pending_update_count} waiting"
-    if info.last_error_message:
-        # Telegram's own words on why its last delivery failed, e.g. a refused secret.
-        line += f"; the last delivery failed: {info.last_error_message}"
-    return line
-
-
-async def check(settings: Settings) -> int:
-    """Check the configuration against Telegram and Omise, and say what was found."""
-    ok = True
-    bot = Bot(
-        settings.telegram_bot_token.get_secret_value(), base_url=f"{settings.telegram_api_url}/bot"
-    )
-    try:
-        async with bot:
-            me = await bot.get_me()
-            print(f"Telegram: OK, the bot is @{me.username}")
-            print(describe_webhook(settings, await bot.get_webhook_info()))
-    except InvalidToken:
-        print("Telegram: FAILED, TELEGRAM_BOT_TOKEN was refused")
-        ok = False
-    except TelegramError as exc:
-        print(f"Telegram: FAILED, {exc}")
-        ok = False
-    async with omise_client(settings) as omise:
-        try:
-            page = await omise.list_links(limit=1)
-            mode = "live" if omise.livemode else "test"
-            print(f"Omise: OK, {mode} mode, {page.total} link(s) on the account")
-        except AuthenticationError:
-            print("Omise: FAILED, OMISE_SECRET_KEY was refused")
-            ok = False
-        except OmiseError as exc:
-            print(f"Omise: FAILED, {type(exc).__name__}: {exc.message}")
-            ok = False
-    ok = await _check_database(settings) and ok
-    users = len(settings.linkbot_allowed_users)
-    print(f"Authorized users: {users}" + ("" if users else " (nobody may create links)"))
-    return 0 if ok else EXIT_FAILURE
-
-
-async def _check_database(settings: Settings) -> bool:
-    sqlite_file = None if postgresql_url(settings.database) else Path(settings.database)
-    if sqlite_file is not None and not await asyncio.to_thread(sqlite_file.exists):
-        print(f"Database: SQLite {settings.database}, made at the first start")
-        return True
-    opened = await _open_database(settings, Store.revision)
-    if isinstance(opened, _DatabaseFailure):
-        if opened.server is None:
-            print(f"Database: FAILED, {opened.problem}")
-        else:
-            print(f"Database: FAILED, {opened.server}: {opened.problem}")
-        return False
-    store, revision = opened
-    try:
-        head = migrations.head()
-        state = "up to date" if revision == head else f"at {revision or 'no'} revision, {head} due"
-        print(f"Database: OK, {store.describe()}, schema {state}")
-        return True
-    finally:
-        await store.close()
-
-
-@dataclass(frozen=True)
-class _DatabaseFailure:
-    """Why the database could not be opened, in words that hold no password."""
-
-    problem: str
-    # Where the store is when its server failed; None when the setting itself
-    # cannot be used, which no retry mends.
-    server: str | None = None
-
-
-async def _open_database(
-    settings: Settings,
-    first: Callable[[Store], Awaitable[_Read]],
-    *,
-    instance_id: str | None = None,
-) -> tuple[Store, _Read] | _DatabaseFailure:
-    """The store with what ``first`` read from it, or why it could not be had (the store closed)."""
-    try:
-        store = Store.connect(settings.database, instance_id=instance_id)
-    except ImportError:
-        return _DatabaseFailure(POSTGRESQL_DRIVER_MISSING)
-    except (*UNUSABLE_DATABASE_SETTING, OSError) as exc:
-        return _DatabaseFailure(_unusable_database(settings, exc))
-    try:
-        return store, await first(store)
-    except UNUSABLE_DATABASE_SETTING as exc:
-        failure = _DatabaseFailure(f"{_unusable_database(settings, exc)} ({store.describe()})")
-    except (OSError, SQLAlchemyError) as exc:
-        failure = _DatabaseFailure(_reason(exc), server=store.describe())
-    except BaseException:
-        await store.close()
-        raise
-    await store.close()
-    return failure
-
-
-def _unusable_database(settings: Settings, exc: BaseException) -> str:
-    """One line naming the setting the driver could not use, without its value (a password)."""
-    name = "LINKBOT_DATABASE" if settings.linkbot_database else "DATABASE_URL"
-    return f"{name} cannot be used: {_reason(exc)}"
-
-
-def _reason(exc: BaseException) -> str:
-    """What went wrong with the database, in one line, without the statement or its values."""
-    cause = getattr(exc, "orig", None) or exc
-    return f"{type(cause).__name__}: {str(cause).splitlines()[0] if str(cause) else ''}".rstrip(
-        ": "
-    )
 
 
 if __name__ == "__main__":

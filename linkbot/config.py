@@ -34,11 +34,56 @@ _API_SECRETS = {"telegram_api_url": "the bot token", "omise_api_url": "the secre
 MAX_WATCH_DAYS = 3650
 # The only ports Telegram posts webhooks to.
 _WEBHOOK_PORTS = {443, 80, 88, 8443}
+# Telegram's user ids are positive and have at most 52 significant bits.
+_MAX_USER_ID = 2**52
+_URL = "must be an https:// URL"
+_SECONDS = "must be a number of seconds above 0"
+_YES_NO = "must be true or false"
+# What each setting must be, for a value that is not even of the right kind (a
+# word for a number, a number out of range): the bot's words, never pydantic's.
+# Validators that refuse a value in more detail say why in their own message.
+EXPECTED = {
+    "telegram_bot_token": "must be the token BotFather gave you, like 123456:ABC-DEF...",
+    "omise_secret_key": "must be an Omise secret key starting with skey_test_ or skey_",
+    "telegram_api_url": _URL,
+    "omise_api_url": _URL,
+    "omise_timeout": f"{_SECONDS} and at most 300, such as 20",
+    "linkbot_allowed_users": (
+        "must be Telegram user ids separated by commas, such as 123456789,987654321"
+    ),
+    "linkbot_default_currency": f"must be one of {', '.join(sorted(CURRENCIES))}",
+    "linkbot_database": "must be the path of an SQLite file or a postgresql:// URL",
+    "database_url": "must be the path of an SQLite file or a postgresql:// URL",
+    "linkbot_instance_id": "must be a name of at most 48 characters, such as shop-1",
+    "linkbot_log_level": "must be DEBUG, INFO, WARNING, ERROR or CRITICAL",
+    "linkbot_poll_interval": f"{_SECONDS}, such as 20",
+    "linkbot_sweep_interval": f"{_SECONDS}, such as 600",
+    "linkbot_watch_days": (
+        f"must be a number of days from 1 to {MAX_WATCH_DAYS} (ten years), such as 30"
+    ),
+    "linkbot_timezone": "must be an IANA time zone such as Asia/Bangkok",
+    "linkbot_http_listen": "must be host:port, such as 0.0.0.0:8080",
+    "omise_webhook_secret": "must be the webhook secret as text, or unset",
+    "linkbot_daily_report": "must be a local time of day as HH:MM, such as 21:00",
+    "linkbot_language": f"must be one of {', '.join(LANGUAGES)}, or unset",
+    "linkbot_group_admins": _YES_NO,
+    "linkbot_webhook_url": (
+        "must be the bot's public https:// address, such as https://bot.example.com"
+    ),
+    "linkbot_webhook_secret": "must be 1 to 256 characters: letters, digits, _ and -",
+    "port": "must be a port number from 1 to 65535, such as 8080",
+    "linkbot_log_format": "must be text or json",
+    "linkbot_metrics": _YES_NO,
+}
+
+
+# Read from the current directory; main() names it in full when a setting is refused.
+ENV_FILE = ".env"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore", case_sensitive=False
     )
 
     # True only in ``linkbot try``, against the simulated Telegram and Omise.
@@ -48,7 +93,7 @@ class Settings(BaseSettings):
     omise_secret_key: SecretStr
     telegram_api_url: str = "https://api.telegram.org"
     omise_api_url: str = "https://api.omise.co"
-    omise_timeout: float = Field(default=20.0, gt=0, le=300)
+    omise_timeout: float = Field(default=20.0, gt=0, le=300, allow_inf_nan=False)
     linkbot_allowed_users: Annotated[frozenset[int], NoDecode] = frozenset()
     linkbot_default_currency: str = "THB"
     # A path (SQLite) or a postgresql:// URL; DATABASE_URL, as PaaS providers
@@ -59,8 +104,9 @@ class Settings(BaseSettings):
     # Names this process in the database's claims and leases (see instance_id).
     linkbot_instance_id: str | None = Field(default=None, max_length=48)
     linkbot_log_level: str = "INFO"
-    linkbot_poll_interval: float = Field(default=20.0, gt=0)
-    linkbot_sweep_interval: float = Field(default=600.0, gt=0)
+    # Finite: an infinite wait would never look at Omise at all.
+    linkbot_poll_interval: float = Field(default=20.0, gt=0, allow_inf_nan=False)
+    linkbot_sweep_interval: float = Field(default=600.0, gt=0, allow_inf_nan=False)
     linkbot_watch_days: int = 30
     linkbot_timezone: str = "Asia/Bangkok"
     linkbot_http_listen: str | None = None
@@ -83,7 +129,7 @@ class Settings(BaseSettings):
         token = value.get_secret_value().strip()
         bot_id, _, secret = token.partition(":")
         if not (bot_id.isdigit() and secret):
-            raise ValueError("must be the token BotFather gave you, like 123456:ABC-DEF...")
+            raise ValueError(EXPECTED["telegram_bot_token"])
         return SecretStr(token)
 
     @field_validator("omise_secret_key")
@@ -96,7 +142,7 @@ class Settings(BaseSettings):
                 "Use the secret key (skey_test_... or skey_...) from the Omise dashboard"
             )
         if not key.startswith("skey_"):
-            raise ValueError("must be an Omise secret key starting with skey_test_ or skey_")
+            raise ValueError(EXPECTED["omise_secret_key"])
         return SecretStr(key)
 
     @field_validator("linkbot_allowed_users", mode="before")
@@ -105,9 +151,16 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             parts = [p.strip() for p in value.replace(";", ",").split(",")]
             try:
-                return frozenset(int(p) for p in parts if p)
+                users = frozenset(int(p) for p in parts if p)
             except ValueError:
-                raise ValueError("must be Telegram user ids separated by commas") from None
+                raise ValueError(EXPECTED["linkbot_allowed_users"]) from None
+            # A negative id is a group's or a channel's, which no user ever has.
+            if not all(0 < user < _MAX_USER_ID for user in users):
+                raise ValueError(
+                    "must be Telegram user ids, the positive numbers /start shows, separated by"
+                    " commas (a negative id is a group's, not a person's)"
+                )
+            return users
         return value
 
     @field_validator("linkbot_default_currency")
@@ -115,7 +168,7 @@ class Settings(BaseSettings):
     def _known_currency(cls, value: str) -> str:
         code = value.strip().upper()
         if code not in CURRENCIES:
-            raise ValueError(f"must be one of {', '.join(sorted(CURRENCIES))}")
+            raise ValueError(EXPECTED["linkbot_default_currency"])
         return code
 
     @field_validator("linkbot_database", "database_url", mode="before")
@@ -153,7 +206,7 @@ class Settings(BaseSettings):
     def _log_level(cls, value: str) -> str:
         level = value.strip().upper()
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+            raise ValueError(EXPECTED["linkbot_log_level"])
         return level
 
     @field_validator("linkbot_timezone")
@@ -161,8 +214,9 @@ class Settings(BaseSettings):
     def _timezone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("must be an IANA time zone such as Asia/Bangkok") from None
+        # OSError: a region's folder ("Asia") or a name too long for a file name.
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(EXPECTED["linkbot_timezone"]) from None
         return value
 
     @field_validator("omise_webhook_secret", "linkbot_webhook_secret", "port", mode="before")
@@ -182,9 +236,7 @@ class Settings(BaseSettings):
         parts = urllib.parse.urlsplit(value.strip())
         local = parts.hostname in _LOCAL_HOSTS
         if not _encrypted_or_local(parts):
-            raise ValueError(
-                "must be the bot's public https:// address, such as https://bot.example.com"
-            )
+            raise ValueError(EXPECTED["linkbot_webhook_url"])
         if not parts.hostname or parts.query or parts.fragment or "@" in parts.netloc:
             raise ValueError("must be a plain https:// base address, without ?query or #fragment")
         try:
@@ -199,7 +251,7 @@ class Settings(BaseSettings):
     @classmethod
     def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
-            raise ValueError("must be 1 to 256 characters: letters, digits, _ and -")
+            raise ValueError(EXPECTED["linkbot_webhook_secret"])
         return value
 
     @field_validator("linkbot_log_format", mode="before")
@@ -223,7 +275,7 @@ class Settings(BaseSettings):
             return None
         host, _, port = value.rpartition(":")
         if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("must be host:port, such as 0.0.0.0:8080")
+            raise ValueError(EXPECTED["linkbot_http_listen"])
         return value
 
     @field_validator("linkbot_daily_report")
@@ -233,7 +285,7 @@ class Settings(BaseSettings):
             return None
         found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
         if found is None:
-            raise ValueError("must be a local time of day as HH:MM, such as 21:00")
+            raise ValueError(EXPECTED["linkbot_daily_report"])
         return f"{int(found[1]):02d}:{found[2]}"
 
     @field_validator("linkbot_language")
@@ -243,7 +295,7 @@ class Settings(BaseSettings):
             return None
         language = value.strip().lower()
         if language not in LANGUAGES:
-            raise ValueError(f"must be one of {', '.join(LANGUAGES)}, or unset")
+            raise ValueError(EXPECTED["linkbot_language"])
         return language
 
     @field_validator("telegram_api_url", "omise_api_url")
@@ -251,7 +303,7 @@ class Settings(BaseSettings):
     def _url(cls, value: str, info: ValidationInfo) -> str:
         parts = urllib.parse.urlsplit(value.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError("must be an https:// URL")
+            raise ValueError(_URL)
         if not _encrypted_or_local(parts):
             raise ValueError(
                 f"must be an https:// URL: over plain http:// {_API_SECRETS[info.field_name or '']}"
@@ -263,9 +315,7 @@ class Settings(BaseSettings):
     @classmethod
     def _watch_days(cls, value: int) -> int:
         if not 0 < value <= MAX_WATCH_DAYS:
-            raise ValueError(
-                f"must be a number of days from 1 to {MAX_WATCH_DAYS} (ten years), such as 30"
-            )
+            raise ValueError(EXPECTED["linkbot_watch_days"])
         return value
 
     @property
@@ -377,26 +427,53 @@ def _encrypted_or_local(parts: urllib.parse.SplitResult) -> bool:
     return parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOCAL_HOSTS)
 
 
-def describe_errors(exc: Exception) -> str:
-    """One paragraph naming each variable that is missing or wrong, without its value."""
+# How a configuration refused is introduced, by the command that refused it.
+_REFUSED = {
+    "run": "linkbot cannot start",
+    "check": "linkbot check found the configuration unusable",
+}
+
+
+def env_file() -> Path:
+    """The .env file settings are read from: in the current directory, where linkbot runs."""
+    return Path(ENV_FILE).absolute()
+
+
+def describe_errors(exc: Exception, command: str = "run") -> str:
+    """One paragraph naming each variable that is missing or wrong, without its value.
+
+    Every sentence is the bot's own: a validator's message, or what the
+    setting must be (EXPECTED) where pydantic refused the value itself.
+    """
     from pydantic import ValidationError
 
+    headline = _REFUSED.get(command, _REFUSED["run"])
     if not isinstance(exc, ValidationError):
-        return f"linkbot: configuration error: {exc}"
+        return f"{headline}: {exc}"
     lines = []
+    missing = False
     for error in exc.errors():
-        name = str(error["loc"][0]).upper() if error["loc"] else ""
-        if not name:
-            lines.append(str(error["msg"]).removeprefix("Value error, ").rstrip(".") + ".")
+        field = str(error["loc"][0]) if error["loc"] else ""
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not field:
+            lines.append(_sentence(message))
         elif error["type"] == "missing":
-            lines.append(f"{name} is not set.")
+            missing = True
+            lines.append(f"{field.upper()} is not set.")
+        elif error["type"] == "value_error":
+            lines.append(_sentence(f"{field.upper()} {message}"))
         else:
-            message = str(error["msg"]).removeprefix("Value error, ")
-            lines.append(f"{name} {message}.")
-    return (
-        "linkbot cannot start: "
-        + " ".join(lines)
-        + (" Set them" if len(lines) > 1 else " Set it")
-        + " in the environment or in a .env file in the working directory"
-        " (see .env.example)."
+            expected = EXPECTED.get(field, "has a value linkbot cannot use")
+            lines.append(_sentence(f"{field.upper()} {expected}"))
+    where = (
+        f" Set {'them' if len(lines) > 1 else 'it'} in the environment, or in a file named .env"
+        f" in the current directory ({env_file()})."
     )
+    # The first run of someone who installed the package: nothing is set yet.
+    first = " To see the bot work first, with nothing to set up: linkbot try" if missing else ""
+    return f"{headline}: {' '.join(lines)}{where}{first}"
+
+
+def _sentence(text: str) -> str:
+    # A message ending in an ellipsis ("123456:ABC-DEF...") already ends the sentence.
+    return text if text.endswith(".") else f"{text}."
