@@ -91,7 +91,7 @@ def parse_link(text: str, *, default_currency: Currency, multiple: bool = False)
 
     description = " ".join(tail.split()) if bar else ""
     if not title:
-        raise CommandError("title_missing")
+        raise CommandError("title_missing", example=examples(currency)["example"])
     if len(title) > TITLE_MAX_LENGTH:
         raise CommandError("title_too_long", limit=TITLE_MAX_LENGTH)
     if len(description) > DESCRIPTION_MAX_LENGTH:

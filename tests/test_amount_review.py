@@ -180,6 +180,7 @@ after = st.sampled_from(
 )
 @example(number="1 250.50", after="", title="ケーキ", default="JPY", command="link")
 @example(number="25 000.505", after="", title="Cake", default="THB", command="multilink")
+@example(number="1", after="", title="", default="JPY", command="link")
 @settings(max_examples=400)
 def test_what_a_refusal_offers_works_when_typed(
     number: str, after: str, title: str, default: str, command: str

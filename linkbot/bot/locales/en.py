@@ -119,7 +119,7 @@ ENGLISH: dict[str, str] = {
     "amount_not_positive": "The amount must be more than zero.",
     "amount_too_large": "That amount is too large (at most {limit}).",
     "currency_conflict": "The amount says {symbol} but the currency says {code}. Pick one.",
-    "title_missing": "Add a title after the amount, like: /{command} <code>74.40 Hot Latte</code>",
+    "title_missing": "Add a title after the amount, like: /{command} <code>{example}</code>",
     "title_too_long": "The title is too long (at most {limit} characters).",
     "description_too_long": "The description is too long (at most {limit} characters).",
     "link_id_invalid": (

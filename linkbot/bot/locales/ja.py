@@ -124,7 +124,7 @@ JAPANESE: dict[str, str] = {
     "currency_conflict": (
         "金額には {symbol} とありますが、通貨は {code} になっています。どちらか一方にしてください。"
     ),
-    "title_missing": "金額の後に商品名を入れてください。例: /{command} <code>74.40 Hot Latte</code>",
+    "title_missing": "金額の後に商品名を入れてください。例: /{command} <code>{example}</code>",
     "title_too_long": "商品名が長すぎます（{limit} 文字まで）。",
     "description_too_long": "説明が長すぎます（{limit} 文字まで）。",
     "link_id_invalid": (

@@ -116,7 +116,7 @@ THAI: dict[str, str] = {
     "amount_not_positive": "จำนวนเงินต้องมากกว่าศูนย์",
     "amount_too_large": "จำนวนเงินมากเกินไป (สูงสุด {limit})",
     "currency_conflict": "จำนวนเงินระบุ {symbol} แต่สกุลเงินระบุ {code} กรุณาเลือกอย่างใดอย่างหนึ่ง",
-    "title_missing": "กรุณาใส่ชื่อรายการต่อจากจำนวนเงิน เช่น /{command} <code>74.40 Hot Latte</code>",
+    "title_missing": "กรุณาใส่ชื่อรายการต่อจากจำนวนเงิน เช่น /{command} <code>{example}</code>",
     "title_too_long": "ชื่อรายการยาวเกินไป (ไม่เกิน {limit} ตัวอักษร)",
     "description_too_long": "รายละเอียดยาวเกินไป (ไม่เกิน {limit} ตัวอักษร)",
     "link_id_invalid": (
