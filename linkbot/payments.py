@@ -8,7 +8,9 @@ pending first (PromptPay, mobile banking, 3-D Secure) and settles later is
 followed to its end. A slower sweep over ``GET /links`` (at start-up, then
 every ``sweep_interval``) catches what events cannot tell: links deleted in
 the dashboard (Omise has no event for that), and anything the events
-missed. Webhooks (see :mod:`linkbot.web`) only make all of this faster.
+missed. Webhooks (see :mod:`linkbot.web`) only make all of this faster:
+a verified one has its charge confirmed at once, an unverified one brings
+the next pass forward (see :meth:`PaymentWatcher.nudge`).
 
 A successful charge is counted once in the store, then announced by
 whichever pass claims it first. Nothing here knows Telegram: an
@@ -83,6 +85,10 @@ SEEN_EVENTS = 5_000
 WATCHER_LEASE = "payment_watcher"
 LEASE_CHECKS = 0.5
 LEASE_TTL = 1.5
+# An unverified webhook runs the next pass early (see nudge()), but passes
+# start no closer together than this: however many webhooks come, they cost
+# Omise at most one more events read a second.
+NUDGE_SPACING = 1.0
 
 
 class AnnouncementRefused(Exception):
@@ -190,6 +196,7 @@ class PaymentWatcher:
         # Set while this instance holds the watcher's lease (see run()).
         self._holding = asyncio.Event()
         self.standby = False
+        self._nudged = asyncio.Event()
 
     async def run(self, interval: float, stop: asyncio.Event) -> None:
         """Run a pass every ``interval`` seconds until ``stop`` is set. Never raises.
@@ -207,18 +214,39 @@ class PaymentWatcher:
                     await first_of(stop.wait(), self._holding.wait())
                     continue
                 started = time.monotonic()
+                # Nudges from here on ask for the pass after this one.
+                self._nudged.clear()
                 await self._pass_or_log(stop)
                 if self._on_pass is not None:
                     self._on_pass(time.monotonic() - started, self.lag())
                 if self._after_pass is not None and not stop.is_set():
                     await self._after_pass_or_log(self._after_pass)
-                remaining = interval - (time.monotonic() - started)
-                await pause(stop, max(remaining, 0.0))
+                await self._rest(stop, started + interval, started + NUDGE_SPACING)
         finally:
             leasing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await leasing
             await self._give_up_lease()
+
+    def nudge(self) -> None:
+        """Run the next pass soon: a webhook says something happened.
+
+        Any number of nudges during a pass, or before :data:`NUDGE_SPACING`
+        has passed since it started, make one more pass. A standby instance
+        runs no passes, so a nudge changes nothing there.
+        """
+        self._nudged.set()
+
+    async def _rest(self, stop: asyncio.Event, due: float, soonest: float) -> None:
+        """Wait until ``due`` (monotonic), or ``soonest`` if nudged before then, or a stop."""
+        while not stop.is_set():
+            now = time.monotonic()
+            if now >= due or (self._nudged.is_set() and now >= soonest):
+                return
+            if self._nudged.is_set():
+                await pause(stop, min(due, soonest) - now)
+            else:
+                await first_of(stop.wait(), self._nudged.wait(), asyncio.sleep(due - now))
 
     async def _pass_or_log(self, stop: asyncio.Event) -> None:
         try:

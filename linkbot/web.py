@@ -1,13 +1,17 @@
 """The optional HTTP side: Omise and Telegram webhooks, a health check, metrics.
 
 An ASGI app (Starlette) served by uvicorn in the bot's own event loop. An
-Omise webhook body is never believed: it only names a charge, which the
-watcher fetches from Omise. A Telegram update is taken only with the
-secret header Telegram was given, and handed to the Application's own
-update queue, so it meets the same handlers and per-chat order as in polling.
+Omise webhook body is never believed: a signed one only names a charge,
+which the watcher fetches from Omise; an unsigned one (no webhook secret
+set) only nudges the watcher to read Omise's events sooner. A Telegram
+update is taken only with the secret header Telegram was given, and handed
+to the Application's own update queue, so it meets the same handlers and
+per-chat order as in polling.
 
-Everything a caller can make this side do is bounded: a body is read up to
-:data:`MAX_BODY` and no further, and the charges waiting to be confirmed
+Everything a caller can make this side do is bounded: a request head must
+come in time and requests, not connections, are counted (see
+:mod:`linkbot.connections`), a body is read up to :data:`MAX_BODY` and no
+further, what is not JSON is a 400, and the charges waiting to be confirmed
 are a short queue worked by a fixed number of tasks. What is refused is
 not lost, because the watcher's polling finds every payment on its own.
 """
@@ -41,6 +45,7 @@ from telegram import Update
 
 from linkbot import metrics
 from linkbot.config import WEBHOOK_PATH
+from linkbot.connections import IDLE_TIMEOUT, HeadDeadlineProtocol, RequestLimit
 from linkbot.inbox import Application as UpdateQueue
 from linkbot.inbox import Backlog
 from linkbot.omise import NotFoundError, OmiseError
@@ -56,8 +61,6 @@ MAX_BODY = 256 * 1024
 # A body this small arrives in well under a second; a client dribbling it
 # slower is holding a connection open, not delivering an event.
 BODY_TIMEOUT = 10.0
-# Each connection may hold up to MAX_BODY in memory; this caps the sum.
-MAX_CONNECTIONS = 100
 
 MAX_WAITING = 100
 CONFIRM_WORKERS = 2
@@ -70,6 +73,9 @@ STOP_GRACE = 2.0
 # not reach a URL path or sit in memory at any length.
 _CHARGE_ID = re.compile(r"chrg_[A-Za-z0-9_]{1,64}")
 _EVENT_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
+# A number in a header (a timestamp, a length) is ASCII digits: str.isdigit()
+# also takes "²" and "١٢", which int() refuses, as it does 4,300 digits and more.
+_NUMBER = re.compile(r"[0-9]{1,12}")
 
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Updates taken but not yet handled; past this Telegram is told 503 and
@@ -84,6 +90,8 @@ class Watcher(Protocol):
 
     async def confirm_charge(self, charge_id: str) -> bool: ...
 
+    def nudge(self) -> None: ...
+
     def health(self) -> Health: ...
 
 
@@ -97,7 +105,7 @@ def verify_signature(
     Timestamps more than five minutes away from ``now`` are refused, so a
     captured request cannot be replayed later.
     """
-    if not signatures or not timestamp or not timestamp.isdigit():
+    if not signatures or not timestamp or not _NUMBER.fullmatch(timestamp):
         return False
     if abs(now - int(timestamp)) > MAX_SIGNATURE_AGE:
         return False
@@ -106,8 +114,9 @@ def verify_signature(
     except (binascii.Error, ValueError):
         key = secret.get_secret_value().encode()
     expected = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    # compare_digest refuses str with non-ASCII characters: such a candidate is no match.
     return any(
-        hmac.compare_digest(expected, candidate.strip().lower())
+        candidate.isascii() and hmac.compare_digest(expected, candidate.strip().lower())
         for candidate in signatures.split(",")
     )
 
@@ -257,13 +266,33 @@ class ChargeEvent:
     event_id: str | None
 
 
-def parse_charge_event(body: bytes) -> ChargeEvent | None:
-    """The charge a charge event names, or None for any other body."""
+class NotJson(Exception):
+    """A body that is not JSON, or nested too deeply to be read."""
+
+
+def load_json(body: bytes) -> object:
+    """The JSON value of ``body``; raises :class:`NotJson` for anything else."""
     try:
-        event = json.loads(body)
-    except ValueError:
+        return json.loads(body)
+    # A few hundred KB of "[" exhaust the decoder's recursion limit.
+    except (ValueError, RecursionError) as exc:
+        raise NotJson(type(exc).__name__) from None
+
+
+def parse_charge_event(body: bytes) -> ChargeEvent | None:
+    """The charge a charge event names, or None for any other body (JSON or not)."""
+    try:
+        return charge_event_of(load_json(body))
+    except NotJson:
         return None
-    if not isinstance(event, dict) or event.get("key") not in CHARGE_EVENTS:
+
+
+def charge_event_of(event: object) -> ChargeEvent | None:
+    """The charge a decoded charge event names, or None for any other value."""
+    if not isinstance(event, dict):
+        return None
+    key = event.get("key")
+    if not isinstance(key, str) or key not in CHARGE_EVENTS:
         return None
     data = event.get("data")
     if not isinstance(data, dict) or data.get("object") != "charge":
@@ -283,7 +312,7 @@ class _TooLarge(Exception):
 async def _read_body(request: Request) -> bytes:
     """The body, read no further than :data:`MAX_BODY`; raises :class:`_TooLarge` past it."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
+    if _NUMBER.fullmatch(declared) and int(declared) > MAX_BODY:
         raise _TooLarge
     body = bytearray()
     # The declared length is not believed: the bytes are counted as they come.
@@ -396,8 +425,8 @@ class TelegramWebhook:
 
     def _parse(self, body: bytes) -> Update | None:
         try:
-            data = json.loads(body)
-        except ValueError:
+            data = load_json(body)
+        except NotJson:
             return None
         if (
             not isinstance(data, dict)
@@ -407,8 +436,10 @@ class TelegramWebhook:
             return None
         try:
             return Update.de_json(data, self._application.bot)
-        except Exception:
-            logger.info("Refused a Telegram webhook body that is not an update", exc_info=True)
+        except Exception as exc:
+            logger.info(
+                "Refused a Telegram webhook body that is not an update (%s)", type(exc).__name__
+            )
             return None
 
 
@@ -447,9 +478,10 @@ def create_app(
 ) -> Starlette:
     if webhook_secret is None:
         logger.warning(
-            "OMISE_WEBHOOK_SECRET is not set: anyone who can reach /omise/webhook can make "
-            "the bot fetch charges from Omise. Set it to the webhook signing secret from the "
-            "Omise dashboard (Webhooks)."
+            "OMISE_WEBHOOK_SECRET is not set: a webhook cannot be verified, so it only makes "
+            "the bot read Omise's events sooner (at most once a second) instead of fetching the "
+            "charge it names. Set it to the webhook signing secret from the Omise dashboard "
+            "(Webhooks)."
         )
     queue = confirmations if confirmations is not None else Confirmations(watcher)
 
@@ -462,18 +494,32 @@ def create_app(
         body = await _read_limited(request)
         if isinstance(body, tuple):
             return body
-        if webhook_secret is not None and not verify_signature(
-            webhook_secret,
-            body,
-            request.headers.get(SIGNATURE_HEADER),
-            request.headers.get(TIMESTAMP_HEADER),
-            now=time.time(),
-        ):
-            logger.warning("Refused a webhook with a missing or wrong signature")
-            return "bad_signature", JSONResponse({"error": "bad signature"}, status_code=401)
-        event = parse_charge_event(body)
+        if webhook_secret is not None:
+            timestamp = request.headers.get(TIMESTAMP_HEADER)
+            if timestamp is not None and not _NUMBER.fullmatch(timestamp):
+                logger.warning("Refused a webhook whose signature timestamp is not a number")
+                return "bad_request", JSONResponse({"error": "bad timestamp"}, status_code=400)
+            if not verify_signature(
+                webhook_secret,
+                body,
+                request.headers.get(SIGNATURE_HEADER),
+                timestamp,
+                now=time.time(),
+            ):
+                logger.warning("Refused a webhook with a missing or wrong signature")
+                return "bad_signature", JSONResponse({"error": "bad signature"}, status_code=401)
+        try:
+            event = charge_event_of(load_json(body))
+        except NotJson as exc:
+            logger.warning("Refused a webhook whose body is not JSON (%s)", exc)
+            return "bad_request", JSONResponse({"error": "not json"}, status_code=400)
         if event is None:
             return "ignored", JSONResponse({"status": "ignored"})
+        if webhook_secret is None:
+            # Anyone may have sent it: it only tells the watcher to read Omise's
+            # events soon, which many such webhooks together do once.
+            watcher.nudge()
+            return "nudged", JSONResponse({"status": "accepted"}, status_code=202)
         offer = queue.offer(event.charge_id, event.event_id)
         if offer is Offer.DUPLICATE:
             return "duplicate", JSONResponse({"status": "duplicate"})
@@ -525,7 +571,7 @@ class WebServer:
         host, _, port = listen.rpartition(":")
         self._address = (host.strip("[]"), int(port))
         config = uvicorn.Config(
-            app,
+            RequestLimit(app),
             host=self._address[0],
             port=self._address[1],
             log_level="warning",
@@ -533,7 +579,10 @@ class WebServer:
             log_config=None,
             lifespan="off",
             access_log=False,
-            limit_concurrency=MAX_CONNECTIONS,
+            # Deadlines for request heads, and a cap on requests rather than on
+            # connections (see linkbot.connections): idle sockets cannot hold the listener.
+            http=HeadDeadlineProtocol,
+            timeout_keep_alive=IDLE_TIMEOUT,
             timeout_graceful_shutdown=math.ceil(STOP_GRACE),
         )
         self._server = _Server(config)

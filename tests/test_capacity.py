@@ -1,5 +1,5 @@
 """How much the bot takes at once, as the README promises it: a webhook body still arriving
-after 10 s gets 408 and its connection closed, at most 100 HTTP connections are served at
+after 10 s gets 408 and its connection closed, at most 100 HTTP requests are served at
 once, and up to 256 updates are handled at once."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from pydantic import SecretStr
 from telegram import Bot, Update
 
-from linkbot import web
+from linkbot import connections, web
 from linkbot.bot import build_application
 from linkbot.bot.app import PerChatUpdateProcessor
 from linkbot.config import Settings
@@ -137,10 +137,13 @@ async def test_a_body_sent_in_time_is_taken(server: int, monkeypatch: pytest.Mon
     assert status == 200
 
 
-def test_the_server_is_configured_for_at_most_100_connections(watcher: PaymentWatcher) -> None:
-    assert web.MAX_CONNECTIONS == 100
+def test_the_server_is_configured_for_at_most_100_requests(watcher: PaymentWatcher) -> None:
+    assert connections.MAX_REQUESTS == 100
     server = WebServer(create_app(watcher, None), "127.0.0.1:0")
-    assert server._server.config.limit_concurrency == 100
+    config = server._server.config
+    # uvicorn's own limit would count idle connections too.
+    assert config.limit_concurrency is None
+    assert isinstance(config.app, connections.RequestLimit) and config.app.limit == 100
 
 
 async def healthz_status(port: int) -> int:
@@ -156,31 +159,33 @@ async def healthz_status(port: int) -> int:
         await asyncio.gather(writer.wait_closed(), return_exceptions=True)
 
 
-async def open_idle(port: int, count: int) -> list[asyncio.StreamWriter]:
-    writers = []
-    for _ in range(count):
-        _, writer = await asyncio.open_connection("127.0.0.1", port)
-        writers.append(writer)
-    # The server accepts in this same event loop: let it take every connection in.
-    await asyncio.sleep(0.2)
-    return writers
-
-
 async def close_all(writers: list[asyncio.StreamWriter]) -> None:
     for writer in writers:
         writer.close()
     await asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
 
 
-async def test_past_100_open_connections_a_request_is_refused_with_503(server: int) -> None:
-    idle = await open_idle(server, 50)
+async def open_requests(port: int, count: int) -> list[asyncio.StreamWriter]:
+    """``count`` requests in progress: each head sent, its body not finished."""
+    writers = []
+    for _ in range(count):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(request_head("/omise/webhook", 1000, {}) + b'{"key": ')
+        await writer.drain()
+        writers.append(writer)
+    await asyncio.sleep(0.2)
+    return writers
+
+
+async def test_past_100_requests_in_progress_a_request_is_refused_with_503(server: int) -> None:
+    held = await open_requests(server, 50)
     try:
         assert await healthz_status(server) == 200
-        idle += await open_idle(server, 50)
-        # 100 connections held open by clients sending nothing: the 101st is not served.
+        held += await open_requests(server, 50)
+        # 100 requests whose bodies are still coming: the 101st is not served.
         assert await healthz_status(server) == 503
     finally:
-        await close_all(idle)
+        await close_all(held)
     await asyncio.sleep(0.2)
     assert await healthz_status(server) == 200
 

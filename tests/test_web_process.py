@@ -14,6 +14,7 @@ import pytest
 from linkbot.sandbox import fakes
 from linkbot.web import MAX_BODY
 from tests.process import BotProcess, free_port, wait_until_serving
+from tests.test_web import WEBHOOK_SECRET, charge_event, signed
 
 MB = 1024 * 1024
 HUGE = 200 * MB
@@ -123,7 +124,7 @@ def test_a_declared_200_mb_post_is_refused_before_it_is_read(served: Served) -> 
 
 def test_a_body_at_the_limit_is_read(served: Served) -> None:
     with httpx.Client(base_url=served.url, timeout=10.0) as client:
-        response = client.post("/omise/webhook", content=b" " * MAX_BODY)
+        response = client.post("/omise/webhook", content=b"{}" + b" " * (MAX_BODY - 2))
     assert response.status_code == 200 and response.json() == {"status": "ignored"}
 
 
@@ -138,7 +139,7 @@ def test_without_a_webhook_secret_start_up_warns_once(served: Served) -> None:
     log = served.bot.log()
     warnings = [line for line in log.splitlines() if "OMISE_WEBHOOK_SECRET is not set" in line]
     assert len(warnings) == 1 and " WARNING " in warnings[0]
-    assert "anyone who can reach /omise/webhook can make the bot fetch charges" in warnings[0]
+    assert "it only makes the bot read Omise's events sooner" in warnings[0]
     assert fakes.OMISE_KEY not in log and fakes.BOT_TOKEN not in log
 
 
@@ -153,13 +154,17 @@ def test_sigterm_cancels_a_confirmation_stuck_on_a_slow_omise(tmp_path: Path) ->
             omise_url,
             LINKBOT_POLL_INTERVAL="300",
             LINKBOT_HTTP_LISTEN=f"127.0.0.1:{port}",
+            OMISE_WEBHOOK_SECRET=WEBHOOK_SECRET,
         )
         bot.start()
         try:
             url = f"http://127.0.0.1:{port}"
             wait_until_serving(url, bot)
-            event = {"key": "charge.complete", "data": {"object": "charge", "id": "chrg_test_slow"}}
-            response = httpx.post(f"{url}/omise/webhook", json=event, timeout=10.0)
+            # Signed: only a verified event has its charge fetched.
+            body = charge_event("chrg_test_slow")
+            response = httpx.post(
+                f"{url}/omise/webhook", content=body, headers=signed(body), timeout=10.0
+            )
             assert response.status_code == 202
             deadline = time.monotonic() + 10
             while omise.count("GET /charges/chrg_test_slow") == 0:
