@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     linkbot_daily_report: str | None = None
     # Every user gets this language; unset, each gets their Telegram app's (en, th, ja).
     linkbot_language: str | None = None
-    # Lets a group's administrators manage that group's links (see the README for the risk).
+    # Lets a group's administrators manage that group's links (see docs/using.md for the risk).
     linkbot_group_admins: bool = False
     linkbot_webhook_url: str | None = None
     linkbot_webhook_secret: SecretStr | None = None

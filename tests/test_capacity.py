@@ -1,4 +1,4 @@
-"""How much the bot takes at once, as the README promises it: a webhook body still arriving
+"""How much the bot takes at once, as docs/payments.md promises it: a webhook body still arriving
 after 10 s gets 408 and its connection closed, at most 100 HTTP requests are served at
 once, and up to 256 updates are handled at once."""
 
@@ -70,7 +70,7 @@ ENDPOINTS = [
 ]
 
 
-def test_the_body_deadline_is_the_readmes_ten_seconds() -> None:
+def test_the_body_deadline_is_the_documented_ten_seconds() -> None:
     assert web.BODY_TIMEOUT == 10.0
 
 

@@ -1,5 +1,6 @@
-"""The README's Configuration table and .env.example keep step with the settings the code reads:
-every setting is in both, every row is a setting, and the table's defaults are the code's."""
+"""The Configuration table of docs/configuration.md and .env.example keep step with the
+settings the code reads: every setting is in both, every row is a setting, and the table's
+defaults are the code's."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from linkbot.sandbox import fakes
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# What the README writes for a setting with no value of its own.
+# What the table writes for a setting with no value of its own.
 REQUIRED = "—"
 NOTHING = {"unset", "empty"}
 
@@ -54,10 +55,10 @@ SETTINGS = {env_name(name, field): field for name, field in Settings.model_field
 
 
 def configuration_table() -> dict[str, str]:
-    """The Configuration table of the README: variable name -> its default, as written."""
-    readme = (ROOT / "README.md").read_text()
-    _, heading, section = readme.partition("\n### Configuration\n")
-    assert heading, "no Configuration section in the README"
+    """The Configuration table of the docs: variable name -> its default, as written."""
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    _, heading, section = page.partition("\n## Configuration\n")
+    assert heading, "no Configuration section in docs/configuration.md"
     rows: dict[str, str] = {}
     started = False
     for line in section.splitlines():
@@ -72,7 +73,7 @@ def configuration_table() -> dict[str, str]:
             continue  # the header and its rule
         assert name[1] not in rows, f"{name[1]} has two rows"
         rows[name[1]] = cells[1]
-    assert rows, "no Configuration table in the README"
+    assert rows, "no Configuration table in docs/configuration.md"
     return rows
 
 
@@ -88,7 +89,7 @@ def example_names(*, commented: bool) -> dict[str, str]:
 
 
 def written(value: object) -> str:
-    """A code default as the README would write it (booleans and numbers normalised)."""
+    """A code default as the table would write it (booleans and numbers normalised)."""
     if value is None or value == "" or (isinstance(value, frozenset | set | list) and not value):
         return "nothing"
     if isinstance(value, bool):
@@ -114,12 +115,12 @@ def documented(value: str) -> str:
 
 def test_every_setting_has_a_row_in_the_configuration_table() -> None:
     missing = sorted(set(SETTINGS) - set(configuration_table()))
-    assert not missing, f"settings the README's Configuration table leaves out: {missing}"
+    assert not missing, f"settings the Configuration table leaves out: {missing}"
 
 
 def test_every_row_of_the_configuration_table_is_a_setting() -> None:
     unknown = sorted(set(configuration_table()) - set(SETTINGS))
-    assert not unknown, f"rows of the README's Configuration table no setting reads: {unknown}"
+    assert not unknown, f"rows of the Configuration table no setting reads: {unknown}"
 
 
 def test_the_configuration_table_gives_the_codes_defaults() -> None:
@@ -130,9 +131,9 @@ def test_the_configuration_table_gives_the_codes_defaults() -> None:
             continue
         if field.is_required():
             if default != REQUIRED:
-                wrong.append(f"{name}: README {default!r}, but it is required")
+                wrong.append(f"{name}: docs {default!r}, but it is required")
         elif documented(default) != written(code_default(field)):
-            wrong.append(f"{name}: README {default!r}, code {code_default(field)!r}")
+            wrong.append(f"{name}: docs {default!r}, code {code_default(field)!r}")
     assert not wrong, wrong
 
 

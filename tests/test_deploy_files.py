@@ -1,4 +1,4 @@
-"""What the README says of the Procfile, requirements.txt, the image's user and compose's
+"""What docs/deploying.md says of the Procfile, requirements.txt, the image's user and compose's
 stop grace, read from the files themselves."""
 
 from __future__ import annotations
@@ -59,6 +59,6 @@ def test_compose_down_gives_the_bot_30_seconds() -> None:
     compose: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text())
     grace = seconds(str(compose["services"]["bot"]["stop_grace_period"]))
     assert grace == 30
-    # Long enough for the graces the README names for a stop: the commands in progress',
+    # Long enough for the graces the docs name for a stop: the commands in progress',
     # the HTTP server's own and the webhook confirmations'.
     assert grace > SHUTDOWN_GRACE + 2 * web.STOP_GRACE
