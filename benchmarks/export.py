@@ -25,7 +25,8 @@ from sqlalchemy import create_engine
 
 from linkbot.exports import exported
 from linkbot.periods import parse_period
-from linkbot.store import Store, charges, chats, links
+from linkbot.store import Store
+from linkbot.store.schema import charges, chats, links
 
 ZONE = ZoneInfo("Asia/Bangkok")
 MONTH = parse_period("2026-11-01..2026-11-30", today=date(2026, 11, 30), zone=ZONE)

@@ -126,7 +126,7 @@ async def exported(
     try:
         # Closed here even when writing fails: the stream holds a connection
         # and the one-export-at-a-time turn, which a kept exception would keep.
-        payments = store.payments(period.start, period.end, chat_id=chat_id)
+        payments = store.reports.payments(period.start, period.end, chat_id=chat_id)
         async with contextlib.aclosing(payments):
             with out:
                 rows = await write_csv(payments, out, zone)

@@ -145,7 +145,9 @@ async def _privately(
 
 async def _shown_here(found: Services, chat: Chat) -> bool:
     """Whether figures asked for in ``chat`` are answered there: a private or opted-in chat."""
-    return found.access.is_private(chat) or chat.id in await found.links.store.report_groups()
+    return (
+        found.access.is_private(chat) or chat.id in await found.links.store.reports.report_groups()
+    )
 
 
 async def _here(found: Services, update: Update, words: list[str], language: str) -> Reply:
@@ -161,7 +163,7 @@ async def _here(found: Services, update: Update, words: list[str], language: str
     if words not in (["on"], ["off"]):
         return Reply(text("report_here_usage", language))
     here = words == ["on"]
-    await found.links.store.set_reports_here(chat.id, here, datetime.now(UTC))
+    await found.links.store.reports.set_reports_here(chat.id, here, datetime.now(UTC))
     return Reply(text("report_here_on" if here else "report_here_off", language))
 
 
@@ -173,7 +175,7 @@ async def _daily(
     if words not in (["on"], ["off"]):
         return Reply(text("report_daily_usage", language))
     subscribe = words == ["on"]
-    await found.links.store.set_daily_subscription(user_id, subscribe, datetime.now(UTC))
+    await found.links.store.reports.set_daily_subscription(user_id, subscribe, datetime.now(UTC))
     if not subscribe:
         return Reply(text("report_daily_off", language))
     if found.daily_report is None:

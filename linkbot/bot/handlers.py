@@ -126,7 +126,7 @@ def for_managers(action: _Action) -> _Handler:
         message, chat = update.effective_message, update.effective_chat
         # The merchant is using the bot there, so it can post there again.
         seen = chat is not None and (message is None or message.business_connection_id is None)
-        await found.links.store.note_visit(
+        await found.links.store.chats.note_visit(
             user.id,
             language_for(user.language_code),
             datetime.now(UTC),
@@ -177,7 +177,7 @@ async def note_language(found: Services, user: User) -> None:
 
     Customers are not stored: notices and summaries only ever go to the merchant's users.
     """
-    await found.links.store.note_language(
+    await found.links.store.chats.note_language(
         user.id, language_for(user.language_code), datetime.now(UTC)
     )
 
@@ -584,9 +584,9 @@ async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     store = services(context).links.store
     if change.new_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED):
-        await store.set_forbidden(change.chat.id, change.date)
+        await store.chats.set_forbidden(change.chat.id, change.date)
     else:
-        await store.note_chat(change.chat.id, change.chat.effective_name)
+        await store.chats.note_chat(change.chat.id, change.chat.effective_name)
 
 
 async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

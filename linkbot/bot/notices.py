@@ -30,7 +30,6 @@ class TelegramAnnouncer:
         self, bot: Bot, store: Store, zone: ZoneInfo, *, language: str | None = None
     ) -> None:
         self.bot = bot
-        self.store = store
         self.zone = zone
         self.language = language
         # A notice Telegram may or may not have shown is not sent again.
