@@ -95,7 +95,7 @@ async def export(store: Store, *, trace: bool) -> tuple[int, int, float, int]:
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
     started = time.process_time()
-    async with exported(store, MONTH, chat_id=CHAT, zone=ZONE) as done:
+    async with exported(store.reports, MONTH, chat_id=CHAT, zone=ZONE) as done:
         cpu = time.process_time() - started
         rows, size = done.rows, done.size
     peak = 0

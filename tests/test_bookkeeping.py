@@ -307,7 +307,7 @@ async def test_an_export_that_fails_midway_lets_the_next_one_run(
     monkeypatch.setattr(exports, "csv_row", failing_row)
     period = day_period(today(), BANGKOK)
     with pytest.raises(OSError) as kept:
-        async with exports.exported(store, period, chat_id=None, zone=BANGKOK):
+        async with exports.exported(store.reports, period, chat_id=None, zone=BANGKOK):
             pass
     assert kept.value.errno == 28
 

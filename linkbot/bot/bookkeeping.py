@@ -67,7 +67,7 @@ async def export(update: Update, found: Services) -> None:
     language = found.language_of(update)
     here = await _shown_here(found, chat)
     async with exports.exported(
-        found.links.store, period, chat_id=_scope(found, chat), zone=found.zone
+        found.links.store.reports, period, chat_id=_scope(found, chat), zone=found.zone
     ) as done:
         if here:
             # Quoted in a group, as a reply there is; a private chat needs no quote.

@@ -91,7 +91,7 @@ class Store:
         self.business = BusinessQueries(db)
         self.leases = LeaseQueries(db)
         self.reports = ReportQueries(db)
-        self.inbox = InboxQueries(db)
+        self.inbox = InboxQueries(db, self.leases)
         self.state = StateQueries(db)
 
     @classmethod

@@ -15,10 +15,10 @@ from linkbot.store.schema import inbox
 class InboxQueries(Queries):
     """The webhook updates kept until handled."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, leases: LeaseQueries) -> None:
         super().__init__(db)
         # An instance's updates are adopted once it is no longer alive.
-        self._leases = LeaseQueries(db)
+        self._leases = leases
 
     async def save_update(self, update_id: int, body: str, now: datetime) -> bool:
         """Keep an update this instance is about to acknowledge; False if one is kept already.
