@@ -25,7 +25,8 @@ from sqlalchemy import create_engine
 
 from linkbot.exports import exported
 from linkbot.periods import parse_period
-from linkbot.store import Store, charges, chats, links
+from linkbot.store import Store
+from linkbot.store.schema import charges, chats, links
 
 ZONE = ZoneInfo("Asia/Bangkok")
 MONTH = parse_period("2026-11-01..2026-11-30", today=date(2026, 11, 30), zone=ZONE)
@@ -94,7 +95,7 @@ async def export(store: Store, *, trace: bool) -> tuple[int, int, float, int]:
         tracemalloc.reset_peak()
         base = tracemalloc.get_traced_memory()[0]
     started = time.process_time()
-    async with exported(store, MONTH, chat_id=CHAT, zone=ZONE) as done:
+    async with exported(store.reports, MONTH, chat_id=CHAT, zone=ZONE) as done:
         cpu = time.process_time() - started
         rows, size = done.rows, done.size
     peak = 0

@@ -29,7 +29,8 @@ from linkbot.omise import OmiseClient
 from linkbot.periods import Period, parse_period
 from linkbot.reports import Report, Reports
 from linkbot.sandbox import fakes
-from linkbot.store import Store, charges, links
+from linkbot.store import Store
+from linkbot.store.schema import charges, links
 
 ZONE = ZoneInfo("Asia/Bangkok")
 TODAY = date(2026, 11, 30)
@@ -99,7 +100,7 @@ async def seed(
             charge_id = f"chrg_test_other_{n}"
             fake.charges[charge_id] = _omise_charge(charge_id, None, 10000, "THB", paid_at)
     # Rows go in directly: the watcher would take minutes to record a month.
-    async with store._engine.begin() as conn:
+    async with store.db.engine.begin() as conn:
         await conn.execute(links.insert(), link_rows)
         await conn.execute(charges.insert(), charge_rows)
 
@@ -199,9 +200,9 @@ async def main(payments: int, history: int, others: int, rounds: int) -> None:
             )
             cpu_start = time.thread_time()
             for _ in range(rounds):
-                await store.payment_totals(month.start, month.end)
-                await store.link_counts(month.start, month.end)
-                await store.best_sellers(month.start, month.end)
+                await store.reports.payment_totals(month.start, month.end)
+                await store.reports.link_counts(month.start, month.end)
+                await store.reports.best_sellers(month.start, month.end)
             store_ms = (time.thread_time() - cpu_start) * 1000 / rounds
             print(f"  of which store: CPU {store_ms:.1f} ms (the rest is Omise's charge list)")
             cpu_start = time.thread_time()

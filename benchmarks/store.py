@@ -35,7 +35,7 @@ async def one_command(store: Store, n: int) -> float:
     started = time.perf_counter()
     chat_id = -1001000000000 - n % 10
     now = datetime.now(UTC)
-    await store.note_visit(1000 + n % 50, "en", now, (chat_id, f"Cafe {n % 10}"))
+    await store.chats.note_visit(1000 + n % 50, "en", now, (chat_id, f"Cafe {n % 10}"))
     command = CommandRecord(
         key=f"{chat_id}:{n}",
         chat_id=chat_id,
@@ -48,7 +48,7 @@ async def one_command(store: Store, n: int) -> float:
         multiple=False,
         received_at=now,
     )
-    assert await store.claim_command(command) is None
+    assert await store.commands.claim_command(command) is None
     link_id = f"link_test_{uuid.uuid4().hex[:20]}"
     record = LinkRecord(
         link_id=link_id,
@@ -64,8 +64,8 @@ async def one_command(store: Store, n: int) -> float:
         created_at=now,
         recorded_at=now,
     )
-    await store.finish_command(command.key, record)
-    await store.set_message(link_id, chat_id, n + 1)
+    await store.commands.finish_command(command.key, record)
+    await store.links.set_message(link_id, chat_id, n + 1)
     return time.perf_counter() - started
 
 

@@ -48,7 +48,7 @@ async def seed(store: Store, omise: fakes.FakeOmise, count: int) -> list[str]:
         link = omise.add_link(
             amount=2000 + n, title=f"Item {n}", created_at=created.strftime("%Y-%m-%dT%H:%M:%SZ")
         )
-        await store.add_link(
+        await store.links.add_link(
             LinkRecord(
                 link_id=link["id"],
                 chat_id=-100,

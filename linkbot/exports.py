@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from linkbot.money import Currency, get_currency, minor_units, to_decimal
 from linkbot.periods import Period
-from linkbot.store import PaymentRow, Store
+from linkbot.store import PaymentRow, ReportQueries
 
 HEADER = (
     "local_time",
@@ -115,7 +115,7 @@ async def write_csv(payments: AsyncIterable[PaymentRow], out: TextIO, zone: Zone
 
 @contextlib.asynccontextmanager
 async def exported(
-    store: Store, period: Period, *, chat_id: int | None, zone: ZoneInfo
+    reports: ReportQueries, period: Period, *, chat_id: int | None, zone: ZoneInfo
 ) -> AsyncIterator[Export]:
     """The period's payments in a temporary CSV file, removed when the block ends.
 
@@ -126,7 +126,7 @@ async def exported(
     try:
         # Closed here even when writing fails: the stream holds a connection
         # and the one-export-at-a-time turn, which a kept exception would keep.
-        payments = store.payments(period.start, period.end, chat_id=chat_id)
+        payments = reports.payments(period.start, period.end, chat_id=chat_id)
         async with contextlib.aclosing(payments):
             with out:
                 rows = await write_csv(payments, out, zone)

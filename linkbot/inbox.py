@@ -71,7 +71,7 @@ class Inbox:
         max_pending: int,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        self._store = store
+        self._inbox = store.inbox
         self._application = application
         self._backlog = backlog
         self._max_pending = max_pending
@@ -94,7 +94,7 @@ class Inbox:
         except UnicodeDecodeError:
             # JSON may come in UTF-16 or 32; Telegram's is UTF-8, this is only a fallback.
             text = json.dumps(json.loads(body))
-        return await self._store.save_update(update_id, text, self._now())
+        return await self._inbox.save_update(update_id, text, self._now())
 
     async def handled(self, update: object) -> None:
         """The bot has handled ``update``: it needs no adopting if this instance dies."""
@@ -115,7 +115,7 @@ class Inbox:
     async def _mark(self, update_id: int, at: datetime) -> bool:
         """Record ``update_id`` handled at ``at``; False, with a warning, if the store failed."""
         try:
-            await self._store.update_handled(update_id, at)
+            await self._inbox.update_handled(update_id, at)
         except Exception as exc:
             logger.warning("Could not mark update %d handled (%s)", update_id, type(exc).__name__)
             return False
@@ -130,7 +130,7 @@ class Inbox:
         await self.mark_again()
         room = self._max_pending - self._backlog.unfinished
         judged_at = self._judge_at() if self._judge_at is not None else None
-        adopted = await self._store.adopt_updates(judged_at, room, ended=ended_here)
+        adopted = await self._inbox.adopt_updates(judged_at, room, ended=ended_here)
         if adopted:
             logger.warning(
                 "Handling %d update(s) acknowledged by an instance that stopped", len(adopted)
@@ -145,7 +145,7 @@ class Inbox:
         Called before the webhook listens, so they go ahead of anything new;
         those of instances already known to be gone are taken along.
         """
-        leftovers = await self._store.leftover_updates(before)
+        leftovers = await self._inbox.leftover_updates(before)
         if leftovers:
             logger.info("Handling %d update(s) acknowledged before a restart", len(leftovers))
         self._feed(leftovers)
@@ -168,6 +168,6 @@ class Inbox:
             return
         self._purged_at = started
         now = self._now()
-        purged = await self._store.purge_updates(now - KEEP_HANDLED, now - KEEP_UNHANDLED)
+        purged = await self._inbox.purge_updates(now - KEEP_HANDLED, now - KEEP_UNHANDLED)
         if purged:
             logger.debug("Purged %d update(s) from the inbox", purged)

@@ -97,7 +97,7 @@ class Heartbeat:
         every: float = HEARTBEAT_EVERY,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self.store = store
+        self._leases = store.leases
         self.ttl = ttl
         self.every = every
         self._sleep = sleep
@@ -112,34 +112,34 @@ class Heartbeat:
         it, or one an earlier run of this id left when it died, which stands
         still: a little over one renewal interval tells them apart.
         """
-        if await self.store.heartbeat(None, self.ttl):
+        if await self._leases.heartbeat(None, self.ttl):
             return
-        seen = await self.store.heartbeat_of(self.store.instance_id)
+        seen = await self._leases.heartbeat_of(self._leases.instance_id)
         logger.warning(
             "Instance %s already has a heartbeat: waiting up to %.0f s to see whether"
             " its process is still running",
-            self.store.instance_id,
+            self._leases.instance_id,
             2 * self.every + 1,
         )
         deadline = time.monotonic() + 2 * self.every + 1
         while True:
             await self._sleep(self.every / 2)
-            if await self.store.heartbeat(None, self.ttl):
+            if await self._leases.heartbeat(None, self.ttl):
                 return  # it expired, or its process signed off
-            now_seen = await self.store.heartbeat_of(self.store.instance_id)
+            now_seen = await self._leases.heartbeat_of(self._leases.instance_id)
             if now_seen != seen:
                 break
             if seen is not None and time.monotonic() >= deadline:
                 holder, expires_at = seen
-                if await self.store.take_over_heartbeat(holder, expires_at, self.ttl):
+                if await self._leases.take_over_heartbeat(holder, expires_at, self.ttl):
                     logger.info(
                         "Instance %s: the earlier run's heartbeat stood still; taking over",
-                        self.store.instance_id,
+                        self._leases.instance_id,
                     )
                     return
                 break
         raise InstanceIdTaken(
-            f"Another running process has the instance id {self.store.instance_id!r} "
+            f"Another running process has the instance id {self._leases.instance_id!r} "
             "(LINKBOT_INSTANCE_ID): each instance needs its own, or none (then one is made up)"
         )
 
@@ -156,7 +156,7 @@ class Heartbeat:
         self._ending.set()
         if self._renewing is not None:
             await self._renewing
-        await self.store.sign_off()
+        await self._leases.sign_off()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Renew the heartbeat until ``stop`` is set. Never raises."""
@@ -165,7 +165,7 @@ class Heartbeat:
             if stop.is_set():
                 return
             try:
-                ours = await self.store.heartbeat(None, self.ttl)
+                ours = await self._leases.heartbeat(None, self.ttl)
             except Exception as exc:
                 # The database is unreachable: the heartbeat lasts a while on its own.
                 logger.warning("Could not renew this instance's heartbeat (%s)", type(exc).__name__)
@@ -174,5 +174,5 @@ class Heartbeat:
                     logger.error(
                         "Another process took over the instance id %r: its claims and this"
                         " one's are now confused; give each instance its own LINKBOT_INSTANCE_ID",
-                        self.store.instance_id,
+                        self._leases.instance_id,
                     )

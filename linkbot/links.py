@@ -157,7 +157,12 @@ class LinkService:
         command_poll: float = COMMAND_POLL,
     ) -> None:
         self.omise = omise
+        # The whole store, which the bot's other services are wired from.
         self.store = store
+        # The link service's own queries: the requests, their links, and who is alive.
+        self._commands = store.commands
+        self._leases = store.leases
+        self._links = store.links
         self._command_wait = command_wait
         self._command_poll = command_poll
         self._reconcile_delays = tuple(reconcile_delays)
@@ -211,7 +216,7 @@ class LinkService:
                 received_at=_utcnow(),
                 business_connection_id=origin.business_connection_id,
             )
-            earlier = await self.store.claim_command(command)
+            earlier = await self._commands.claim_command(command)
             if earlier is None:
                 return Created(await self._create(command))
             return await self._repeat(earlier)
@@ -233,7 +238,7 @@ class LinkService:
         except OmiseError as exc:
             if isinstance(exc, ValidationError):
                 exc.amount, exc.currency = command.amount, command.currency
-            await self.store.fail_command(command.key)
+            await self._commands.fail_command(command.key)
             raise
         try:
             return await self._record(command, link)
@@ -248,7 +253,7 @@ class LinkService:
         if command.state is CommandState.FAILED:
             return None
         if command.state is CommandState.DONE and command.link_id is not None:
-            record = await self.store.get_link(command.link_id)
+            record = await self._links.get_link(command.link_id)
             if record is not None:
                 if not record.answered and not await self._take_over(command):
                     return None
@@ -265,9 +270,9 @@ class LinkService:
         False when another instance adopted it first (see :meth:`orphans`):
         that one answers it.
         """
-        if command.claimed_by == self.store.instance_id:
+        if command.claimed_by == self._commands.instance_id:
             return True
-        return await self.store.adopt_command(command)
+        return await self._commands.adopt_command(command)
 
     async def _finished_elsewhere(self, command: CommandRecord) -> CommandRecord:
         """Wait while another live instance is still creating or answering ``command``.
@@ -282,27 +287,27 @@ class LinkService:
             if command.state is CommandState.FAILED:
                 break
             if command.state is CommandState.DONE and command.link_id is not None:
-                record = await self.store.get_link(command.link_id)
+                record = await self._links.get_link(command.link_id)
                 if record is None or record.answered:
                     break  # answered: nothing is left for the other instance to do
             await self._sleep(self._command_poll)
-            command = await self.store.get_command(command.key) or command
+            command = await self._commands.get_command(command.key) or command
         return command
 
     async def _held_elsewhere(self, command: CommandRecord) -> bool:
         """Whether another instance claimed the command and is still alive."""
         holder = command.claimed_by
-        if holder is None or holder == self.store.instance_id or ended_here(holder):
+        if holder is None or holder == self._commands.instance_id or ended_here(holder):
             return False
         # On the database's clock: the holder's host may keep another time.
-        return await self.store.alive(holder)
+        return await self._leases.alive(holder)
 
     async def _settle(self, command: CommandRecord) -> LinkRecord:
         """Find and record the link a lost create made; if there is none, the command failed."""
         try:
             return await self._reconcile(command, since=command.received_at)
         except (LinkNotCreated, CreateOutcomeUnknown):
-            await self.store.fail_command(command.key)
+            await self._commands.fail_command(command.key)
             raise
 
     async def _record(self, command: CommandRecord, link: Link) -> LinkRecord:
@@ -322,7 +327,7 @@ class LinkService:
             recorded_at=_utcnow(),
             business_connection_id=command.business_connection_id,
         )
-        await self.store.finish_command(command.key, record)
+        await self._commands.finish_command(command.key, record)
         return record
 
     async def unfinished(self) -> list[tuple[CommandRecord, LinkRecord | Exception]]:
@@ -354,12 +359,16 @@ class LinkService:
 
         async def orphaned(command: CommandRecord) -> bool:
             holder = command.claimed_by
-            if command.key in self._in_flight or holder is None or holder == self.store.instance_id:
+            if (
+                command.key in self._in_flight
+                or holder is None
+                or holder == self._commands.instance_id
+            ):
                 return False
             if command.received_at > cutoff:
                 return False
             # On the database's clock, which wrote the holder's heartbeat.
-            return ended_here(holder) or not await self.store.alive(holder)
+            return ended_here(holder) or not await self._leases.alive(holder)
 
         return await self._adopt_unfinished(now - RESUME_WINDOW, orphaned, announce=True)
 
@@ -376,11 +385,11 @@ class LinkService:
         starting or sweeping together only one finishes it.
         """
         outcomes: list[tuple[CommandRecord, LinkRecord | Exception]] = []
-        for command, record in await self.store.unanswered_links(since):
-            if await may_take(command) and await self.store.adopt_command(command):
+        for command, record in await self._commands.unanswered_links(since):
+            if await may_take(command) and await self._commands.adopt_command(command):
                 outcomes.append((command, record))
-        for command in await self.store.pending_commands(since):
-            if not (await may_take(command) and await self.store.adopt_command(command)):
+        for command in await self._commands.pending_commands(since):
+            if not (await may_take(command) and await self._commands.adopt_command(command)):
                 continue
             if announce:
                 logger.warning(
@@ -434,18 +443,18 @@ class LinkService:
             and link.description == command.description
             and link.multiple == command.multiple
         ]
-        taken = await self.store.known_link_ids([link.id for link in candidates])
+        taken = await self._links.known_link_ids([link.id for link in candidates])
         return [link for link in candidates if link.id not in taken]
 
     async def find(self, link_id: str) -> LinkRecord | None:
         """The bot's own record of a link, if the bot made it."""
-        return await self.store.get_link(link_id)
+        return await self._links.get_link(link_id)
 
     async def find_by_message(
         self, chat_id: int, message_id: int, *, business_connection_id: str | None = None
     ) -> LinkRecord | None:
         """The link a bot message in a chat shows, if it shows one."""
-        return await self.store.find_by_message(
+        return await self._links.find_by_message(
             chat_id, message_id, business_connection_id=business_connection_id
         )
 
@@ -454,24 +463,24 @@ class LinkService:
     ) -> LinkRecord:
         """Remember the message that shows the link (in its own chat unless said otherwise)."""
         chat = record.chat_id if chat_id is None else chat_id
-        await self.store.set_message(record.link_id, chat, message_id)
+        await self._links.set_message(record.link_id, chat, message_id)
         return replace(record, message_id=message_id, message_chat_id=chat)
 
     async def record_inline_reply(self, record: LinkRecord, inline_message_id: str) -> LinkRecord:
         """Remember the inline message that now shows the link."""
-        await self.store.set_inline_message(record.link_id, inline_message_id)
+        await self._links.set_inline_message(record.link_id, inline_message_id)
         return replace(record, inline_message_id=inline_message_id)
 
     async def cancel(self, link_id: str) -> Link:
         """Deactivate a link. Raises AlreadyCancelled or AlreadyPaid when there is nothing to do."""
         link = await self.omise.retrieve_link(link_id)
         if link.deleted:
-            await self.store.mark_cancelled(link_id)
+            await self._links.mark_cancelled(link_id)
             raise AlreadyCancelled(link)
         if link.paid:
             raise AlreadyPaid(link)
         destroyed = await self.omise.destroy_link(link_id)
-        await self.store.mark_cancelled(link_id)
+        await self._links.mark_cancelled(link_id)
         if isinstance(destroyed, Link):
             return destroyed
         return link.model_copy(update={"deleted": True, "deleted_at": _utcnow()})
@@ -508,7 +517,7 @@ class LinkService:
 
     async def business_connection_tagged(self, chat_id: int, tag: str) -> str | None:
         """The connection (by :func:`connection_tag`) that links in ``chat_id`` went through."""
-        for connection_id in await self.store.business_connections_of_chat(chat_id):
+        for connection_id in await self._links.business_connections_of_chat(chat_id):
             if connection_tag(connection_id) == tag:
                 return connection_id
         return None
@@ -516,7 +525,7 @@ class LinkService:
     async def chat_links(
         self, chat_id: int, page: int, *, business_connection_id: str | None = None
     ) -> tuple[list[LinkRecord], int]:
-        return await self.store.chat_links(
+        return await self._links.chat_links(
             chat_id,
             offset=page * PAGE_SIZE,
             limit=PAGE_SIZE,

@@ -174,7 +174,11 @@ class PaymentWatcher:
         awaited after every pass, so work for one instance at a time (finishing
         a dead instance's commands) runs on the lease holder too."""
         self.omise = omise
-        self.store = store
+        # The watcher's queries: its links and their charges, its lease, its event cursor.
+        self._charges = store.charges
+        self._leases = store.leases
+        self._links = store.links
+        self._state = store.state
         self.announcer = announcer
         self.horizon = horizon
         self.interval = interval
@@ -281,7 +285,7 @@ class PaymentWatcher:
                 now = self._now()
                 # On the database's clock: a host whose clock runs fast must not
                 # see the holder's lease as expired while it is still renewed.
-                held = await self.store.acquire_lease(WATCHER_LEASE, None, ttl)
+                held = await self._leases.acquire_lease(WATCHER_LEASE, None, ttl)
             except Exception as exc:
                 # The database is unreachable: keep the lease's state as it was;
                 # the lease itself expires if this goes on.
@@ -290,7 +294,7 @@ class PaymentWatcher:
                 )
             else:
                 if held and not self._holding.is_set():
-                    logger.info("Watching payments (instance %s)", self.store.instance_id)
+                    logger.info("Watching payments (instance %s)", self._leases.instance_id)
                     # Another instance moved the cursor on while this one stood by:
                     # read it back from the store, never write an older one over it.
                     self._cursor = self._cursor_saved = self._reading_on = None
@@ -310,7 +314,7 @@ class PaymentWatcher:
     async def _give_up_lease(self) -> None:
         self._holding.clear()
         try:
-            await self.store.release_lease(WATCHER_LEASE)
+            await self._leases.release_lease(WATCHER_LEASE)
         except Exception:
             logger.warning("Could not give up the payment watcher's lease; it expires on its own")
 
@@ -393,7 +397,7 @@ class PaymentWatcher:
         """
         now = self._now()
         if self._cursor is None:
-            saved = await self.store.get_value(CURSOR_KEY)
+            saved = await self._state.get_value(CURSOR_KEY)
             self._cursor = datetime.fromisoformat(saved) if saved else None
         if self._reading_on is not None:
             since, offset = self._reading_on  # the last pass stopped mid-listing
@@ -434,7 +438,7 @@ class PaymentWatcher:
                 not force and now - saved_at < CURSOR_SAVE_INTERVAL
             ):
                 return
-        await self.store.set_value(CURSOR_KEY, self._cursor.isoformat())
+        await self._state.set_value(CURSOR_KEY, self._cursor.isoformat())
         self._cursor_saved = (self._cursor, now)
 
     async def _handle_events(self, events: Iterable[Event], report: PassReport) -> bool:
@@ -466,7 +470,7 @@ class PaymentWatcher:
             and isinstance(event.data, dict)
             and isinstance(event.data.get("charge"), str)
         }
-        ours = await self.store.known_charge_ids(sorted(named))
+        ours = await self._charges.known_charge_ids(sorted(named))
         for charge_id in sorted(ours):
             charge = await self.omise.retrieve_charge(charge_id)
             report.omise_requests += 1
@@ -477,7 +481,7 @@ class PaymentWatcher:
     async def _links_of(self, charges: list[Charge]) -> dict[str, str]:
         """The link of ours each charge was paid through, by charge id; others are left out."""
         named = {c.id: c.link for c in charges if c.link}
-        known = await self.store.known_link_ids(list(named.values()))
+        known = await self._links.known_link_ids(list(named.values()))
         found = {charge_id: link for charge_id, link in named.items() if link in known}
         # Events in an older API version carry no "link"; the charge's return
         # address is the link's payment URI with "/complete" added.
@@ -487,7 +491,7 @@ class PaymentWatcher:
             if not c.link and c.return_uri
         }
         if unnamed:
-            by_uri = await self.store.links_by_payment_uri(list(unnamed.values()))
+            by_uri = await self._links.links_by_payment_uri(list(unnamed.values()))
             found.update(
                 {charge_id: by_uri[uri] for charge_id, uri in unnamed.items() if uri in by_uri}
             )
@@ -503,10 +507,10 @@ class PaymentWatcher:
     async def sweep(self, report: PassReport) -> None:
         """Compare each open link with Omise's: missed charges, pending ones, deletions."""
         started = self._now()
-        open_links = {r.link_id: r for r in await self.store.open_links(started - self.horizon)}
+        open_links = {r.link_id: r for r in await self._links.open_links(started - self.horizon)}
         report.open_links = len(open_links)
         if open_links:
-            unsettled = await self.store.pending_charge_links()
+            unsettled = await self._charges.pending_charge_links()
             await self._scan(open_links, unsettled, report)
         report.swept = True
         self.last_sweep_at = started
@@ -544,15 +548,15 @@ class PaymentWatcher:
                 charges = await self._all_charges(link.id, report)
             for charge in charges:
                 await self._record(link.id, charge, report)
-            await self.store.set_charges_seen(link.id, link.charges.total)
+            await self._links.set_charges_seen(link.id, link.charges.total)
         # A one-time link paid, then deleted in the dashboard, stays paid.
         if (
             link.deleted
             and known.status is not LinkStatus.CANCELLED
-            and await self.store.mark_cancelled(link.id)
+            and await self._links.mark_cancelled(link.id)
         ):
             report.cancelled += 1
-            refreshed = await self.store.get_link(link.id)
+            refreshed = await self._links.get_link(link.id)
             if refreshed is not None:
                 await self._tell_cancelled(refreshed)
 
@@ -564,7 +568,7 @@ class PaymentWatcher:
         return found
 
     async def _record(self, link_id: str, charge: Charge, report: PassReport) -> Recorded:
-        recorded = await self.store.record_charge(
+        recorded = await self._charges.record_charge(
             ChargeRecord(
                 charge_id=charge.id,
                 link_id=link_id,
@@ -603,7 +607,7 @@ class PaymentWatcher:
         and announces what is due. Returns whether a new payment was recorded.
         """
         charge = await self.omise.retrieve_charge(charge_id)
-        if not charge.link or await self.store.get_link(charge.link) is None:
+        if not charge.link or await self._links.get_link(charge.link) is None:
             return False
         recorded = await self._record(charge.link, charge, PassReport())
         # Only this charge: the passes announce the rest, and a webhook worker
@@ -627,7 +631,7 @@ class PaymentWatcher:
         ``stop``, once set, to the notice being sent.
         """
         started, tried = time.monotonic(), 0
-        for charge in await self.store.unannounced_charges():
+        for charge in await self._charges.unannounced_charges():
             if stop is not None and stop.is_set():
                 return
             if only is not None and charge.charge_id != only:
@@ -638,16 +642,16 @@ class PaymentWatcher:
             tried += 1
             # Judged on the database's clock, as the lease is: another host's
             # clock may be ahead of this one's by more than CLAIM_LEASE.
-            if not await self.store.claim_announcement(charge.charge_id, None, CLAIM_LEASE):
+            if not await self._charges.claim_announcement(charge.charge_id, None, CLAIM_LEASE):
                 continue  # another pass has it
-            record = await self.store.get_link(charge.link_id)
+            record = await self._links.get_link(charge.link_id)
             if record is None:
                 continue
             exc = await self._announce(record, charge)
             if exc is not None:
                 report.failed_announcements += 1
                 refused = isinstance(exc, AnnouncementRefused)
-                refusals, failing_since = await self.store.release_announcement(
+                refusals, failing_since = await self._charges.release_announcement(
                     charge.charge_id, self._now(), refused=refused
                 )
                 if not self._give_up(refusals, failing_since):
@@ -667,7 +671,7 @@ class PaymentWatcher:
                 report.announced += 1
                 if self._on_announced is not None:
                     self._on_announced()
-            await self.store.mark_announced(charge.charge_id, self._now())
+            await self._charges.mark_announced(charge.charge_id, self._now())
 
     async def _announce(self, record: LinkRecord, charge: ChargeRecord) -> Exception | None:
         """Tell the link's chat about ``charge``; returns why that failed, None once it is told.
@@ -686,7 +690,7 @@ class PaymentWatcher:
             except asyncio.CancelledError:
                 if sent.out:
                     logger.warning("Announcing %s was cut off on its way", charge.charge_id)
-                    await self.store.mark_announced(charge.charge_id, self._now())
+                    await self._charges.mark_announced(charge.charge_id, self._now())
                 raise
             except TimeoutError as exc:
                 if not sent.out:

@@ -68,7 +68,8 @@ class Report:
 
 class Reports:
     def __init__(self, store: Store, omise: OmiseClient) -> None:
-        self._store = store
+        self._links = store.links
+        self._reports = store.reports
         self._omise = omise
 
     async def report(self, period: Period, *, chat_id: int | None) -> Report:
@@ -82,10 +83,10 @@ class Reports:
         start, end = period.start, period.end
         totals = [
             CurrencyTotals(*row)
-            for row in await self._store.payment_totals(start, end, chat_id=chat_id)
+            for row in await self._reports.payment_totals(start, end, chat_id=chat_id)
         ]
-        counts = LinkCounts(*await self._store.link_counts(start, end, chat_id=chat_id))
-        best = await self._store.best_sellers(start, end, chat_id=chat_id, limit=3)
+        counts = LinkCounts(*await self._reports.link_counts(start, end, chat_id=chat_id))
+        best = await self._reports.best_sellers(start, end, chat_id=chat_id, limit=3)
         other = await self._other_payments_if_cheap(period) if chat_id is None else None
         return Report(period, chat_id, totals, counts, best, other)
 
@@ -101,7 +102,7 @@ class Reports:
             return None
 
     async def chats_with_payments(self, period: Period) -> list[int]:
-        return await self._store.chats_with_payments(period.start, period.end)
+        return await self._reports.chats_with_payments(period.start, period.end)
 
     async def other_payments(self, period: Period) -> int:
         """Successful charges on the account paid in the period, not through the bot's links."""
@@ -145,9 +146,9 @@ class Reports:
                 unlinked += 1
         ours = 0
         for chunk in _chunks(list(by_link)):
-            ours += sum(by_link[i] for i in await self._store.known_link_ids(chunk))
+            ours += sum(by_link[i] for i in await self._links.known_link_ids(chunk))
         for chunk in _chunks(list(by_uri)):
-            ours += sum(by_uri[uri] for uri in await self._store.links_by_payment_uri(chunk))
+            ours += sum(by_uri[uri] for uri in await self._links.links_by_payment_uri(chunk))
         return unlinked + by_link.total() + by_uri.total() - ours
 
 

@@ -93,13 +93,13 @@ async def sales(
     fake_omise.refund(latte_charge["id"], 2000)
     await watcher.run_pass()
     # The group's name, as the bot learns it when the merchant uses it there.
-    await store.note_chat(GROUP["id"], GROUP["title"])
+    await store.chats.note_chat(GROUP["id"], GROUP["title"])
     return Sales(latte, croissant, matcha, cookie, cake)
 
 
 async def rows(store: Store, *, chat_id: int | None) -> list[PaymentRow]:
     period = day_period(today(), BANGKOK)
-    return [row async for row in store.payments(period.start, period.end, chat_id=chat_id)]
+    return [row async for row in store.reports.payments(period.start, period.end, chat_id=chat_id)]
 
 
 def private_text(telegram: fakes.FakeTelegram, user_id: int = MERCHANT) -> str:
@@ -273,16 +273,16 @@ async def test_exports_stream_one_at_a_time_leaving_the_pool_to_commands(
     # An export holds its connection while its reader writes the file: a
     # second waits for it, and commands meanwhile get connections at once.
     period = day_period(today(), BANGKOK)
-    first = store.payments(period.start, period.end, chat_id=None)
-    second = store.payments(period.start, period.end, chat_id=None)
+    first = store.reports.payments(period.start, period.end, chat_id=None)
+    second = store.reports.payments(period.start, period.end, chat_id=None)
     first_row = await anext(first)
 
     waiting = asyncio.ensure_future(anext(second))
     await asyncio.sleep(0.2)
     assert not waiting.done()
     # The waiting export holds no connection while it waits.
-    assert store._engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
-    assert await asyncio.wait_for(store.get_link(sales.latte.link_id), 2) is not None
+    assert store.db.engine.sync_engine.pool.checkedout() == 1  # type: ignore[attr-defined]
+    assert await asyncio.wait_for(store.links.get_link(sales.latte.link_id), 2) is not None
 
     rest = [row async for row in first]
     second_row = await asyncio.wait_for(waiting, 5)
@@ -307,11 +307,11 @@ async def test_an_export_that_fails_midway_lets_the_next_one_run(
     monkeypatch.setattr(exports, "csv_row", failing_row)
     period = day_period(today(), BANGKOK)
     with pytest.raises(OSError) as kept:
-        async with exports.exported(store, period, chat_id=None, zone=BANGKOK):
+        async with exports.exported(store.reports, period, chat_id=None, zone=BANGKOK):
             pass
     assert kept.value.errno == 28
 
-    following = store.payments(period.start, period.end, chat_id=None)
+    following = store.reports.payments(period.start, period.end, chat_id=None)
     assert await asyncio.wait_for(anext(following), 2) is not None
     await following.aclose()
 
@@ -391,9 +391,9 @@ async def test_daily_subscription_on_and_off(
 ) -> None:
     await chat.send("/report daily on")
     assert "every day at 21:00" in chat.last_text()
-    assert await store.daily_subscribers() == [MERCHANT]
+    assert await store.reports.daily_subscribers() == [MERCHANT]
     # Someone no longer authorized gets nothing, whatever they asked for before.
-    await store.set_daily_subscription(CUSTOMER, True, datetime.now(UTC))
+    await store.reports.set_daily_subscription(CUSTOMER, True, datetime.now(UTC))
     day = today()
     clock = [at(day, 21, 0)]
 
@@ -407,7 +407,7 @@ async def test_daily_subscription_on_and_off(
 
     await chat.send("/report daily off")
     assert "no longer get the daily summary" in chat.last_text()
-    assert await store.daily_subscribers() == [CUSTOMER]
+    assert await store.reports.daily_subscribers() == [CUSTOMER]
     clock[0] = at(day + timedelta(days=1), 21, 0)
     assert await summary(chat, store, omise, clock).check() == 0
 
@@ -490,7 +490,7 @@ async def test_the_daily_summary_waits_for_the_watcher_to_catch_up(
 async def test_a_private_chat_once_blocked_still_gets_its_summary(
     chat: Chat, sales: Sales, store: Store, omise: OmiseClient, fake_telegram: fakes.FakeTelegram
 ) -> None:
-    await store.set_forbidden(MERCHANT, datetime.now(UTC))  # blocked once, unblocked since
+    await store.chats.set_forbidden(MERCHANT, datetime.now(UTC))  # blocked once, unblocked since
     await summary(chat, store, omise, [at(today(), 21, 0)]).check()
     assert len(summaries_to(fake_telegram, MERCHANT)) == 2  # its own chat's, and the group's
 

@@ -104,7 +104,7 @@ async def test_link_in_a_group(chat: Chat, fake_omise: fakes.FakeOmise, store: S
             ],
         ]
     }
-    record = await store.get_link(link["id"])
+    record = await store.links.get_link(link["id"])
     assert record is not None
     assert (record.chat_id, record.creator_id, record.amount, record.currency) == (
         GROUP["id"],
@@ -308,7 +308,7 @@ async def test_lost_create_that_made_a_link_is_adopted(
     [link] = fake_omise.links.values()
     assert fake_omise.count("POST /links") == 1
     assert f"<code>{link['id']}</code>" in chat.last_text()
-    assert await store.get_link(link["id"]) is not None
+    assert await store.links.get_link(link["id"]) is not None
 
 
 async def test_lost_create_that_cannot_be_checked(chat: Chat, fake_omise: fakes.FakeOmise) -> None:
@@ -424,7 +424,7 @@ async def test_cancel_by_id(chat: Chat, fake_omise: fakes.FakeOmise, store: Stor
     [edit] = chat.telegram.sent("editMessageText")
     assert edit["message_id"] == str(link_message["message_id"])
     assert "🚫 Cancelled" in edit["text"] and "reply_markup" not in edit
-    record = await store.get_link(link_id)
+    record = await store.links.get_link(link_id)
     assert record is not None and record.status is LinkStatus.CANCELLED
 
 
@@ -591,7 +591,7 @@ async def test_reply_lost_to_telegram_keeps_the_link(
     with caplog.at_level(logging.ERROR):
         await chat.send("/link 74.40 Hot Latte", chat=GROUP)
     [link] = fake_omise.links.values()
-    record = await store.get_link(link["id"])
+    record = await store.links.get_link(link["id"])
     assert record is not None and record.message_id is None
     assert "Error while handling an update" in caplog.text
     await chat.send("/links", chat=GROUP)
@@ -607,7 +607,7 @@ async def test_a_link_reply_survives_a_telegram_hiccup(
     [link] = fake_omise.links.values()
     assert len(chat.telegram.messages) == 1
     assert link["id"] in chat.telegram.messages[0]["text"]
-    record = await store.get_link(link["id"])
+    record = await store.links.get_link(link["id"])
     assert record is not None and record.message_id == chat.telegram.messages[0]["message_id"]
 
 

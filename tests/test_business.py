@@ -89,7 +89,7 @@ async def test_merchant_link_goes_into_the_chat_and_the_command_is_deleted(
     assert deleted["message_ids"] == [command["business_message"]["message_id"]]
 
     [link_id] = list(fake_omise.links)
-    record = await store.get_link(link_id)
+    record = await store.links.get_link(link_id)
     assert record is not None
     assert (record.chat_id, record.business_connection_id) == (CUSTOMER, CONNECTION)
     assert record.message_id == chat.telegram.messages[-1]["message_id"]
@@ -271,7 +271,7 @@ async def test_the_24_hour_window_gives_the_merchant_the_link_privately(
     assert [m for m in chat.telegram.messages if "business_connection_id" in m] == []
     # The link is answered: a repeat of the command does not make another.
     [link_id] = list(fake_omise.links)
-    record = await store.get_link(link_id)
+    record = await store.links.get_link(link_id)
     assert record is not None and record.message_id is not None
 
 
@@ -308,7 +308,7 @@ async def test_paid_notice_edits_the_business_message_and_tells_the_merchant(
     assert len(in_business_chat(chat)) == 1
     # No daily summary goes to the customer's own chat with the bot.
     ever = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC))
-    assert CUSTOMER not in await store.chats_with_payments(*ever)
+    assert CUSTOMER not in await store.reports.chats_with_payments(*ever)
 
 
 async def test_a_link_made_before_a_crash_is_posted_in_the_business_chat_after_restart(
@@ -328,7 +328,7 @@ async def test_a_link_made_before_a_crash_is_posted_in_the_business_chat_after_r
     await resume_unfinished(chat.app.bot, services(chat.app))
     [sent] = in_business_chat(chat)
     assert sent["chat_id"] == str(CUSTOMER) and "Hot Latte" in sent["text"]
-    record = await store.get_link(created.record.link_id)
+    record = await store.links.get_link(created.record.link_id)
     assert record is not None and record.editable_message_id is not None
     await resume_unfinished(chat.app.bot, services(chat.app))
     assert len(in_business_chat(chat)) == 1
@@ -351,7 +351,7 @@ async def test_a_failed_business_command_after_restart_is_told_privately(
         received_at=datetime.now(UTC),
         business_connection_id=CONNECTION,
     )
-    assert await store.claim_command(command) is None  # then the process died
+    assert await store.commands.claim_command(command) is None  # then the process died
     await resume_unfinished(chat.app.bot, services(chat.app))
     assert fake_omise.count("POST /links") == 0
     assert "no link was created" in private_to(chat, MERCHANT)[-1]

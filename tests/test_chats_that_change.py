@@ -43,7 +43,7 @@ async def test_link_reply_to_a_deleted_command_still_arrives(
     assert link_id_of(fake_omise) in reply["text"]
     [sent] = chat.replies()
     assert sent["reply_parameters"] == {"message_id": 4242, "allow_sending_without_reply": True}
-    record = await store.get_link(link_id_of(fake_omise))
+    record = await store.links.get_link(link_id_of(fake_omise))
     assert record is not None and record.message_id == reply["message_id"]
 
 
@@ -90,9 +90,9 @@ async def test_a_link_reply_to_a_closed_chat_goes_to_its_creator(
     assert private["chat"]["id"] == MERCHANT
     assert "I could not post this link in the chat where you asked for it" in private["text"]
     assert link_id_of(fake_omise) in private["text"]
-    assert await store.forbidden_since(GROUP["id"]) is not None
+    assert await store.chats.forbidden_since(GROUP["id"]) is not None
     # Recorded as answered: a restart does not send it again.
-    record = await store.get_link(link_id_of(fake_omise))
+    record = await store.links.get_link(link_id_of(fake_omise))
     assert record is not None and record.message_chat_id == MERCHANT
     await resume_unfinished(chat.app.bot, services(chat.app))
     assert len(fake_telegram.messages) == 1
@@ -142,7 +142,7 @@ async def test_the_creator_blocked_too(
         await watcher.run_pass()
     # One try in each place, then nothing more: no retry can help until a person acts.
     assert len(chat.replies()) == 3
-    assert await store.unannounced_charges() == []
+    assert await store.charges.unannounced_charges() == []
 
 
 async def test_a_chat_that_writes_again_is_reopened(
@@ -152,7 +152,7 @@ async def test_a_chat_that_writes_again_is_reopened(
     await chat.send("/link 74.40 Hot Latte", chat=GROUP)
     fake_telegram.forbidden.clear()  # the bot was added back
     await chat.send("/link 30 Tea", chat=GROUP)
-    assert await store.forbidden_since(GROUP["id"]) is None
+    assert await store.chats.forbidden_since(GROUP["id"]) is None
     assert fake_telegram.messages[-1]["chat"]["id"] == GROUP["id"]
 
 
@@ -171,7 +171,7 @@ async def test_a_group_upgraded_to_a_supergroup(
     link_id = link_id_of(fake_omise)
     await chat.feed(fakes.migrate_to_update(OLD_GROUP["id"], SUPERGROUP["id"]))
     await chat.feed(fakes.migrate_from_update(OLD_GROUP["id"], SUPERGROUP["id"]))
-    record = await store.get_link(link_id)
+    record = await store.links.get_link(link_id)
     assert record is not None and record.chat_id == SUPERGROUP["id"]
 
     await chat.send("/links", chat=SUPERGROUP)
@@ -206,8 +206,8 @@ async def test_a_migration_learned_from_a_refused_send(
     report = await watcher_for(chat, omise, store, settings).run_pass()
     assert report.announced == 1
     assert fake_telegram.messages[-1]["chat"]["id"] == SUPERGROUP["id"]
-    assert await store.migrated_to(OLD_GROUP["id"]) == SUPERGROUP["id"]
-    record = await store.get_link(link_id)
+    assert await store.chats.migrated_to(OLD_GROUP["id"]) == SUPERGROUP["id"]
+    record = await store.links.get_link(link_id)
     assert record is not None and record.chat_id == SUPERGROUP["id"]
 
 
@@ -244,7 +244,7 @@ async def test_a_group_that_adds_the_bot_back_gets_its_notices_again(
     watcher = watcher_for(chat, omise, store, settings)
     await watcher.run_pass()
     await chat.feed(fakes.bot_membership_update(GROUP, "kicked"))
-    assert await store.forbidden_since(GROUP["id"]) is not None
+    assert await store.chats.forbidden_since(GROUP["id"]) is not None
     fake_omise.pay(link_id_of(fake_omise))
     await watcher.run_pass()
     assert fake_telegram.messages[-1]["chat"]["id"] == MERCHANT  # told privately

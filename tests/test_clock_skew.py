@@ -78,7 +78,7 @@ async def test_a_fast_host_does_not_take_over_a_claim_still_being_sent(
 ) -> None:
     record = await make_link(link_service)
     charge = ChargeRecord("chrg_test_skew", record.link_id, 7440, "THB", paid_at=datetime.now(UTC))
-    await store.record_charge(charge)
+    await store.charges.record_charge(charge)
     announcements = Announcements()
     slow = PaymentWatcher(omise, store, announcements.of("slow"))
     fast = PaymentWatcher(omise, other, announcements.of("fast"), now=fast_clock)
@@ -95,7 +95,7 @@ async def test_a_fast_host_does_not_take_over_a_claim_still_being_sent(
         await sending
     await fast.announce_pending(PassReport())
     assert announcements.told == [("slow", charge.charge_id)]
-    assert await store.unannounced_charges() == []
+    assert await store.charges.unannounced_charges() == []
 
 
 async def test_a_fast_host_does_not_take_over_the_watchers_lease(
@@ -122,7 +122,7 @@ async def test_a_fast_host_does_not_take_over_the_watchers_lease(
         await asyncio.sleep(3 * INTERVAL)  # several renewals and checks of both
         assert fast.standby and not holder.standby
         assert fast.last_pass_at is None
-        assert await store.lease_holder(WATCHER_LEASE) == store.instance_id
+        assert await store.leases.lease_holder(WATCHER_LEASE) == store.instance_id
     finally:
         stop_holder.set()
         stop_fast.set()

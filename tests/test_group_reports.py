@@ -67,8 +67,8 @@ async def sold(
     fake_omise.pay(latte.link_id)
     fake_omise.pay(cake.link_id)
     await watcher.run_pass()
-    await store.note_chat(GROUP["id"], GROUP["title"])
-    await store.note_chat(OTHER_GROUP["id"], "Staff room")
+    await store.chats.note_chat(GROUP["id"], GROUP["title"])
+    await store.chats.note_chat(OTHER_GROUP["id"], "Staff room")
     fake_telegram.calls.clear()
 
 
@@ -179,7 +179,7 @@ async def test_a_staff_group_switched_on_sees_its_own_reports(
 ) -> None:
     await chat.send("/report here on", chat=GROUP)
     assert "for everyone in this group to see" in chat.last_text()
-    assert await store.report_groups() == {GROUP["id"]}
+    assert await store.reports.report_groups() == {GROUP["id"]}
 
     await chat.send("/report", chat=GROUP)
     assert "Sales in this chat" in chat.last_text() and "Gross: ฿74.40" in chat.last_text()
@@ -193,7 +193,7 @@ async def test_a_staff_group_switched_on_sees_its_own_reports(
 
     await chat.send("/report here off", chat=GROUP)
     assert "this group sees no figures" in chat.last_text()
-    assert await store.report_groups() == set()
+    assert await store.reports.report_groups() == set()
     await chat.send("/report", chat=GROUP)
     assert chat.last_text() == "📬 Sent to you in our private chat."
 
@@ -208,7 +208,7 @@ async def test_only_an_authorized_user_switches_a_group_on(
     await chat.send("/report here on", user_id=user_id, chat=GROUP)
 
     assert "Only the merchant's authorized users" in chat.last_text()
-    assert await store.report_groups() == set()
+    assert await store.reports.report_groups() == set()
 
 
 async def test_the_switch_is_explained_where_it_does_not_apply(chat: Chat, store: Store) -> None:
@@ -216,14 +216,14 @@ async def test_the_switch_is_explained_where_it_does_not_apply(chat: Chat, store
     assert "in the staff-only group" in chat.last_text()
     await chat.send("/report here always", chat=GROUP)
     assert "Usage, in a staff-only group" in chat.last_text()
-    assert await store.report_groups() == set()
+    assert await store.reports.report_groups() == set()
 
 
 async def test_the_choice_follows_a_group_that_became_a_supergroup(store: Store) -> None:
-    await store.set_reports_here(-100, True, datetime.now(UTC))
-    await store.move_chat(-100, -1005)
-    await store.move_chat(-100, -1005)  # told twice, as both service messages do
-    assert await store.report_groups() == {-1005}
+    await store.reports.set_reports_here(-100, True, datetime.now(UTC))
+    await store.chats.move_chat(-100, -1005)
+    await store.chats.move_chat(-100, -1005)  # told twice, as both service messages do
+    assert await store.reports.report_groups() == {-1005}
 
 
 # The daily summary

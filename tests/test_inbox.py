@@ -62,30 +62,32 @@ def body(update_id: int, text: str = "/link 50 Tea") -> str:
 
 async def test_an_update_is_kept_once(instances: list[Store]) -> None:
     first, second, _ = instances
-    assert await first.save_update(1, body(1), NOW)
+    assert await first.inbox.save_update(1, body(1), NOW)
     # Telegram delivering it again, to this instance or another: a duplicate.
-    assert not await first.save_update(1, body(1), NOW)
-    assert not await second.save_update(1, body(1), NOW)
+    assert not await first.inbox.save_update(1, body(1), NOW)
+    assert not await second.inbox.save_update(1, body(1), NOW)
     # Both instances given one update at the same moment: one keeps it.
     for update_id in range(2, 22):
         kept = await asyncio.gather(
-            first.save_update(update_id, body(update_id), NOW),
-            second.save_update(update_id, body(update_id), NOW),
+            first.inbox.save_update(update_id, body(update_id), NOW),
+            second.inbox.save_update(update_id, body(update_id), NOW),
         )
         assert sorted(kept) == [False, True]
 
 
 async def test_a_dead_instances_updates_are_adopted_once(instances: list[Store]) -> None:
     dead, survivor, other = instances
-    await dead.heartbeat(NOW - 2 * TTL, TTL)  # expired a minute ago
-    await survivor.heartbeat(NOW, TTL)
-    await other.heartbeat(NOW, TTL)
+    await dead.leases.heartbeat(NOW - 2 * TTL, TTL)  # expired a minute ago
+    await survivor.leases.heartbeat(NOW, TTL)
+    await other.leases.heartbeat(NOW, TTL)
     for update_id in range(1, 41):
-        await dead.save_update(update_id, body(update_id), NOW - TTL)
-    await dead.update_handled(40, NOW - TTL)  # handled before it died: nothing to adopt
-    await survivor.save_update(50, body(50), NOW)  # alive: its own to handle
+        await dead.inbox.save_update(update_id, body(update_id), NOW - TTL)
+    await dead.inbox.update_handled(40, NOW - TTL)  # handled before it died: nothing to adopt
+    await survivor.inbox.save_update(50, body(50), NOW)  # alive: its own to handle
 
-    taken = await asyncio.gather(survivor.adopt_updates(NOW, 100), other.adopt_updates(NOW, 100))
+    taken = await asyncio.gather(
+        survivor.inbox.adopt_updates(NOW, 100), other.inbox.adopt_updates(NOW, 100)
+    )
     ids = [[update_id for update_id, _ in adopted] for adopted in taken]
     assert sorted(ids[0] + ids[1]) == list(range(1, 40))  # each once, by one of them
     for adopted in taken:
@@ -93,55 +95,55 @@ async def test_a_dead_instances_updates_are_adopted_once(instances: list[Store])
         for update_id, text in adopted:
             assert json.loads(text)["update_id"] == update_id
     # Taken means theirs now: nothing is left for anyone, nor taken twice.
-    assert await survivor.adopt_updates(NOW, 100) == []
-    assert await other.adopt_updates(NOW, 100) == []
+    assert await survivor.inbox.adopt_updates(NOW, 100) == []
+    assert await other.inbox.adopt_updates(NOW, 100) == []
 
 
 async def test_a_live_instances_updates_are_left_to_it(instances: list[Store]) -> None:
     dead, survivor, _ = instances
-    await dead.heartbeat(NOW, TTL)
-    await dead.save_update(1, body(1), NOW)
-    assert await survivor.adopt_updates(NOW, 100) == []
+    await dead.leases.heartbeat(NOW, TTL)
+    await dead.inbox.save_update(1, body(1), NOW)
+    assert await survivor.inbox.adopt_updates(NOW, 100) == []
     # Its heartbeat runs out: now it counts as dead.
-    assert [u for u, _ in await survivor.adopt_updates(NOW + 2 * TTL, 100)] == [1]
+    assert [u for u, _ in await survivor.inbox.adopt_updates(NOW + 2 * TTL, 100)] == [1]
 
 
 async def test_adoption_takes_no_more_than_there_is_room_for(instances: list[Store]) -> None:
     dead, survivor, _ = instances
     for update_id in range(1, 6):
-        await dead.save_update(update_id, body(update_id), NOW)
-    assert await survivor.adopt_updates(NOW, 0) == []
-    assert [u for u, _ in await survivor.adopt_updates(NOW, 2)] == [1, 2]
-    assert [u for u, _ in await survivor.adopt_updates(NOW, 10)] == [3, 4, 5]
+        await dead.inbox.save_update(update_id, body(update_id), NOW)
+    assert await survivor.inbox.adopt_updates(NOW, 0) == []
+    assert [u for u, _ in await survivor.inbox.adopt_updates(NOW, 2)] == [1, 2]
+    assert [u for u, _ in await survivor.inbox.adopt_updates(NOW, 10)] == [3, 4, 5]
 
 
 async def test_an_earlier_run_leaves_its_updates_to_the_next(settings: Settings) -> None:
     before = await instance(settings, "host")
-    await before.save_update(1, body(1), NOW - timedelta(seconds=5))
-    await before.save_update(2, body(2), NOW - timedelta(seconds=4))
-    await before.update_handled(2, NOW)
+    await before.inbox.save_update(1, body(1), NOW - timedelta(seconds=5))
+    await before.inbox.save_update(2, body(2), NOW - timedelta(seconds=4))
+    await before.inbox.update_handled(2, NOW)
     await before.close()
     after = await instance(settings, "host")
     try:
-        await after.save_update(3, body(3), NOW)  # received by this run: already queued
-        assert [u for u, _ in await after.leftover_updates(NOW)] == [1]
+        await after.inbox.save_update(3, body(3), NOW)  # received by this run: already queued
+        assert [u for u, _ in await after.inbox.leftover_updates(NOW)] == [1]
     finally:
         await after.close()
 
 
 async def test_old_updates_are_purged(instances: list[Store]) -> None:
     store = instances[0]
-    await store.save_update(1, body(1), NOW - 2 * KEEP_HANDLED)
-    await store.update_handled(1, NOW - 2 * KEEP_HANDLED)
-    await store.save_update(2, body(2), NOW - timedelta(minutes=5))
-    await store.update_handled(2, NOW - timedelta(minutes=5))  # still remembered
-    await store.save_update(3, body(3), NOW - 2 * KEEP_UNHANDLED)  # never marked handled
-    await store.save_update(4, body(4), NOW - 2 * KEEP_HANDLED)  # unhandled, not that old
-    purged = await store.purge_updates(NOW - KEEP_HANDLED, NOW - KEEP_UNHANDLED)
+    await store.inbox.save_update(1, body(1), NOW - 2 * KEEP_HANDLED)
+    await store.inbox.update_handled(1, NOW - 2 * KEEP_HANDLED)
+    await store.inbox.save_update(2, body(2), NOW - timedelta(minutes=5))
+    await store.inbox.update_handled(2, NOW - timedelta(minutes=5))  # still remembered
+    await store.inbox.save_update(3, body(3), NOW - 2 * KEEP_UNHANDLED)  # never marked handled
+    await store.inbox.save_update(4, body(4), NOW - 2 * KEEP_HANDLED)  # unhandled, not that old
+    purged = await store.inbox.purge_updates(NOW - KEEP_HANDLED, NOW - KEEP_UNHANDLED)
     assert purged == 2
-    assert await store.save_update(1, body(1), NOW)  # forgotten: a new update to it
-    assert not await store.save_update(2, body(2), NOW)
-    assert not await store.save_update(4, body(4), NOW)
+    assert await store.inbox.save_update(1, body(1), NOW)  # forgotten: a new update to it
+    assert not await store.inbox.save_update(2, body(2), NOW)
+    assert not await store.inbox.save_update(4, body(4), NOW)
 
 
 class FailingInbox:
@@ -191,7 +193,7 @@ async def test_a_dead_instances_command_is_answered_by_the_survivor(
 ) -> None:
     dead, survivor, _ = instances
     # The dead instance kept (and acknowledged) a command, then died before handling it.
-    assert await dead.save_update(30, body(30, "/link 74.40 Hot Latte"), datetime.now(UTC))
+    assert await dead.inbox.save_update(30, body(30, "/link 74.40 Hot Latte"), datetime.now(UTC))
 
     mock_http.route(url__startswith="http://bot.test").pass_through()
     links = LinkService(link_service.omise, survivor, reconcile_delays=(0, 0, 0))
@@ -221,9 +223,9 @@ async def test_a_dead_instances_command_is_answered_by_the_survivor(
     assert len(fake_telegram.sent()) == 2
     # Both handled: nothing left for anyone to adopt, even once the survivor dies.
     later = datetime.now(UTC) + timedelta(days=1)
-    assert await dead.adopt_updates(later, 10) == []
-    assert await dead.leftover_updates(later) == []
-    assert await survivor.leftover_updates(later) == []
+    assert await dead.inbox.adopt_updates(later, 10) == []
+    assert await dead.inbox.leftover_updates(later) == []
+    assert await survivor.inbox.leftover_updates(later) == []
 
 
 def _a_finished_process_id() -> str:
@@ -259,8 +261,8 @@ async def test_a_gone_processs_updates_are_taken_at_start_up(
         update_queue = queued
 
     try:
-        await gone.heartbeat(None, TTL)  # still "alive" for a minute
-        assert await gone.save_update(50, body(50), datetime.now(UTC))
+        await gone.leases.heartbeat(None, TTL)  # still "alive" for a minute
+        assert await gone.inbox.save_update(50, body(50), datetime.now(UTC))
         inbox = Inbox(survivor, App(), _Backlog(), max_pending=10)
         assert await inbox.resume(before=datetime.now(UTC)) == 1
         assert queued.qsize() == 1
@@ -272,22 +274,22 @@ async def test_a_handled_mark_that_failed_is_written_again(
     instances: list[Store], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dead, survivor, _ = instances
-    assert await dead.save_update(60, body(60), NOW)
+    assert await dead.inbox.save_update(60, body(60), NOW)
 
     class App:
         bot = None
         update_queue: asyncio.Queue[object] = asyncio.Queue()
 
     inbox = Inbox(dead, App(), _Backlog(), max_pending=10, now=lambda: NOW)
-    written = dead.update_handled
+    written = dead.inbox.update_handled
 
     async def failing(update_id: int, at: datetime) -> None:
         raise OSError("the database is failing over")
 
-    monkeypatch.setattr(dead, "update_handled", failing)
+    monkeypatch.setattr(dead.inbox, "update_handled", failing)
     await inbox.handled(Update.de_json(link_update(60), None))
-    monkeypatch.setattr(dead, "update_handled", written)
+    monkeypatch.setattr(dead.inbox, "update_handled", written)
     await inbox.mark_again()  # before signing off, or at the next pass
     # After a clean stop nobody takes it up again: it was handled.
-    await dead.sign_off()
-    assert await survivor.adopt_updates(NOW + 2 * TTL, 10) == []
+    await dead.leases.sign_off()
+    assert await survivor.inbox.adopt_updates(NOW + 2 * TTL, 10) == []

@@ -92,7 +92,7 @@ async def test_choosing_creates_one_link_and_edits_the_inline_message(
             ],
         ]
     }
-    record = await store.get_link(link["id"])
+    record = await store.links.get_link(link["id"])
     assert record is not None
     # The link belongs to its creator's private chat: the bot may not be in the other one.
     assert (record.chat_id, record.creator_id, record.message_id) == (MERCHANT, MERCHANT, None)
@@ -177,12 +177,12 @@ async def test_a_restart_mid_create_resumes_into_the_inline_message(
         multiple=False,
         received_at=datetime.now(UTC),
     )
-    assert await store.claim_command(command) is None
+    assert await store.commands.claim_command(command) is None
     made = fake_omise.add_link()
     await resume_unfinished(chat.app.bot, services(chat.app))
     _, message = inline_message(chat)
     assert f"<code>{made['id']}</code>" in str(message["text"])
-    record = await store.get_link(made["id"])
+    record = await store.links.get_link(made["id"])
     assert record is not None and record.inline_message_id == chosen["inline_message_id"]
     # Telegram delivers the choice again after the restart: nothing new.
     await chat.feed(inline_update)
@@ -343,7 +343,7 @@ async def test_a_link_paid_or_cancelled_unseen_by_the_bot_is_not_offered_to_shar
     await chat.send("/link 74.40 Hot Latte", chat=GROUP)
     [link] = fake_omise.links.values()
     getattr(fake_omise, change)(link["id"])
-    record = await store.get_link(link["id"])
+    record = await store.links.get_link(link["id"])
     assert record is not None and record.status is LinkStatus.ACTIVE
     result = await offer(chat, link["id"])
     assert result["id"] == "problem" and result["title"] == "⚠️ Cannot share this link"
@@ -414,7 +414,7 @@ async def test_a_paid_inline_link_edits_its_message_and_tells_the_creator(
     [notice] = chat.replies()
     assert notice["chat_id"] == str(MERCHANT) and "reply_parameters" not in notice
     assert notice["text"].startswith("✅ <b>Hot Latte</b> was paid: ฿74.40 at ")
-    stored = await store.get_link(link["id"])
+    stored = await store.links.get_link(link["id"])
     assert stored is not None and stored.status is LinkStatus.PAID
 
 
@@ -584,7 +584,7 @@ async def test_an_inline_message_gone_before_the_link_sends_it_privately(
     [link] = fake_omise.links.values()
     reply = chat.last_reply()
     assert reply["chat_id"] == str(MERCHANT) and f"<code>{link['id']}</code>" in reply["text"]
-    record = await store.get_link(link["id"])
+    record = await store.links.get_link(link["id"])
     assert record is not None and record.message_id == chat.last_message()["message_id"]
     await chat.feed(update)
     assert len(chat.replies()) == 1 and fake_omise.count("POST /links") == 1

@@ -46,13 +46,13 @@ async def test_a_repeated_inline_result_does_not_wait_once_answered(
     store: Store, other: Store, omise: OmiseClient, mock_http: object
 ) -> None:
     # The first instance made the link and edited the inline message (no message id).
-    await store.heartbeat(datetime.now(UTC), timedelta(seconds=60))
+    await store.leases.heartbeat(datetime.now(UTC), timedelta(seconds=60))
     first = LinkService(omise, store, reconcile_delays=(0,))
     request = parse_link("74.40 Hot Latte", default_currency=CURRENCIES["THB"], multiple=False)
     origin = Origin.inline("result-1", user_id=MERCHANT, inline_message_id="IMSG-1")
     made = await first.create_for(request, origin, creator_id=MERCHANT)
     assert made is not None
-    await store.set_inline_message(made.record.link_id, "IMSG-1")
+    await store.links.set_inline_message(made.record.link_id, "IMSG-1")
 
     second = LinkService(
         omise, other, command_wait=timedelta(seconds=5), command_poll=0.02, reconcile_delays=(0,)
@@ -85,7 +85,7 @@ async def test_a_watcher_taking_its_lease_back_reads_the_cursor_from_the_store(
     newer = datetime.now(UTC) - timedelta(minutes=1)
     watcher._cursor = older
     watcher._cursor_saved = (older, older)
-    await store.set_value(CURSOR_KEY, newer.isoformat())
+    await store.state.set_value(CURSOR_KEY, newer.isoformat())
 
     stop = asyncio.Event()
     running = asyncio.create_task(watcher.run(0.2, stop))
@@ -97,9 +97,9 @@ async def test_a_watcher_taking_its_lease_back_reads_the_cursor_from_the_store(
         await running
     # Read on from the stored cursor, not again from the old one.
     assert asked_from and asked_from[0] >= newer - EVENT_OVERLAP
-    saved = await store.get_value(CURSOR_KEY)
+    saved = await store.state.get_value(CURSOR_KEY)
     assert saved is not None and datetime.fromisoformat(saved) >= newer
-    assert await store.lease_holder(WATCHER_LEASE, datetime.now(UTC)) is None
+    assert await store.leases.lease_holder(WATCHER_LEASE, datetime.now(UTC)) is None
 
 
 # Instance ids and heartbeats
@@ -129,15 +129,15 @@ async def test_a_second_process_with_the_same_id_gets_no_heartbeat(
     first = Store.connect(settings.database, instance_id="same")
     second = Store.connect(settings.database, instance_id="same")
     try:
-        assert await first.heartbeat(None, timedelta(seconds=60))
-        assert await first.heartbeat(None, timedelta(seconds=60))  # renewing its own
-        assert not await second.heartbeat(None, timedelta(seconds=60))
+        assert await first.leases.heartbeat(None, timedelta(seconds=60))
+        assert await first.leases.heartbeat(None, timedelta(seconds=60))  # renewing its own
+        assert not await second.leases.heartbeat(None, timedelta(seconds=60))
         # Signing off takes only one's own heartbeat away.
-        await second.sign_off()
-        assert await store.alive("same")
-        await first.sign_off()
-        assert not await store.alive("same")
-        assert await second.heartbeat(None, timedelta(seconds=60))
+        await second.leases.sign_off()
+        assert await store.leases.alive("same")
+        await first.leases.sign_off()
+        assert not await store.leases.alive("same")
+        assert await second.leases.heartbeat(None, timedelta(seconds=60))
     finally:
         await first.close()
         await second.close()
@@ -173,8 +173,8 @@ async def test_a_restart_takes_over_the_heartbeat_its_dead_run_left(
         started = time.monotonic()
         await Heartbeat(restarted, ttl, every=0.1).start()
         assert time.monotonic() - started < 3
-        await dead.sign_off()  # the dead run's heartbeat is gone, not the new one's
-        assert await store.alive("stable")
+        await dead.leases.sign_off()  # the dead run's heartbeat is gone, not the new one's
+        assert await store.leases.alive("stable")
     finally:
         await dead.close()
         await restarted.close()
@@ -197,12 +197,12 @@ async def test_the_heartbeat_is_renewed_by_its_own_task_until_stopped(
     beating = asyncio.create_task(heartbeat.run(stop))
     try:
         await asyncio.sleep(1.5)  # longer than one renewal lasts
-        assert await other.alive(store.instance_id)
+        assert await other.leases.alive(store.instance_id)
     finally:
         stop.set()
         await beating
     await asyncio.sleep(1.2)
-    assert not await other.alive(store.instance_id)
+    assert not await other.leases.alive(store.instance_id)
 
 
 def test_a_stopping_bot_stays_alive_for_others_while_it_finishes_a_command(
@@ -240,7 +240,7 @@ def test_a_stopping_bot_stays_alive_for_others_while_it_finishes_a_command(
 async def alive(database: Path, instance_id: str) -> bool:
     store = Store.connect(database)
     try:
-        return await store.alive(instance_id)
+        return await store.leases.alive(instance_id)
     finally:
         await store.close()
 

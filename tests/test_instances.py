@@ -58,7 +58,8 @@ def command(message_id: int, received_at: datetime = NOW) -> CommandRecord:
 async def test_a_command_is_claimed_by_one_instance(store: Store, other: Store) -> None:
     for message_id in range(ROUNDS):
         first, second = await asyncio.gather(
-            store.claim_command(command(message_id)), other.claim_command(command(message_id))
+            store.commands.claim_command(command(message_id)),
+            other.commands.claim_command(command(message_id)),
         )
         assert [first, second].count(None) == 1
         winner = store if first is None else other
@@ -70,19 +71,22 @@ async def test_an_announcement_is_claimed_by_one_instance(
 ) -> None:
     record = await make_link(link_service, multiple=True)
     for n in range(ROUNDS):
-        await store.record_charge(
+        await store.charges.record_charge(
             ChargeRecord(f"chrg_test_{n}", record.link_id, 7440, "THB", paid_at=NOW)
         )
     for n in range(ROUNDS):
         won = await asyncio.gather(
-            store.claim_announcement(f"chrg_test_{n}", NOW, CLAIM_LEASE),
-            other.claim_announcement(f"chrg_test_{n}", NOW, CLAIM_LEASE),
+            store.charges.claim_announcement(f"chrg_test_{n}", NOW, CLAIM_LEASE),
+            other.charges.claim_announcement(f"chrg_test_{n}", NOW, CLAIM_LEASE),
         )
         assert won.count(True) == 1
     # A claim whose holder died expires, and again only one instance takes it over.
     later = NOW + CLAIM_LEASE + timedelta(seconds=1)
     won = await asyncio.gather(
-        *(s.claim_announcement("chrg_test_0", later, CLAIM_LEASE) for s in [store, other] * 3)
+        *(
+            s.charges.claim_announcement("chrg_test_0", later, CLAIM_LEASE)
+            for s in [store, other] * 3
+        )
     )
     assert won.count(True) == 1
 
@@ -93,24 +97,26 @@ async def test_a_lease_has_one_holder_at_a_time(store: Store, other: Store) -> N
         # Each round starts after the last holder's lease has run out.
         now = NOW + n * (ttl + timedelta(seconds=1))
         won = await asyncio.gather(
-            store.acquire_lease("work", now, ttl), other.acquire_lease("work", now, ttl)
+            store.leases.acquire_lease("work", now, ttl),
+            other.leases.acquire_lease("work", now, ttl),
         )
         assert won.count(True) == 1
         holder = store if won[0] else other
-        assert await store.lease_holder("work", now) == holder.instance_id
+        assert await store.leases.lease_holder("work", now) == holder.instance_id
         # The holder renews it; the other cannot take it before it expires.
         standby = other if holder is store else store
-        assert await holder.acquire_lease("work", now + ttl / 2, ttl)
-        assert not await standby.acquire_lease("work", now + ttl, ttl)
-    await holder.release_lease("work")
-    assert await standby.acquire_lease("work", now + ttl, ttl)
+        assert await holder.leases.acquire_lease("work", now + ttl / 2, ttl)
+        assert not await standby.leases.acquire_lease("work", now + ttl, ttl)
+    await holder.leases.release_lease("work")
+    assert await standby.leases.acquire_lease("work", now + ttl, ttl)
 
 
 async def test_a_daily_summary_is_claimed_by_one_instance(store: Store, other: Store) -> None:
     for n in range(ROUNDS):
         day = date(2026, 1, 1) + timedelta(days=n)
         won = await asyncio.gather(
-            store.claim_daily_report(-100, day, NOW), other.claim_daily_report(-100, day, NOW)
+            store.reports.claim_daily_report(-100, day, NOW),
+            other.reports.claim_daily_report(-100, day, NOW),
         )
         assert won.count(True) == 1
 
@@ -125,7 +131,7 @@ async def test_a_redelivered_command_waits_for_the_live_instance_creating_it(
 ) -> None:
     first = LinkService(omise, store, reconcile_delays=(0,))
     second = LinkService(omise, other, reconcile_delays=(0,), command_poll=0.02)
-    await store.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+    await store.leases.heartbeat(datetime.now(UTC), timedelta(seconds=30))
     create_link = omise.create_link
 
     async def slow_create_link(**values: Any) -> Link:
@@ -165,18 +171,18 @@ async def test_a_redelivered_command_sees_the_answer_of_an_instance_that_just_st
     # whether it is still alive. The answer it gave must be seen, not missed.
     first = LinkService(omise, store, reconcile_delays=(0,))
     second = LinkService(omise, other, reconcile_delays=(0,), command_poll=0.02)
-    await store.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+    await store.leases.heartbeat(datetime.now(UTC), timedelta(seconds=30))
     request = parse_link("74.40 Hot Latte", default_currency=CURRENCIES["THB"], multiple=False)
     made = await first.create(request, chat_id=GROUP["id"], message_id=9, creator_id=1)
     assert made is not None
-    alive = other.alive
+    alive = other.leases.alive
 
     async def answered_and_stopped(instance_id: str, now: datetime | None = None) -> bool:
         await first.record_reply(made.record, 10)
-        await store.sign_off()
+        await store.leases.sign_off()
         return await alive(instance_id, now)
 
-    monkeypatch.setattr(other, "alive", answered_and_stopped)
+    monkeypatch.setattr(other.leases, "alive", answered_and_stopped)
     repeated = await second.create(request, chat_id=GROUP["id"], message_id=9, creator_id=1)
 
     assert repeated is not None and repeated.answered
@@ -188,15 +194,15 @@ async def test_a_command_of_a_dead_instance_is_settled(
     store: Store, other: Store, omise: OmiseClient, fake_omise: fakes.FakeOmise, mock_http: object
 ) -> None:
     # The first instance claimed the command, then died before asking Omise.
-    assert await store.claim_command(command(9)) is None
-    await store.heartbeat(NOW - timedelta(minutes=5), timedelta(seconds=30))
+    assert await store.commands.claim_command(command(9)) is None
+    await store.leases.heartbeat(NOW - timedelta(minutes=5), timedelta(seconds=30))
     second = LinkService(omise, other, reconcile_delays=(0,))
     request = parse_link("74.40 Hot Latte", default_currency=CURRENCIES["THB"], multiple=False)
     started = time.monotonic()
     with pytest.raises(LinkNotCreated):
         await second.create(request, chat_id=GROUP["id"], message_id=9, creator_id=MERCHANT)
     assert time.monotonic() - started < 5
-    recorded = await other.get_command(command(9).key)
+    recorded = await other.commands.get_command(command(9).key)
     assert recorded is not None and recorded.state is CommandState.FAILED
     assert fake_omise.count("POST /links") == 0
 
@@ -204,12 +210,12 @@ async def test_a_command_of_a_dead_instance_is_settled(
 async def test_resuming_leaves_a_live_instances_commands_alone(
     store: Store, other: Store, omise: OmiseClient, mock_http: object
 ) -> None:
-    assert await store.claim_command(command(9, datetime.now(UTC))) is None
-    await store.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+    assert await store.commands.claim_command(command(9, datetime.now(UTC))) is None
+    await store.leases.heartbeat(datetime.now(UTC), timedelta(seconds=30))
     starting = LinkService(omise, other, reconcile_delays=(0,))
     assert await starting.unfinished() == []
     # Once that instance signs off, they are the starting one's to finish.
-    await store.sign_off()
+    await store.leases.sign_off()
     [(resumed, _)] = await starting.unfinished()
     assert resumed.key == command(9).key
 
@@ -229,7 +235,7 @@ async def orphaned_command(
         description=title,
         **values,
     )
-    assert await dead.claim_command(made) is None
+    assert await dead.commands.claim_command(made) is None
     return made
 
 
@@ -243,7 +249,7 @@ async def test_a_dead_instances_commands_are_finished_once_by_the_survivors(
 ) -> None:
     dead = Store.connect(settings.database, instance_id="dead")
     try:
-        await dead.heartbeat(datetime.now(UTC) - timedelta(minutes=2), timedelta(seconds=30))
+        await dead.leases.heartbeat(datetime.now(UTC) - timedelta(minutes=2), timedelta(seconds=30))
         # It asked Omise, and died before recording the link it got.
         made = fake_omise.add_link(title="Hot Latte")
         await orphaned_command(dead, 901, "Hot Latte")
@@ -252,20 +258,20 @@ async def test_a_dead_instances_commands_are_finished_once_by_the_survivors(
         # It recorded the link and died before replying.
         answered_late = await orphaned_command(dead, 903, "Mocha", amount=9000)
         mocha = fake_omise.add_link(amount=9000, title="Mocha")
-        await dead.finish_command(answered_late.key, link_record(mocha, answered_late))
+        await dead.commands.finish_command(answered_late.key, link_record(mocha, answered_late))
         # Just claimed by an instance still starting: not yet anyone else's.
-        await dead.claim_command(replace(command(904), received_at=datetime.now(UTC)))
+        await dead.commands.claim_command(replace(command(904), received_at=datetime.now(UTC)))
         # Claimed by a live instance: left to it, however old.
         live = Store.connect(settings.database, instance_id="live")
         try:
-            await live.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+            await live.leases.heartbeat(datetime.now(UTC), timedelta(seconds=30))
             await orphaned_command(live, 905, "Espresso")
         finally:
             await live.close()
 
-        await store.note_language(MERCHANT, "th", datetime.now(UTC))
+        await store.chats.note_language(MERCHANT, "th", datetime.now(UTC))
         for survivor in (store, other):
-            await survivor.heartbeat(datetime.now(UTC), timedelta(seconds=30))
+            await survivor.leases.heartbeat(datetime.now(UTC), timedelta(seconds=30))
         second = LinkService(omise, other, reconcile_delays=(0,))
         _, found_by_second = await asyncio.gather(
             resume_orphans(chat.app.bot, services(chat.app), GRACE), second.orphans(GRACE)
@@ -282,7 +288,7 @@ async def test_a_dead_instances_commands_are_finished_once_by_the_survivors(
             (904, CommandState.PENDING, None),
             (905, CommandState.PENDING, None),
         ]:
-            recorded = await store.get_command(command(message_id).key)
+            recorded = await store.commands.get_command(command(message_id).key)
             assert recorded is not None
             assert (recorded.state, recorded.link_id) == (state, link_id)
         # Told in the merchant's language, wherever it was finished.
@@ -366,7 +372,8 @@ async def test_two_watchers_announce_a_payment_once_and_one_takes_over(
         async def dead(*_: object) -> None:
             return None
 
-        monkeypatch.setattr(holder.store, "release_lease", dead)
+        holder_store = (store, other)[watchers.index(holder)]
+        monkeypatch.setattr(holder_store.leases, "release_lease", dead)
         holder_task = tasks[watchers.index(holder)]
         holder_task.cancel()
         died = time.monotonic()
@@ -435,8 +442,8 @@ async def test_instances_starting_together_resume_a_command_once(
 ) -> None:
     stopped = Store.connect(settings.database, instance_id="stopped")
     try:
-        assert await stopped.claim_command(command(9, datetime.now(UTC))) is None
-        await stopped.sign_off()
+        assert await stopped.commands.claim_command(command(9, datetime.now(UTC))) is None
+        await stopped.leases.sign_off()
     finally:
         await stopped.close()
     starting = [LinkService(omise, s, reconcile_delays=(0,)) for s in (store, other)]

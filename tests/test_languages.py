@@ -219,12 +219,12 @@ async def test_a_thai_merchant_gets_thai_from_command_to_paid_notice(
     assert "74.40 · ใช้ครั้งเดียว" in link_message["text"]
     buttons = [b["text"] for row in link_message["reply_markup"]["inline_keyboard"] for b in row]
     assert buttons == ["ชำระ ฿74.40", "QR", "คัดลอกลิงก์", "ยกเลิกลิงก์", "แชร์"]
-    assert await store.user_language(MERCHANT) == "th"
+    assert await store.chats.user_language(MERCHANT) == "th"
 
     # A customer in the group asks for help in Japanese and is answered in it.
     await chat.send("/help", user_id=CUSTOMER, chat=GROUP, language_code="ja")
     assert "お店のスタッフが作成しています" in chat.last_text()
-    assert await store.user_language(CUSTOMER) is None  # customers are not stored
+    assert await store.chats.user_language(CUSTOMER) is None  # customers are not stored
 
     [link] = fake_omise.links.values()
     fake_omise.pay(link["id"])

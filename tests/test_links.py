@@ -46,7 +46,7 @@ async def test_two_chats_never_adopt_one_link(
     fake_omise.fail("POST /links", status=502)
     # Both look at Omise's list before either records what it found, as two
     # concurrent handlers can: the check alone cannot keep them apart.
-    known_link_ids = store.known_link_ids
+    known_link_ids = store.links.known_link_ids
     both_looked = asyncio.Barrier(2)
     looks = 0
 
@@ -58,7 +58,7 @@ async def test_two_chats_never_adopt_one_link(
             await asyncio.wait_for(both_looked.wait(), 5)
         return found
 
-    store.known_link_ids = slow_known_link_ids  # type: ignore[method-assign]
+    store.links.known_link_ids = slow_known_link_ids  # type: ignore[method-assign]
     outcomes = await asyncio.gather(
         create_in(link_service, GROUP["id"], 10),
         create_in(link_service, OTHER_GROUP["id"], 11),
@@ -67,9 +67,9 @@ async def test_two_chats_never_adopt_one_link(
     [made] = fake_omise.links
     assert sorted(map(type, outcomes), key=str) == sorted([str, LinkNotCreated], key=str)
     assert made in outcomes
-    record = await store.get_link(made)
+    record = await store.links.get_link(made)
     assert record is not None
-    assert [c.state.value for c in await store.pending_commands(record.created_at)] == []
+    assert [c.state.value for c in await store.commands.pending_commands(record.created_at)] == []
 
 
 async def test_two_chats_with_two_lost_links_each_adopt_their_own(
@@ -83,7 +83,7 @@ async def test_two_chats_with_two_lost_links_each_adopt_their_own(
         create_in(link_service, GROUP["id"], 20), create_in(link_service, OTHER_GROUP["id"], 21)
     )
     assert sorted(found) == sorted(fake_omise.links)
-    chats = {(await store.get_link(link_id)).chat_id for link_id in found}  # type: ignore[union-attr]
+    chats = {(await store.links.get_link(link_id)).chat_id for link_id in found}  # type: ignore[union-attr]
     assert chats == {GROUP["id"], OTHER_GROUP["id"]}
 
 
@@ -143,12 +143,14 @@ async def test_a_create_whose_link_was_adopted_meanwhile_finds_its_twin(
             multiple=False,
             received_at=datetime.now(UTC),
         )
-        await store.claim_command(a_command)
+        await store.commands.claim_command(a_command)
         await link_service._record(a_command, await link_service.omise.retrieve_link(link_id))
 
     link_service.omise.create_link = create_then_adopted  # type: ignore[method-assign]
     b_link = await create_in(link_service, GROUP["id"], 31)
     assert len(fake_omise.links) == 2
-    owners = {link_id: (await store.get_link(link_id)).chat_id for link_id in fake_omise.links}  # type: ignore[union-attr]
+    owners = {
+        link_id: (await store.links.get_link(link_id)).chat_id for link_id in fake_omise.links
+    }  # type: ignore[union-attr]
     assert sorted(owners.values()) == sorted([GROUP["id"], OTHER_GROUP["id"]])
     assert owners[b_link] == GROUP["id"]

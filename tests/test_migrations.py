@@ -187,21 +187,23 @@ async def test_a_file_from_the_last_release_keeps_every_row(tmp_path: Path) -> N
         assert after == {t: r for t, r in before.items() if t not in ("commands", "links")}
 
         # And the store reads them as it reads its own.
-        link = await store.get_link("link_test_a")
+        link = await store.links.get_link("link_test_a")
         assert link is not None and (link.paid_count, link.multiple) == (1, True)
         assert link.created_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-        cancelled = await store.get_link("link_test_b")
+        cancelled = await store.links.get_link("link_test_b")
         assert cancelled is not None and cancelled.status is LinkStatus.CANCELLED
-        [paid, expired] = await store.link_charges("link_test_a")
+        [paid, expired] = await store.charges.link_charges("link_test_a")
         assert (paid.fee, paid.net, paid.notice) == (548, 14414, Notice.PAID)
         assert (expired.attempts, expired.notice) == (2, Notice.FAILED)
-        assert await store.unannounced_charges() == [expired]
-        done = await store.get_command("-100:500")
+        assert await store.charges.unannounced_charges() == [expired]
+        done = await store.commands.get_command("-100:500")
         assert done is not None and done.state is CommandState.DONE and done.claimed_by is None
-        assert await store.migrated_to(-99) == -100
-        assert await store.get_value("events_cursor") == "2026-11-21T10:00:00+00:00"
-        assert await store.daily_subscribers() == [1111]
-        assert not await store.claim_daily_report(-100, date(2026, 11, 20), datetime.now(UTC))
+        assert await store.chats.migrated_to(-99) == -100
+        assert await store.state.get_value("events_cursor") == "2026-11-21T10:00:00+00:00"
+        assert await store.reports.daily_subscribers() == [1111]
+        assert not await store.reports.claim_daily_report(
+            -100, date(2026, 11, 20), datetime.now(UTC)
+        )
     finally:
         await store.close()
 
@@ -235,7 +237,7 @@ async def test_the_migrated_schema_is_the_stores(store: Store) -> None:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(context, metadata))
 
-    async with store._engine.connect() as conn:
+    async with store.db.engine.connect() as conn:
         assert await conn.run_sync(differences) == []
 
 
@@ -244,7 +246,7 @@ async def test_instances_starting_together_migrate_once(database: str) -> None:
     try:
         applied = await asyncio.gather(*(s.initialize() for s in stores))
         assert sorted(applied, key=len) == [[], [], [], ["0001", "0002", "0003", "0004", "0005"]]
-        async with stores[0]._engine.connect() as conn:
+        async with stores[0].db.engine.connect() as conn:
             versions = (await conn.execute(text("SELECT * FROM alembic_version"))).all()
         assert versions == [(migrations.head(),)]
     finally:
@@ -256,7 +258,7 @@ async def test_a_new_sqlite_file_is_in_wal_mode(tmp_path: Path) -> None:
     store = Store.connect(tmp_path / "new.db")
     try:
         await store.initialize()
-        async with store._engine.connect() as conn:
+        async with store.db.engine.connect() as conn:
             mode = (await conn.execute(text("PRAGMA journal_mode"))).scalar_one()
         assert mode == "wal"
     finally:
@@ -338,15 +340,15 @@ async def test_a_file_from_the_first_release_is_upgraded_with_nothing_lost(
         assert await store.revision() == migrations.head()
 
         # The links as they were; every sweep looks at their charges again.
-        link = await store.get_link("link_test_a")
+        link = await store.links.get_link("link_test_a")
         assert link is not None and link.multiple and link.message_id == 501
         assert (link.paid_count, link.paid_total, link.charges_seen) == (2, 30000, 0)
-        cancelled = await store.get_link("link_test_b")
+        cancelled = await store.links.get_link("link_test_b")
         assert cancelled is not None and cancelled.status is LinkStatus.CANCELLED
 
         # A command that got its link is done, its request read back from the link:
         # a repeat of it is answered with that link, never a second one.
-        done = await store.get_command("-100:500")
+        done = await store.commands.get_command("-100:500")
         assert done is not None and done.state is CommandState.DONE
         assert (done.chat_id, done.message_id, done.user_id, done.link_id) == (
             -100,
@@ -361,20 +363,20 @@ async def test_a_file_from_the_first_release_is_upgraded_with_nothing_lost(
             True,
         )
         assert done.received_at == datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-        other = await store.get_command("-100:499")
+        other = await store.commands.get_command("-100:499")
         assert other is not None and other.state is CommandState.DONE
         assert (other.amount, other.multiple, other.link_id) == (7440, False, "link_test_b")
         # One that never got its link kept no request to settle it with: failed.
-        lost = await store.get_command("-100:503")
+        lost = await store.commands.get_command("-100:503")
         assert lost is not None and lost.state is CommandState.FAILED and lost.link_id is None
         assert (lost.chat_id, lost.message_id) == (-100, 503)
         # Nothing left to resume, and nothing posted again.
         since = datetime(2026, 1, 1, tzinfo=UTC)
-        assert await store.pending_commands(since) == []
-        assert await store.unanswered_links(since) == []
+        assert await store.commands.pending_commands(since) == []
+        assert await store.commands.unanswered_links(since) == []
 
         # The charges, in the order they were paid, with their running totals.
-        first, second = await store.link_charges("link_test_a")
+        first, second = await store.charges.link_charges("link_test_a")
         assert (first.charge_id, first.position, first.running_total) == ("chrg_test_a1", 1, 15000)
         assert (second.charge_id, second.position, second.running_total) == (
             "chrg_test_a2",
@@ -382,13 +384,13 @@ async def test_a_file_from_the_first_release_is_upgraded_with_nothing_lost(
             30000,
         )
         assert first.notice is Notice.PAID and first.announced_at is not None
-        assert await store.unannounced_charges() == [second]
+        assert await store.charges.unannounced_charges() == [second]
 
         def differences(conn: Connection) -> list[Any]:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             return list(compare_metadata(context, metadata))
 
-        async with store._engine.connect() as conn:
+        async with store.db.engine.connect() as conn:
             assert await conn.run_sync(differences) == []
     finally:
         await store.close()
@@ -427,10 +429,10 @@ async def test_a_file_from_the_second_release_is_upgraded_with_nothing_lost(
     store = Store.sqlite(path)
     try:
         assert await store.initialize() == ["0002", "0003", "0004", "0005"]
-        done = await store.get_command("-100:500")
+        done = await store.commands.get_command("-100:500")
         assert done is not None and done.state is CommandState.DONE
         assert (done.amount, done.title, done.link_id) == (15000, "Donation", "link_test_a")
-        [paid] = await store.link_charges("link_test_a")
+        [paid] = await store.charges.link_charges("link_test_a")
         assert (paid.position, paid.running_total, paid.notice) == (1, 15000, Notice.PAID)
         assert paid.announced_at == datetime(2026, 11, 20, 11, 0, 5, tzinfo=UTC)
     finally:

@@ -67,9 +67,9 @@ async def test_pending_then_successful_is_announced_once(
     charge = fake_omise.pay(record.link_id, status="pending")  # a PromptPay QR scanned
     report = await watcher.run_pass()
     assert report.pending_charges == 1 and said(fake_telegram) == []
-    stored = await store.get_charge(charge["id"])
+    stored = await store.charges.get_charge(charge["id"])
     assert stored is not None and stored.status == "pending"
-    assert await store.pending_charge_links() == {record.link_id}
+    assert await store.charges.pending_charge_links() == {record.link_id}
 
     fake_omise.settle(charge["id"], "successful")  # confirmed in the banking app
     report = await watcher.run_pass()
@@ -81,9 +81,9 @@ async def test_pending_then_successful_is_announced_once(
     assert notice.startswith("✅ <b>Hot Latte</b> was paid: ฿74.40 at ")
     [edit] = fake_telegram.sent("editMessageText")
     assert "✅ Paid ฿74.40" in edit["text"] and "reply_markup" not in edit
-    link = await store.get_link(record.link_id)
+    link = await store.links.get_link(record.link_id)
     assert link is not None and link.status is LinkStatus.PAID and link.paid_total == 7440
-    assert await store.pending_charge_links() == set()
+    assert await store.charges.pending_charge_links() == set()
 
 
 @pytest.mark.parametrize(
@@ -109,7 +109,7 @@ async def test_pending_that_fails_is_never_announced_as_paid(
     assert words in notice and "was paid" not in notice
     assert "The link can still be paid" in notice
     assert fake_telegram.sent("editMessageText") == []
-    link = await store.get_link(record.link_id)
+    link = await store.links.get_link(record.link_id)
     assert link is not None and link.status is LinkStatus.ACTIVE and link.paid_count == 0
 
 
@@ -179,7 +179,7 @@ async def test_other_charges_on_the_account_are_ignored(
     report = await watcher.run_pass()
     assert report.omise_requests == 2 and report.events == 152
     assert len(said(fake_telegram)) == 1 and report.new_charges == 1
-    assert {c.link_id for c in await store.link_charges(record.link_id)} == {record.link_id}
+    assert {c.link_id for c in await store.charges.link_charges(record.link_id)} == {record.link_id}
 
 
 async def test_events_in_the_older_shape(
@@ -241,7 +241,7 @@ async def test_a_dashboard_deletion_shows_within_one_sweep(
     assert report.swept and report.cancelled == 1
     [edit] = fake_telegram.sent("editMessageText")
     assert "🚫 Cancelled" in edit["text"]
-    link = await store.get_link(record.link_id)
+    link = await store.links.get_link(record.link_id)
     assert link is not None and link.status is LinkStatus.CANCELLED
 
 
@@ -259,7 +259,7 @@ async def test_the_cursor_survives_a_restart(
     first = PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
     fake_omise.pay(record.link_id)
     await first.run_pass()
-    saved = await store.get_value(CURSOR_KEY)
+    saved = await store.state.get_value(CURSOR_KEY)
     assert saved is not None
 
     # Down for a while; a payment meanwhile; a new process reads on from the cursor.
@@ -359,9 +359,9 @@ async def test_refused_notices_are_given_up_after_thirty_tries(
     fake_telegram.fail("sendMessage", status=400, body=refusal, times=10_000)
     for _ in range(29):
         await watcher.run_pass()
-    assert len(await store.unannounced_charges()) == 1
+    assert len(await store.charges.unannounced_charges()) == 1
     await watcher.run_pass()
-    assert await store.unannounced_charges() == []
+    assert await store.charges.unannounced_charges() == []
     assert "Gave up announcing" in caplog.text
     tries = len(fake_telegram.sent("sendMessage"))
     await watcher.run_pass()
@@ -385,7 +385,7 @@ async def test_a_slow_announcement_gives_its_claim_back_in_time(
     monkeypatch.setattr(watcher.announcer, "payment", stuck)
     report = await watcher.run_pass()
     assert report.failed_announcements == 1
-    [charge] = await store.unannounced_charges()
+    [charge] = await store.charges.unannounced_charges()
     assert charge.claimed_at is None  # free for the next pass, not held past its lease
 
 
@@ -444,7 +444,7 @@ async def test_fees_and_refunds_are_kept_current(
     fake_omise.refund(fake_omise.other_charge()["id"])  # not the bot's: costs nothing
     report = await watcher.run_pass()
     assert report.omise_requests == 3  # the events, and the two charges of ours
-    stored = {c.charge_id: c for c in await store.link_charges(record.link_id)}
+    stored = {c.charge_id: c for c in await store.charges.link_charges(record.link_id)}
     assert (stored[paid["id"]].fee, stored[paid["id"]].fee_vat) == (paid["fee"], paid["fee_vat"])
     assert stored[paid["id"]].net == 100000 - paid["fee"] - paid["fee_vat"]
     assert (stored[paid["id"]].refunded, stored[other["id"]].refunded) == (40000, 100000)
@@ -523,7 +523,7 @@ async def test_a_paid_link_deleted_later_stays_paid(
     clock.advance(600)
     report = await watcher.run_pass()
     assert report.new_charges == 1 and report.cancelled == 0
-    stored = await store.get_link(record.link_id)
+    stored = await store.links.get_link(record.link_id)
     assert stored is not None and stored.status is LinkStatus.PAID
     assert all("Cancelled" not in edit["text"] for edit in fake_telegram.sent("editMessageText"))
 

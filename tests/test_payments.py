@@ -48,7 +48,7 @@ async def test_one_time_link_paid(
     assert notice["chat_id"] == str(GROUP["id"])
     assert notice["reply_parameters"]["message_id"] == 77
     assert notice["text"].startswith("✅ <b>Hot Latte</b> was paid: ฿74.40 at ")
-    stored = await store.get_link(record.link_id)
+    stored = await store.links.get_link(record.link_id)
     assert stored is not None and stored.status is LinkStatus.PAID
     assert (stored.paid_count, stored.paid_total) == (1, 7440)
 
@@ -85,7 +85,7 @@ async def test_reusable_link_paid_three_times(
     last_edit = fake_telegram.sent("editMessageText")[-1]
     assert "✅ 3 payments · ฿450.00 in all" in last_edit["text"]
     assert "reply_markup" in last_edit  # still payable
-    stored = await store.get_link(record.link_id)
+    stored = await store.links.get_link(record.link_id)
     assert stored is not None and stored.status is LinkStatus.ACTIVE and stored.paid_count == 3
 
 
@@ -118,7 +118,7 @@ async def test_link_deleted_in_the_dashboard(
     fake_omise.delete(record.link_id)
     report = await watcher.run_pass()
     assert report.cancelled == 1
-    stored = await store.get_link(record.link_id)
+    stored = await store.links.get_link(record.link_id)
     assert stored is not None and stored.status is LinkStatus.CANCELLED
     [edit] = fake_telegram.sent("editMessageText")
     assert "🚫 Cancelled" in edit["text"] and "reply_markup" not in edit
@@ -215,8 +215,8 @@ async def test_restart_in_the_middle(
     # announcement and before sending it.
     watcher = PaymentWatcher(omise, store, TelegramAnnouncer(bot, store, settings.timezone))
     await watcher.sweep(PassReport())
-    [claimed, _] = await store.unannounced_charges()
-    assert await store.claim_announcement(claimed.charge_id, datetime.now(UTC), CLAIM_LEASE)
+    [claimed, _] = await store.charges.unannounced_charges()
+    assert await store.charges.claim_announcement(claimed.charge_id, datetime.now(UTC), CLAIM_LEASE)
     await store.close()
 
     # A new process on the same file.
@@ -225,7 +225,7 @@ async def test_restart_in_the_middle(
     try:
         # Claims are judged on the database's clock; SQLite's is this host's.
         later = datetime.now(UTC)
-        monkeypatch.setattr(reopened, "_clock", lambda now: later if now is None else now)
+        monkeypatch.setattr(reopened.db, "clock", lambda now: later if now is None else now)
         restarted = PaymentWatcher(
             omise, reopened, TelegramAnnouncer(bot, store, settings.timezone), now=lambda: later
         )

@@ -133,7 +133,7 @@ async def pending_command(
         multiple=False,
         received_at=datetime.now(UTC),
     )
-    assert await store.claim_command(command) is None
+    assert await store.commands.claim_command(command) is None
     return command
 
 
@@ -147,7 +147,7 @@ async def test_a_create_cut_short_is_finished_after_a_restart(
     await resume_unfinished(chat.app.bot, services(chat.app))
     [reply] = chat.replies()
     assert made["id"] in reply["text"] and reply["reply_parameters"]["message_id"] == 900
-    record = await store.get_link(made["id"])
+    record = await store.links.get_link(made["id"])
     assert record is not None and record.message_id == chat.last_message()["message_id"]
     # Telegram delivers the command again: nothing new.
     await chat.send("/link 74.40 Hot Latte", chat=GROUP, message_id=command.message_id)
@@ -163,7 +163,7 @@ async def test_a_create_that_never_reached_omise_is_reported_after_a_restart(
     command = await pending_command(store)
     await resume_unfinished(chat.app.bot, services(chat.app))
     assert "no link was created. It is safe to send the command again" in chat.last_text()
-    recorded = await store.claim_command(command)
+    recorded = await store.commands.claim_command(command)
     assert recorded is not None and recorded.state is CommandState.FAILED
     await chat.send("/link 74.40 Hot Latte", chat=GROUP, message_id=command.message_id)
     assert fake_omise.count("POST /links") == 0 and len(chat.replies()) == 1
@@ -188,7 +188,7 @@ async def test_a_link_whose_reply_was_lost_is_sent_after_a_restart(
     command = await pending_command(store)
     made = fake_omise.add_link()
     now = datetime.now(UTC)
-    await store.finish_command(
+    await store.commands.finish_command(
         command.key,
         LinkRecord(
             link_id=made["id"],

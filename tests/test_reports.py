@@ -79,7 +79,7 @@ async def data(
         fake_omise.pay(record.link_id)
     fake_omise.pay(cookie.link_id, status="failed")
     fake_omise.pay(juice.link_id, status="pending")
-    assert await store.mark_cancelled(tea.link_id)
+    assert await store.links.mark_cancelled(tea.link_id)
     await watcher.run_pass()
     fake_omise.refund(cake_charges[0]["id"], 40000)
     [ramen_charge] = [c for c in fake_omise.charges.values() if c["link"] == ramen.link_id]
@@ -90,7 +90,7 @@ async def data(
     data = DataSet()
     data.edge_day = bangkok_today() - timedelta(days=3)
     data.edge_link = pie
-    await store.record_charge(
+    await store.charges.record_charge(
         ChargeRecord(
             "chrg_test_edge_before",
             pie.link_id,
@@ -102,7 +102,7 @@ async def data(
             fee_vat=76,
         )  # Omise did not say the net: amount less fees, 28829
     )
-    await store.record_charge(
+    await store.charges.record_charge(
         ChargeRecord(
             "chrg_test_edge_after",
             pie.link_id,

@@ -97,7 +97,7 @@ async def test_a_notice_cancelled_on_its_way_is_not_sent_again(settings: Setting
                 cut.cancel()
                 with pytest.raises(asyncio.CancelledError):
                     await cut
-                assert await store.unannounced_charges() == []
+                assert await store.charges.unannounced_charges() == []
                 await watcher.run_pass()
         finally:
             await store.close()
@@ -125,6 +125,7 @@ async def test_a_notice_answered_by_a_gateway_error_or_an_unreadable_200_is_not_
     fault: str,
     watcher: PaymentWatcher,
     link_service: LinkService,
+    store: Store,
     fake_omise: fakes.FakeOmise,
     fake_telegram: fakes.FakeTelegram,
     mock_http: respx.MockRouter,
@@ -148,7 +149,7 @@ async def test_a_notice_answered_by_a_gateway_error_or_an_unreadable_200_is_not_
     await watcher.run_pass()
     assert len(fake_telegram.sent("sendMessage")) == 1
     assert len(notices(fake_telegram)) == 1
-    assert await watcher.store.unannounced_charges() == []
+    assert await store.charges.unannounced_charges() == []
 
 
 async def test_strangers_private_replies_do_not_wait_behind_a_busy_group() -> None:

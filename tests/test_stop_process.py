@@ -141,8 +141,8 @@ def test_a_stop_while_waiting_for_an_old_heartbeat_is_prompt(
         store = Store.connect(path, instance_id="till-1")
         try:
             await store.initialize()
-            assert await store.heartbeat(None, timedelta(seconds=60))
-            seen = await store.heartbeat_of("till-1")
+            assert await store.leases.heartbeat(None, timedelta(seconds=60))
+            seen = await store.leases.heartbeat_of("till-1")
             assert seen is not None
             return seen
         finally:
@@ -163,7 +163,7 @@ def test_a_stop_while_waiting_for_an_old_heartbeat_is_prompt(
     async def heartbeat_now() -> object:
         store = Store.connect(path, instance_id="till-1")
         try:
-            return await store.heartbeat_of("till-1")
+            return await store.leases.heartbeat_of("till-1")
         finally:
             await store.close()
 

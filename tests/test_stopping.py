@@ -32,18 +32,18 @@ def cancelled_while_writing(store: Store, task: asyncio.Task[Any]) -> Iterator[N
         if statement.lstrip().startswith("INSERT"):
             loop.call_soon(task.cancel)
 
-    event.listen(store._engine.sync_engine, "before_cursor_execute", sending)
+    event.listen(store.db.engine.sync_engine, "before_cursor_execute", sending)
     try:
         yield
     finally:
-        event.remove(store._engine.sync_engine, "before_cursor_execute", sending)
+        event.remove(store.db.engine.sync_engine, "before_cursor_execute", sending)
 
 
 async def open_transactions(store: Store) -> int:
     """Connections of this database other than this one inside a transaction."""
     if store.dialect == "sqlite":
         # A write lock still held refuses this at once (no busy wait).
-        probe = sqlite3.connect(store._engine.url.database or "", timeout=0, isolation_level=None)
+        probe = sqlite3.connect(store.db.engine.url.database or "", timeout=0, isolation_level=None)
         try:
             probe.execute("BEGIN IMMEDIATE")
             probe.execute("ROLLBACK")
@@ -56,7 +56,7 @@ async def open_transactions(store: Store) -> int:
         "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
         " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
     )
-    async with store._engine.connect() as conn:
+    async with store.db.engine.connect() as conn:
         return int((await conn.execute(query)).scalar_one())
 
 
@@ -67,16 +67,18 @@ async def test_a_write_cancelled_midway_ends_its_transaction_first(database: str
     try:
         for _ in range(3):
             now = datetime.now(UTC)
-            taking = asyncio.create_task(store.acquire_lease(WATCHER_LEASE, now, timedelta(60)))
+            taking = asyncio.create_task(
+                store.leases.acquire_lease(WATCHER_LEASE, now, timedelta(60))
+            )
             with cancelled_while_writing(store, taking), pytest.raises(asyncio.CancelledError):
                 await taking
             # Nothing left locked or half-written: on SQLite the write was made
             # whole first; PostgreSQL rolled it back at once.
             assert await open_transactions(other) == 0
-            holder = await other.lease_holder(WATCHER_LEASE, now)
+            holder = await other.leases.lease_holder(WATCHER_LEASE, now)
             assert holder == ("first" if store.dialect == "sqlite" else None)
-            assert store._engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-            await store.release_lease(WATCHER_LEASE)
+            assert store.db.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            await store.leases.release_lease(WATCHER_LEASE)
     finally:
         await store.close()
         await other.close()

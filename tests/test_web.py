@@ -272,7 +272,7 @@ async def test_unknown_link_is_ignored(
     charge = fake_omise.pay(stranger["id"])
     body = charge_event(charge["id"])
     assert (await post_event(webhook_app, body, signed(body))).status_code == 202
-    assert fake_telegram.messages == [] and await store.unannounced_charges() == []
+    assert fake_telegram.messages == [] and await store.charges.unannounced_charges() == []
 
 
 async def test_unknown_charge_and_other_events(

@@ -72,7 +72,7 @@ async def export(update: Update, found: Services) -> None:
     language = found.language_of(update)
     here = await _shown_here(found, chat)
     async with exports.exported(
-        found.links.store, period, chat_id=_scope(found, chat), zone=found.zone
+        found.links.store.reports, period, chat_id=_scope(found, chat), zone=found.zone
     ) as done:
         if here:
             # Quoted in a group, as a reply there is; a private chat needs no quote.
@@ -137,7 +137,7 @@ async def _send_export(
 
 async def _shown_here(found: Services, chat: Chat) -> bool:
     """Whether figures asked for in ``chat`` are answered there: a private or opted-in chat."""
-    return found.access.is_private(chat) or await takings_shown(found.links.store, chat.id)
+    return found.access.is_private(chat) or await takings_shown(found.links.store.reports, chat.id)
 
 
 async def _here(found: Services, update: Update, words: list[str], language: str) -> Reply:
@@ -153,7 +153,7 @@ async def _here(found: Services, update: Update, words: list[str], language: str
     if words not in (["on"], ["off"]):
         return Reply(text("report_here_usage", language))
     here = words == ["on"]
-    await found.links.store.set_reports_here(chat.id, here, datetime.now(UTC))
+    await found.links.store.reports.set_reports_here(chat.id, here, datetime.now(UTC))
     return Reply(text("report_here_on" if here else "report_here_off", language))
 
 
@@ -165,7 +165,7 @@ async def _daily(
     if words not in (["on"], ["off"]):
         return Reply(text("report_daily_usage", language))
     subscribe = words == ["on"]
-    await found.links.store.set_daily_subscription(user_id, subscribe, datetime.now(UTC))
+    await found.links.store.reports.set_daily_subscription(user_id, subscribe, datetime.now(UTC))
     if not subscribe:
         return Reply(text("report_daily_off", language))
     if found.daily_report is None:

@@ -106,7 +106,7 @@ async def connection_changed(update: Update, context: Any) -> None:
     found = services(context)
     language = found.language_of(update)
     record = connection_record(connection)
-    await found.links.store.save_business_connection(record)
+    await found.links.store.business.save_business_connection(record)
     bot = update.get_bot()
     if not found.access.may_manage(connection.user):
         if record.is_enabled:
@@ -132,7 +132,7 @@ async def known_connection(
     store: Store, bot: Bot, connection_id: str
 ) -> BusinessConnectionRecord | None:
     """The connection as last told, asking Telegram when it was made before the bot kept them."""
-    record = await store.business_connection(connection_id)
+    record = await store.business.business_connection(connection_id)
     if record is not None:
         return record
     try:
@@ -141,7 +141,7 @@ async def known_connection(
         logger.info("Telegram does not know business connection %s: %s", connection_id, exc)
         return None
     record = connection_record(connection)
-    await store.save_business_connection(record)
+    await store.business.save_business_connection(record)
     return record
 
 

@@ -64,7 +64,9 @@ class DailySummary:
     ) -> None:
         self.bot = bot
         self.reports = reports
-        self.store = store
+        self._chats = store.chats
+        self._daily = store.reports  # who gets which summary, and its claims
+        self._state = store.state
         self.at = at
         self.zone = zone
         self.allowed_users = allowed_users
@@ -107,12 +109,12 @@ class DailySummary:
         day = local.date()
         if local.time() < self.at or self._done == day:
             return 0
-        if await self.store.get_value(DONE_KEY) == day.isoformat():
+        if await self._state.get_value(DONE_KEY) == day.isoformat():
             self._done = day
             return 0
         sent, complete = await self.send_day(day)
         if complete:
-            await self.store.set_value(DONE_KEY, day.isoformat())
+            await self._state.set_value(DONE_KEY, day.isoformat())
             self._done = day
         return sent
 
@@ -134,7 +136,7 @@ class DailySummary:
             try:
                 # A group the bot was removed from is skipped; a private chat is
                 # always tried, as its user may have unblocked the bot.
-                if summary.to < 0 and await self.store.forbidden_since(summary.to) is not None:
+                if summary.to < 0 and await self._chats.forbidden_since(summary.to) is not None:
                     continue
                 found = reports.get(summary.about)
                 if found is None:
@@ -149,7 +151,7 @@ class DailySummary:
                 logger.warning("Daily summary for %s waits: Omise failed: %s", summary.to, exc)
             except Forbidden as exc:
                 if summary.to < 0:
-                    await self.store.set_forbidden(summary.to, self._now())
+                    await self._chats.set_forbidden(summary.to, self._now())
                 else:
                     unreachable.add(summary.to)
                 logger.warning("Daily summary for %s refused: %s", summary.to, exc.message)
@@ -171,8 +173,8 @@ class DailySummary:
     async def _summaries(self, period: Period) -> list[_Summary]:
         """Who gets which summary of the period."""
         users = sorted(self.allowed_users)
-        subscribers = [u for u in await self.store.daily_subscribers() if u in self.allowed_users]
-        shown_here = await self.store.report_groups()
+        subscribers = [u for u in await self._daily.daily_subscribers() if u in self.allowed_users]
+        shown_here = await self._daily.report_groups()
         summaries = [_Summary(user, None) for user in subscribers]
         for chat_id in await self.reports.chats_with_payments(period):
             if chat_id > 0:
@@ -188,22 +190,22 @@ class DailySummary:
 
     async def _claim(self, summary: _Summary, day: date) -> bool:
         if summary.private_copy and summary.about is not None:
-            return await self.store.claim_private_daily_report(
+            return await self._daily.claim_private_daily_report(
                 summary.to, summary.about, day, self._now()
             )
-        return await self.store.claim_daily_report(summary.to, day, self._now())
+        return await self._daily.claim_daily_report(summary.to, day, self._now())
 
     async def _release(self, summary: _Summary, day: date) -> None:
         if summary.private_copy and summary.about is not None:
-            await self.store.release_private_daily_report(summary.to, summary.about, day)
+            await self._daily.release_private_daily_report(summary.to, summary.about, day)
         else:
-            await self.store.release_daily_report(summary.to, day)
+            await self._daily.release_daily_report(summary.to, day)
 
     async def _reply(self, summary: _Summary, found: Report) -> Reply:
         language = await self._language(summary.to, private=summary.about is None)
         name: str | None = None
         if summary.private_copy and summary.about is not None:
-            name = await self.store.chat_title(summary.about) or str(summary.about)
+            name = await self._chats.chat_title(summary.about) or str(summary.about)
         return report_reply(found, daily=True, language=language, chat_name=name)
 
     async def _language(self, chat_id: int, *, private: bool) -> str:
@@ -212,4 +214,4 @@ class DailySummary:
             return await self.delivery.language_of_user(chat_id, self.language)
         if self.language is not None:
             return self.language
-        return await self.store.chat_language(chat_id) or DEFAULT_LANGUAGE
+        return await self._chats.chat_language(chat_id) or DEFAULT_LANGUAGE

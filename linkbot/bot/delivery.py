@@ -143,14 +143,15 @@ class Delivery:
 
     def __init__(self, bot: Bot, store: Store, *, resend_after_timeout: bool = True) -> None:
         self.bot = bot
-        self.store = store
+        self._business = store.business
+        self._chats = store.chats
         self._resend = resend_after_timeout
 
     async def language_of_user(self, user_id: int, forced: str | None = None) -> str:
         """What the bot says on its own to ``user_id`` speaks: theirs, unless one is forced."""
         if forced is not None:
             return forced
-        return await self.store.user_language(user_id) or DEFAULT_LANGUAGE
+        return await self._chats.user_language(user_id) or DEFAULT_LANGUAGE
 
     async def to_link_chat(
         self,
@@ -180,12 +181,12 @@ class Delivery:
         if (
             chat_open
             or chat_id == record.creator_id
-            or await self.store.forbidden_since(chat_id) is None
+            or await self._chats.forbidden_since(chat_id) is None
         ):
             try:
                 return await self._send_following_migration(chat_id, reply, quote)
             except Forbidden as exc:
-                await self.store.set_forbidden(chat_id, datetime.now(UTC))
+                await self._chats.set_forbidden(chat_id, datetime.now(UTC))
                 logger.warning(
                     "Chat %s refused a message about %s (%s): the bot was removed or "
                     "blocked there; telling its creator privately",
@@ -228,7 +229,7 @@ class Delivery:
 
     async def _business_closed(self, connection_id: str) -> str | None:
         """Why the merchant's connection cannot post now, as a catalog key; None if it can."""
-        connection = await self.store.business_connection(connection_id)
+        connection = await self._business.business_connection(connection_id)
         if connection is None or not connection.is_enabled:
             return "business_disabled"
         if not connection.can_reply:
@@ -276,7 +277,7 @@ class Delivery:
             )
 
     async def moved(self, old_chat_id: int, new_chat_id: int) -> None:
-        count = await self.store.move_chat(old_chat_id, new_chat_id)
+        count = await self._chats.move_chat(old_chat_id, new_chat_id)
         logger.info(
             "Group %s is now supergroup %s; moved %d link(s)", old_chat_id, new_chat_id, count
         )

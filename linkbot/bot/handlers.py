@@ -134,7 +134,7 @@ def for_managers(action: _Action) -> _Handler:
         message, chat = update.effective_message, update.effective_chat
         # The merchant is using the bot there, so it can post there again.
         seen = chat is not None and (message is None or message.business_connection_id is None)
-        await found.links.store.note_visit(
+        await found.links.store.chats.note_visit(
             user.id,
             language_for(user.language_code),
             datetime.now(UTC),
@@ -186,7 +186,7 @@ async def note_language(found: Services, user: User) -> None:
 
     Customers are not stored: notices and summaries only ever go to the merchant's users.
     """
-    await found.links.store.note_language(
+    await found.links.store.chats.note_language(
         user.id, language_for(user.language_code), datetime.now(UTC)
     )
 
@@ -330,7 +330,7 @@ async def _links_page(found: Services, update: Update, page: int) -> Reply:
         return views.account_links(await found.links.account_links(page), page, language)
     assert chat is not None
     records, total = await found.links.chat_links(chat.id, page)
-    takings = await takings_shown(found.links.store, chat.id)
+    takings = await takings_shown(found.links.store.reports, chat.id)
     return views.chat_links(records, total, page, found.zone, language, takings=takings)
 
 
@@ -391,7 +391,7 @@ async def _refresh_link_message(update: Update, found: Services, link_id: str) -
         return
     # The link message speaks its creator's language, whoever pressed the button.
     language = await found.language_of_user(record.creator_id)
-    takings = await link_takings_shown(found.links.store, record)
+    takings = await link_takings_shown(found.links.store.reports, record)
     await refresh_link_message(update.get_bot(), record, found.zone, language, takings=takings)
 
 
@@ -463,7 +463,7 @@ async def status(update: Update, found: Services) -> None:
     found_details = await found.links.details(link_id)
     language, chat = found.language_of(update), update.effective_chat
     full = views.details(found_details, found.zone, language)
-    if chat is None or await takings_shown(found.links.store, chat.id):
+    if chat is None or await takings_shown(found.links.store.reports, chat.id):
         await _answer(update, full)
         return
     # A group of customers sees the link's own state; its payments go to the merchant, as /report.
@@ -606,9 +606,9 @@ async def bot_membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     store = services(context).links.store
     if change.new_chat_member.status in (ChatMember.LEFT, ChatMember.BANNED):
-        await store.set_forbidden(change.chat.id, change.date)
+        await store.chats.set_forbidden(change.chat.id, change.date)
     else:
-        await store.note_chat(change.chat.id, change.chat.effective_name)
+        await store.chats.note_chat(change.chat.id, change.chat.effective_name)
 
 
 async def chat_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -31,19 +31,19 @@ class TelegramAnnouncer:
         self, bot: Bot, store: Store, zone: ZoneInfo, *, language: str | None = None
     ) -> None:
         self.bot = bot
-        self.store = store
         self.zone = zone
         self.language = language
+        self._reports = store.reports  # which chats may see a link's takings
         # A notice Telegram may or may not have shown is not sent again.
         self.delivery = Delivery(bot, store, resend_after_timeout=False)
 
     async def payment(self, record: LinkRecord, charge: ChargeRecord) -> None:
         language = await self._language(record)
-        shown = await link_takings_shown(self.store, record)
+        shown = await link_takings_shown(self._reports, record)
         await refresh_link_message(self.bot, record, self.zone, language, takings=shown)
         # A group of customers hears of this payment, not of the link's takings;
         # the merchant, told privately instead when the chat is closed, hears it all.
-        takings = await takings_shown(self.store, record.chat_id)
+        takings = await takings_shown(self._reports, record.chat_id)
         notice = views.paid_notice(record, charge, self.zone, language, takings=takings)
         full = views.paid_notice(record, charge, self.zone, language)
         await self._notify(record, notice, language, private_notice=full)
@@ -53,7 +53,7 @@ class TelegramAnnouncer:
         await self._notify(record, views.failed_notice(record, charge, language), language)
 
     async def cancelled(self, record: LinkRecord) -> None:
-        takings = await link_takings_shown(self.store, record)
+        takings = await link_takings_shown(self._reports, record)
         language = await self._language(record)
         await refresh_link_message(self.bot, record, self.zone, language, takings=takings)
 

@@ -12,7 +12,7 @@ in-place upgrade, stamped 0001, then upgraded like any other.
 
 Adding a schema change:
 
-1. Change the tables in :mod:`linkbot.store` (its ``metadata``).
+1. Change the tables in :mod:`linkbot.store.schema` (its ``metadata``).
 2. Add ``versions/000N_<what>.py`` with ``revision = "000N"`` and
    ``down_revision`` naming the previous one, and an ``upgrade()`` made of
    ``alembic.op`` calls. Adding a table or a nullable column (or one with a

@@ -269,6 +269,10 @@ ENGLISH: dict[str, str] = {
         "Send /report <code>here on</code> in the staff-only group that should see its own reports."
     ),
     "sent_privately": "📬 Sent to you in our private chat.",
+    "sent_privately_unconfirmed": (
+        "📬 Sent to you in our private chat, though Telegram did not confirm it. "
+        "If it is not there, ask again here."
+    ),
     "private_chat_closed": (
         "📬 I cannot write to you privately yet. Open a private chat with "
         '<a href="https://t.me/{bot}?start=reports">@{bot}</a> and press Start, then ask again here.'

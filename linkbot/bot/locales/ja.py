@@ -304,6 +304,10 @@ JAPANESE: dict[str, str] = {
         "自分のレポートを表示したいスタッフだけのグループで、/report <code>here on</code> と送ってください。"
     ),
     "sent_privately": "📬 個人チャットでお送りしました。",
+    "sent_privately_unconfirmed": (
+        "📬 個人チャットでお送りしましたが、Telegramから受信の確認が取れませんでした。"
+        "届いていない場合は、もう一度ここでお送りください。"
+    ),
     "private_chat_closed": (
         "📬 まだ個人チャットでメッセージをお送りできません。"
         '<a href="https://t.me/{bot}?start=reports">@{bot}</a> との個人チャットを開いて「開始」を押してから、'
