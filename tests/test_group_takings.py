@@ -161,11 +161,11 @@ async def test_a_report_whose_answer_was_lost_is_not_sent_twice(
     assert "ask again here" in told and "฿" not in told
 
 
-async def test_a_report_answered_by_a_gateway_error_is_not_sent_twice(
+async def test_a_report_answered_by_a_gateway_timeout_is_not_sent_twice(
     chat: Chat, fake_telegram: fakes.FakeTelegram
 ) -> None:
-    # A 502 may come from the gateway after Telegram's backend posted the message.
-    fake_telegram.fail("sendMessage", status=502, times=3)
+    # A 504: the gateway gave up waiting, and Telegram may yet post the message.
+    fake_telegram.fail("sendMessage", status=504, times=3)
 
     await chat.send("/report", chat=GROUP)
 

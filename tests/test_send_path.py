@@ -133,16 +133,16 @@ async def test_a_notice_answered_by_a_gateway_error_or_an_unreadable_200_is_not_
     record = await make_link(link_service)
     fake_omise.pay(record.link_id)
     if fault == "gateway":
-        # Telegram's backend posts it; the gateway in front answers 502 (or 504).
+        # Telegram's backend posts it; the gateway in front answers 504: it gave up waiting.
         forward = fakes.respx_handler(fake_telegram)
 
-        def bad_gateway(request: httpx.Request) -> httpx.Response:
+        def gateway_timeout(request: httpx.Request) -> httpx.Response:
             answer = forward(request)
             if request.url.path.endswith("/sendMessage"):
-                return httpx.Response(502, text="<html>502 Bad Gateway</html>")
+                return httpx.Response(504, text="<html>504 Gateway Time-out</html>")
             return answer
 
-        mock_http.route(url__startswith=TELEGRAM_URL).side_effect = bad_gateway
+        mock_http.route(url__startswith=TELEGRAM_URL).side_effect = gateway_timeout
     else:
         mock_http.route(url__startswith=TELEGRAM_URL).side_effect = UnreadableOk(fake_telegram)
     await watcher.run_pass()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -56,17 +57,30 @@ def may_have_arrived(exc: TelegramError) -> bool:
     """Whether a request that failed with ``exc`` may still have been carried out by Telegram.
 
     Telegram's refusals (400, 403, a 429's RetryAfter, a migrated chat) say
-    it did nothing, and a connection never made sent nothing. Anything else
-    leaves it unknown: no answer in time, a connection dropped after the
-    request went out, a 5xx (a gateway's 502 or 504 may come after Telegram
-    carried the request out), or a 200 whose body could not be read.
+    it did nothing, and a connection never made sent nothing. So do its 500,
+    502 and 503: Telegram, or the gateway in front of it, failed before
+    acting, which is what an outage of hours looks like, and the notice is
+    sent once it is over. A 504 is the gateway giving up waiting on a
+    request Telegram may yet carry out. That, no answer in time, a
+    connection dropped after the request went out, or a 200 whose body could
+    not be read leaves it unknown.
     """
     if isinstance(exc, BadRequest):  # a NetworkError to python-telegram-bot
         return False
     if isinstance(exc, NetworkError):
-        return not isinstance(exc.__cause__, _NOT_SENT)
+        cause = exc.__cause__
+        if isinstance(cause, _NOT_SENT):
+            return False
+        if cause is None or isinstance(cause, TelegramError):
+            # An error status Telegram answered with (the body read or not).
+            return isinstance(exc, TimedOut) or _GATEWAY_TIMEOUT.search(exc.message) is not None
+        return True
     # Only a 200 fails this way: its body was not JSON.
     return type(exc) is TelegramError and isinstance(exc.__cause__, ValueError)
+
+
+# How python-telegram-bot names a 504 it could not read, or Telegram's own description of one.
+_GATEWAY_TIMEOUT = re.compile(r"\(504\)|gateway time-?out", re.IGNORECASE)
 
 
 async def send_persistently(

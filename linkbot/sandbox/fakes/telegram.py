@@ -15,6 +15,7 @@ import time
 import urllib.parse
 from contextlib import suppress
 from email.parser import BytesParser
+from http import HTTPStatus
 from typing import Any
 
 from linkbot.sandbox.fakes.common import Answer, Fault, _Concurrency, _Faults
@@ -172,7 +173,7 @@ class FakeTelegram(_InlineMode, _Business, _Webhooks, _Concurrency):
             body_ = fault.body or {
                 "ok": False,
                 "error_code": fault.status,
-                "description": "Internal Server Error",
+                "description": _phrase(fault.status),
             }
             return Answer(fault.status, body_, fault.headers, fault.drop, fault.delay)
         if name == "getUpdates":
@@ -459,3 +460,11 @@ def _multipart_params(content_type: str, body: bytes) -> dict[str, Any]:
             {"filename": filename, "content": content} if filename is not None else content.decode()
         )
     return fields
+
+
+def _phrase(status: int) -> str:
+    """The reason phrase of an HTTP status, as Telegram's error descriptions give it."""
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Internal Server Error"
