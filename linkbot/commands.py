@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from linkbot.currency_names import MULTIPLIERS, PHRASES, SUBUNITS, key
 from linkbot.money import (
     BIDI_CONTROLS,
-    ECHO_LENGTH,
+    MAX_SMALLEST_UNITS,
     MINUS,
     AmountError,
     AmountParts,
@@ -17,7 +17,9 @@ from linkbot.money import (
     drop_bidi_controls,
     echo,
     ends_with_symbol,
+    example_title,
     examples,
+    format_amount,
     get_currency,
     has_bidi_control,
     leading_name,
@@ -179,7 +181,10 @@ def _read_amount(head: str, words: list[_Word], default: Currency) -> tuple[int,
     if first.negative:
         raise CommandError("amount_not_positive")
     after = _After(end)
-    if chain[-1].suffix:
+    if chain[-1].suffix and (multiplied := _power(chain[-1].suffix, words, end)):
+        after = multiplied  # "5万円", "5k", "1.5万円", "5พัน"
+        named.extend(after.named)
+    elif chain[-1].suffix:
         glued = leading_name(chain[-1].suffix)  # "100บาท", "74.40thb", "500円", "100baht:"
         if glued is None:
             raise CommandError("amount_invalid", text=words[end - 1].text, **examples(default))
@@ -200,11 +205,12 @@ def _read_amount(head: str, words: list[_Word], default: Currency) -> tuple[int,
     currency = distinct[0] if distinct else default
     # A currency right after the number says where the number ends.
     ended = bool(after.named) or bool(chain[-1].suffix)
-    number = _one_number(chain, spaced=spaced and not ended, currency=currency)
-    amount = parse_amount(number, currency)
+    rest = " ".join(head[words[at].end :].split())  # the title if the number is only its first word
+    number = _one_number(chain, spaced=spaced and not ended, currency=currency, rest=rest)
     title = " ".join((after.rest + head[words[after.used - 1].end :]).split())
     if after.power:
-        raise _multiplied(number, amount, after, currency)
+        raise _multiplied(number, after, currency, title)
+    amount = parse_amount(number, currency)
     _refuse_subunit_after(head, words, after, amount, currency)
     return amount, currency, title
 
@@ -218,6 +224,7 @@ class _After:
     named: tuple[Currency, ...] = ()
     power: int = 0  # a multiplier's power of ten: "5 万円" is 5 × 10⁴
     multiplier: str = ""  # the word that says it
+    carries: bool = False  # the currency is glued to it ("万円"): it cannot start the title
 
 
 def _after_number(words: list[_Word], end: int, default: Currency) -> _After:
@@ -227,13 +234,8 @@ def _after_number(words: list[_Word], end: int, default: Currency) -> _After:
     are refused, so "100 fresh yen" is neither ฿100 nor "fresh yen".
     """
     word = words[end].text
-    power, remainder = _multiplier(word)
-    if power:  # "5 k", "5 万円", "2 million baht"
-        if (glued := leading_name(remainder)) is not None:
-            return _After(end + 1, title_rest(glued[1]), (_named(glued[0]),), power, word)
-        if end + 1 < len(words) and (name := leading_name(words[end + 1].text)):
-            return _After(end + 2, title_rest(name[1]), (_named(name[0]),), power, word)
-        return _After(end + 1, power=power, multiplier=word)
+    if multiplied := _power(word, words, end + 1):  # "5 k", "5 万円", "2 million baht"
+        return multiplied
     for count in (3, 2):  # "100 Hong Kong dollars", "100 US dollars"
         phrase = words[end : end + count]
         if len(phrase) == count:
@@ -256,6 +258,18 @@ def _after_number(words: list[_Word], end: int, default: Currency) -> _After:
     return _After(end)
 
 
+def _power(word: str, words: list[_Word], end: int) -> _After | None:
+    """``word`` read as a multiplier, with its currency glued or in the word at ``end``."""
+    power, remainder = _multiplier(word)
+    if not power:
+        return None
+    if (glued := leading_name(remainder)) is not None:
+        return _After(end, title_rest(glued[1]), (_named(glued[0]),), power, word, carries=True)
+    if end < len(words) and (name := leading_name(words[end].text)):
+        return _After(end + 1, title_rest(name[1]), (_named(name[0]),), power, word)
+    return _After(end, power=power, multiplier=word)
+
+
 def _multiplier(word: str) -> tuple[int, str]:
     """The power of ten ``word`` multiplies by, and the currency glued after it.
 
@@ -268,14 +282,31 @@ def _multiplier(word: str) -> tuple[int, str]:
     return 0, ""
 
 
-def _multiplied(number: str, amount: int, after: _After, currency: Currency) -> CommandError:
-    """Refuse "5 万円" with 50000 written out, and with how to keep the word as the title."""
-    times = amount * 10**after.power
+def _multiplied(number: str, after: _After, currency: Currency, title: str) -> CommandError:
+    """Refuse "5 万円" with 50000 written out, and with how to keep the word as the title.
+
+    The number is multiplied before it is read, so "1.5 万円" is ¥15,000, not too precise.
+    """
+    alone = True  # the number can stay the amount with the word in the title
+    try:
+        parse_amount(number, currency)
+    except AmountError as exc:
+        if exc.reason != "amount_too_precise":  # "1.000 k" is as unclear as "1.000"
+            raise
+        alone = False  # "1.5 万円": ¥1.5 is no amount
+    try:
+        # Read with the multiplier's extra places, the digits are the smallest units meant.
+        times = parse_amount(number, replace(currency, decimals=currency.decimals + after.power))
+    except AmountError:
+        parse_amount(number, currency)  # too precise even multiplied, told in the currency
+        limit = format_amount(MAX_SMALLEST_UNITS, currency)
+        raise CommandError("amount_too_large", limit=limit) from None
     plain = _plain(times, currency)
     parse_amount(plain, currency)  # too large is refused as too large
     return CommandError(
-        "amount_multiplier",
+        "amount_multiplier" if alone and not after.carries else "amount_multiplier_currency",
         text=f"{number} {after.multiplier}",
+        title=example_title(title),
         number=number,
         word=after.multiplier,
         plain=plain,
@@ -311,8 +342,7 @@ def _refuse_subunit_after(
         # "50 euro cents" is 50 cents; "74 baht 40 satang" is 74 baht and 40 satang.
         cents = amount // scale if extra is None else amount + extra
         title = " ".join(head[words[at].end :].split())
-        shown = title if 0 < len(title) <= ECHO_LENGTH else "…"
-        example = f"{_plain(cents, currency)} {currency.code.lower()} {shown}"
+        example = f"{_plain(cents, currency)} {currency.code.lower()} {example_title(title)}"
     raise CommandError("currency_subunit", word=subunit[0], example=example)
 
 
@@ -377,8 +407,11 @@ def _number_words(words: list[_Word], at: int) -> tuple[list[AmountParts], bool]
     return chain, spaced
 
 
-def _one_number(chain: list[AmountParts], *, spaced: bool, currency: Currency) -> str:
-    """The number the words of ``chain`` write, or a refusal when that is not certain."""
+def _one_number(chain: list[AmountParts], *, spaced: bool, currency: Currency, rest: str) -> str:
+    """The number the words of ``chain`` write, or a refusal when that is not certain.
+
+    ``rest`` is what follows the first word, the title if the number ends there.
+    """
     if len(chain) == 1:
         return chain[0].number
     numbers = [part.number for part in chain]
@@ -404,6 +437,7 @@ def _one_number(chain: list[AmountParts], *, spaced: bool, currency: Currency) -
             first=numbers[0],
             group=numbers[1],
             code=currency.code.lower(),
+            title=example_title(rest),
         )
     return plain
 

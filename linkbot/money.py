@@ -22,6 +22,8 @@ _MAX_TOKEN_LENGTH = 32
 # What a refusal quotes back of what was typed: enough to recognise it, short
 # enough that no reply can outgrow Telegram's 4,096 characters.
 ECHO_LENGTH = 40
+# The title of the examples refusals show when the merchant typed none.
+EXAMPLE_TITLE = "Hot Latte"
 _ECHOED = frozenset(["text", "word", "name"])
 # Punctuation that may follow a currency word without a space: "100 baht:",
 # "100 usd,", "500 円、", "1500 円(税込)". The word is read up to it.
@@ -270,9 +272,20 @@ def currency_named(word: str) -> Currency | None:
         return CURRENCIES[taken[0]]
     if taken:
         example = examples(CURRENCIES[taken[0]])["example"]
-        raise AmountError("currency_ambiguous", word=word, codes=" ".join(codes), example=example)
+        raise AmountError("currency_ambiguous", word=word, codes=codes, example=example)
     name = codes[0] if len(codes) == 1 else word
-    raise AmountError("currency_not_taken", name=name, codes=" ".join(CURRENCIES))
+    raise AmountError("currency_not_taken", name=name, codes=tuple(CURRENCIES))
+
+
+def example_title(title: str) -> str:
+    """The title to show in an example: the one typed, cut for quoting, else :data:`EXAMPLE_TITLE`.
+
+    An example is copied as it is, so it never ends in a bare "…" that would
+    become the title of a real link.
+    """
+    if not title:
+        return EXAMPLE_TITLE
+    return f"{title[: ECHO_LENGTH - 1]}…" if len(title) > ECHO_LENGTH else title
 
 
 def examples(currency: Currency) -> dict[str, str]:
@@ -281,7 +294,11 @@ def examples(currency: Currency) -> dict[str, str]:
         small, large = "74.40", "1,250.50"
     else:
         small, large = "500", "1,250"
-    return {"small": small, "large": large, "example": f"{small} {currency.code.lower()} Hot Latte"}
+    return {
+        "small": small,
+        "large": large,
+        "example": f"{small} {currency.code.lower()} {EXAMPLE_TITLE}",
+    }
 
 
 def parse_amount(text: str, currency: Currency) -> int:

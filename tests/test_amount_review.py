@@ -71,9 +71,9 @@ def test_what_is_read(typed: str, default: Currency, amount: int, code: str, tit
     ("typed", "default", "reason", "params"),
     [
         # A multiplier after the number: the amount in digits, never ¥5 or ฿2.
-        ("5 万円 ケーキ", JPY, "amount_multiplier", {"plain": "50000", "code": "jpy"}),
-        ("5 千円 ケーキ", JPY, "amount_multiplier", {"plain": "5000", "code": "jpy"}),
-        ("5 千円 ケーキ", THB, "amount_multiplier", {"plain": "5000", "code": "jpy"}),
+        ("5 万円 ケーキ", JPY, "amount_multiplier_currency", {"plain": "50000", "code": "jpy"}),
+        ("5 千円 ケーキ", JPY, "amount_multiplier_currency", {"plain": "5000", "code": "jpy"}),
+        ("5 千円 ケーキ", THB, "amount_multiplier_currency", {"plain": "5000", "code": "jpy"}),
         ("1 หมื่น บาท มัดจำ", THB, "amount_multiplier", {"plain": "10000"}),
         ("2 million baht Condo deposit", THB, "amount_multiplier", {"grouped": "2,000,000"}),
         ("1.5 million baht Land", THB, "amount_multiplier", {"plain": "1500000"}),
@@ -82,7 +82,7 @@ def test_what_is_read(typed: str, default: Currency, amount: int, code: str, tit
         ("3 ล้าน ค่าบ้าน", THB, "amount_multiplier", {"plain": "3000000"}),
         ("2 億 土地", JPY, "amount_multiplier", {"plain": "200000000"}),
         ("50 bn thb Bond", THB, "amount_too_large", {}),
-        ("5万円 ケーキ", JPY, "amount_invalid", {}),
+        ("5万円 ケーキ", JPY, "amount_multiplier_currency", {"plain": "50000"}),
         # A subunit after a currency, or alone.
         ("50 euro cents Stamp", THB, "currency_subunit", {"example": "0.50 eur Stamp"}),
         ("74 baht 40 satang Latte", THB, "currency_subunit", {"example": "74.40 thb Latte"}),
@@ -132,8 +132,8 @@ def test_what_is_refused(
 def test_a_multiplier_reading_is_told_whole() -> None:
     refused = refusal("2 million baht Condo deposit")
     shown = plain_text(text(refused.reason, "en", command="multilink", **refused.params))
-    assert "/multilink 2000000 thb …" in shown
-    assert "/multilink 2 thb million …" in shown
+    assert "/multilink 2000000 thb Condo deposit" in shown
+    assert "/multilink 2 thb million Condo deposit" in shown
 
 
 # What a refusal offers works when typed, and every refusal fits in a message.
@@ -255,11 +255,11 @@ async def test_a_direction_mark_glued_to_the_command_is_refused(
 @pytest.mark.parametrize(
     ("command", "language", "shown"),
     [
-        ("/multilink 1 500 Cake", "en", "/multilink <code>1 thb 500 …</code>"),
+        ("/multilink 1 500 Cake", "en", "/multilink <code>1 thb 500 Cake</code>"),
         ("/multilink 100 kwd Dinner", "th", "/multilink <code>74.40 thb Hot Latte</code>"),
         ("/multilink 5 dollars Tip", "ja", "/multilink <code>74.40 usd Hot Latte</code>"),
         ("/multilink 50 cents Candy", "en", "/multilink <code>74.40 thb Hot Latte</code>"),
-        ("/multilink 5 万円 ケーキ", "ja", "/multilink <code>50000 jpy …</code>"),
+        ("/multilink 5 万円 ケーキ", "ja", "/multilink <code>50000 jpy ケーキ</code>"),
         ("/multilink 100 fresh yen Tip", "th", "/multilink <code>500 jpy Hot Latte</code>"),
         ("/multilink 74 baht 40 satang Latte", "en", "/multilink <code>74.40 thb Latte</code>"),
         ("/link 1" + "x" * 4088, "en", "“1xxxxxxxxx"),

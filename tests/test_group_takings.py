@@ -141,7 +141,7 @@ async def test_a_report_that_cannot_reach_the_merchant_is_told_in_the_group(
 
     (told,) = in_chat(fake_telegram, GROUP["id"])
     assert "could not reach you in our private chat just now" in told
-    assert "ask again here" in told and fakes.BOT_USERNAME in told
+    assert "send the command again here" in told and fakes.BOT_USERNAME in told
     assert "฿" not in told and "Sales" not in told
 
 
@@ -158,7 +158,7 @@ async def test_a_report_whose_answer_was_lost_is_not_sent_twice(
     assert "Sales in" in str(report["text"])
     (told,) = in_chat(fake_telegram, GROUP["id"])
     assert told.startswith("📬 Sent to you in our private chat, though Telegram did not confirm")
-    assert "ask again here" in told and "฿" not in told
+    assert "send the command again here" in told and "฿" not in told
 
 
 async def test_a_report_answered_by_a_gateway_timeout_is_not_sent_twice(
@@ -235,8 +235,8 @@ async def test_the_days_claimed_summaries_follow_a_group_that_became_a_supergrou
     ("language", "said", "not_said"),
     [
         ("en", "whichever of the shop's authorized users asks", "whoever asks"),
-        ("th", "ผู้ใช้ที่ได้รับสิทธิ์ของร้าน", "เหมือนเดิม"),
-        ("ja", "お店の許可ユーザー", "これまでどおり"),
+        ("th", "ผู้ใช้ที่ร้านค้าอนุญาต", "เหมือนเดิม"),
+        ("ja", "お店が許可したユーザー", "これまでどおり"),
     ],
 )
 async def test_turning_a_groups_figures_off_says_where_they_go_now(

@@ -55,7 +55,7 @@ def test_letters_after_the_number_that_multiply_nothing_are_still_no_amount() ->
 
 
 def test_a_multiplier_carrying_a_currency_is_not_offered_as_the_title() -> None:
-    for typed in ("5 万円 ケーキ", "5万円 ケーキ", "5 พันบาท เค้ก", "2 million baht Condo"):
+    for typed in ("5 万円 ケーキ", "5万円 ケーキ", "5 พันบาท เค้ก", "5พันบาท เค้ก"):
         refused = refusal(typed)
         for language in ("en", "th", "ja"):
             said = shown(refused, language)
@@ -72,7 +72,7 @@ def test_a_multiplier_carrying_a_currency_is_not_offered_as_the_title() -> None:
         ("5 k Cake", THB, "/link 5000 thb Cake"),
         ("1 500 Cake", THB, "/link 1 thb 500 Cake"),
         ("1 500 抹茶 ラテ", JPY, "/link 1 jpy 500 抹茶 ラテ"),
-        ("2 500", THB, "/link 2 thb 500 Hot Latte"),
+        ("2 500 ml", THB, "/link 2 thb 500 ml"),
         ("5 k " + "x" * 60, THB, "/link 5000 thb " + "x" * 39 + "…"),
     ],
 )
@@ -84,15 +84,15 @@ def test_an_example_never_ends_in_a_bare_ellipsis() -> None:
     for typed in ("5 万円 ケーキ", "5 k", "1 500 Cake", "2 million baht Condo"):
         refused = refusal(typed)
         for language in ("en", "th", "ja"):
-            assert " …</code>" not in text(refused.reason, language, command="link", **refused.params)
+            said = text(refused.reason, language, command="link", **refused.params)
+            assert " …</code>" not in said
 
 
 @pytest.mark.parametrize(
-    ("language", "joined"), [("en", "THB, JPY, SGD"), ("th", "THB, JPY, SGD"), ("ja", "THB、JPY、SGD")]
+    ("language", "joined"),
+    [("en", "THB, JPY, SGD"), ("th", "THB, JPY, SGD"), ("ja", "THB、JPY、SGD")],
 )
-def test_currency_lists_are_joined_as_the_language_writes_them(
-    language: str, joined: str
-) -> None:
+def test_currency_lists_are_joined_as_the_language_writes_them(language: str, joined: str) -> None:
     assert joined in shown(refusal("100 kwd Dinner"), language)
     said = shown(refusal("100 kr Bun"), language)
     assert joined.replace("THB", "DKK").replace("JPY", "SEK").replace("SGD", "NOK") in said
@@ -108,13 +108,14 @@ def test_figures_posted_in_a_group_switched_on_are_told() -> None:
 
 
 def test_the_reviewed_wording_keeps_each_catalog_s_conventions() -> None:
-    reviewed = (
-        "amount_spaced amount_spaced_shape amount_bidi currency_not_taken currency_ambiguous "
-        "currency_subunit amount_multiplier amount_multiplier_currency currency_unclear "
-        "title_missing report_daily_private report_here_on report_here_off report_here_usage "
-        "report_here_group sent_privately_unconfirmed private_chat_closed private_send_failed "
-        "export_failed help_id_group help_customer"
-    ).split()
+    reviewed = [
+        *("amount_spaced", "amount_spaced_shape", "amount_bidi", "currency_not_taken"),
+        *("currency_ambiguous", "currency_subunit", "amount_multiplier", "currency_unclear"),
+        *("amount_multiplier_currency", "title_missing", "report_daily_private"),
+        *("report_here_on", "report_here_off", "report_here_usage", "report_here_group"),
+        *("sent_privately_unconfirmed", "private_chat_closed", "private_send_failed"),
+        *("export_failed", "help_id_group", "help_customer"),
+    ]
     for key in reviewed:
         ja, th = JAPANESE[key], THAI[key]
         assert "例: " not in ja and "）: " not in ja and "3 桁" not in ja, key

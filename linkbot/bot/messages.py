@@ -23,6 +23,8 @@ ENGLISH: dict[str, str] = en.ENGLISH
 
 CATALOG: dict[str, dict[str, str]] = {"en": ENGLISH, "th": th.THAI, "ja": ja.JAPANESE}
 _DAYS: dict[str, Callable[[date], str]] = {"en": en.day_text, "th": th.day_text, "ja": ja.day_text}
+# How each language joins a list passed as a tuple ("THB, JPY" or "THB、JPY").
+_LISTS: dict[str, str] = {"en": en.LIST_SEPARATOR, "th": th.LIST_SEPARATOR, "ja": ja.LIST_SEPARATOR}
 
 
 class Html(str):
@@ -41,10 +43,18 @@ def language_for(language_code: str | None, forced: str | None = None) -> str:
 
 
 def text(key: str, /, language: str | None = None, **params: Any) -> str:
-    """The message ``key`` in ``language`` (English if missing), parameters filled in, escaped."""
+    """The message ``key`` in ``language`` (English if missing), parameters filled in, escaped.
+
+    A parameter that is a tuple or list is a list of items, joined as the language writes lists.
+    """
     messages = CATALOG.get(language or DEFAULT_LANGUAGE, ENGLISH)
     template = messages.get(key) or ENGLISH[key]
-    return _formatter.format(template, **params)
+    separator = _LISTS.get(language or DEFAULT_LANGUAGE, en.LIST_SEPARATOR)
+    filled = {
+        name: separator.join(map(str, value)) if isinstance(value, (tuple, list)) else value
+        for name, value in params.items()
+    }
+    return _formatter.format(template, **filled)
 
 
 def day_text(day: date, language: str | None = None) -> str:

@@ -26,7 +26,8 @@ ENGLISH: dict[str, str] = {
         "/cancel <code>link_…</code> – deactivate a link (or reply to a link)\n"
         "/qr <code>link_…</code> – a QR code to pay in person (or reply to a link)\n"
         "/report <code>week</code> – sales: today, yesterday, week, month, a date or a range "
-        "(in a group, that group's, sent to you privately; in private, all chats)\n"
+        "(in a group, that group's, sent to you privately, or posted there once it is switched "
+        "on with /report <code>here on</code>; in private, all chats)\n"
         "/export <code>month</code> – the payments as a spreadsheet (CSV)\n"
         "/report <code>daily on</code> – a summary every day, here in private\n"
         "/report <code>here on</code> – in a staff-only group: its reports posted there\n"
@@ -70,9 +71,9 @@ ENGLISH: dict[str, str] = {
     ),
     "amount_invalid": "“{text}” is not an amount. Write it like {small} or {large}.",
     "amount_spaced": (
-        "“{text}” could be {grouped}, or {first} followed by a title that starts with {group}. "
-        "For {grouped}, write {plain} or {grouped}. For {first}, put the currency after it: "
-        "/{command} <code>{first} {code} {group} …</code>"
+        "“{text}” could be {grouped}, or {first} followed by a title that starts with "
+        "{group}. For {grouped}, write {plain} or {grouped}. For {first}, put the "
+        "currency after it: /{command} <code>{first} {code} {title}</code>"
     ),
     "amount_spaced_shape": (
         "“{text}” has spaces inside the amount that do not separate thousands. "
@@ -94,9 +95,13 @@ ENGLISH: dict[str, str] = {
         "decimals if needed, like /{command} <code>{example}</code>"
     ),
     "amount_multiplier": (
-        "“{text}” may mean {grouped}. Write the amount in digits, like "
-        "/{command} <code>{plain} {code} …</code> If “{word}” is part of the title, put the "
-        "currency before it: /{command} <code>{number} {code} {word} …</code>"
+        "“{text}” may mean {grouped}. Write the amount in digits, like /{command} "
+        "<code>{plain} {code} {title}</code> If “{word}” is part of the title, put the "
+        "currency before it: /{command} <code>{number} {code} {word} {title}</code>"
+    ),
+    "amount_multiplier_currency": (
+        "“{text}” may mean {grouped}. Write the amount in digits, like /{command} "
+        "<code>{plain} {code} {title}</code>"
     ),
     "currency_unclear": (
         "“{text}” after the amount names a currency in a way the bot cannot read for certain. "
@@ -248,7 +253,8 @@ ENGLISH: dict[str, str] = {
     "report_daily_off": "You will no longer get the daily summary.",
     "report_daily_private": (
         "Ask for the daily summary in a private chat with me: /report <code>daily on</code>. "
-        "Each group that had payments has its summary sent to the merchant's users privately."
+        "Each group that had payments has its summary sent to the merchant's users privately, "
+        "unless the group was switched on with /report <code>here on</code>."
     ),
     "report_daily_usage": "Usage: /report <code>daily on</code> or /report <code>daily off</code>",
     "report_here_on": (
@@ -262,25 +268,27 @@ ENGLISH: dict[str, str] = {
         "this group sees no figures."
     ),
     "report_here_usage": (
-        "Usage, in a staff-only group: /report <code>here on</code> to see its reports there, "
-        "or /report <code>here off</code>"
+        "Usage, in a staff-only group: /report <code>here on</code> to see its reports "
+        "there, or /report <code>here off</code> to stop."
     ),
     "report_here_group": (
         "Send /report <code>here on</code> in the staff-only group that should see its own reports."
     ),
     "sent_privately": "📬 Sent to you in our private chat.",
     "sent_privately_unconfirmed": (
-        "📬 Sent to you in our private chat, though Telegram did not confirm it. "
-        "If it is not there, ask again here."
+        "📬 Sent to you in our private chat, though Telegram did not confirm it. If it is "
+        "not there, send the command again here."
     ),
     "private_chat_closed": (
         "📬 I cannot write to you privately yet. Open a private chat with "
-        '<a href="https://t.me/{bot}?start=reports">@{bot}</a> and press Start, then ask again here.'
+        '<a href="https://t.me/{bot}?start=reports">@{bot}</a> and press Start, then send '
+        "the command again here."
     ),
     "private_send_failed": (
         "⚠️ I could not reach you in our private chat just now, so nothing was sent. "
-        "Please ask again here in a moment. If you have never opened a private chat with "
-        '<a href="https://t.me/{bot}?start=reports">@{bot}</a>, open it and press Start first.'
+        "Please send the command again here in a moment. If you have never opened a "
+        'private chat with <a href="https://t.me/{bot}?start=reports">@{bot}</a>, open '
+        "it and press Start first."
     ),
     "export_failed": "⚠️ I could not send the file: Telegram did not take it. Try again in a moment.",
     "export_empty": "No payments to export for {period}.",
@@ -417,6 +425,10 @@ ENGLISH: dict[str, str] = {
     "day_and_time": "{day} {time}",
     "time_of_day": "{time}",
 }
+
+
+# How a list of items (currency codes) is joined.
+LIST_SEPARATOR = ", "
 
 
 def day_text(day: date) -> str:

@@ -24,8 +24,9 @@ JAPANESE: dict[str, str] = {
         "/status <code>link_…</code> – リンクの詳細と支払い（リンクのメッセージへの返信でも可）\n"
         "/cancel <code>link_…</code> – リンクを無効にする（リンクのメッセージへの返信でも可）\n"
         "/qr <code>link_…</code> – 店頭で支払うための QR コード（リンクのメッセージへの返信でも可）\n"
-        "/report <code>week</code> – 売上: today、yesterday、week、month、日付または期間"
-        "（グループではそのグループの分を個人チャットにお送りします。個人チャットではすべてのチャットの分）\n"
+        "/report <code>week</code> – 売上：today、yesterday、week、month、日付または期間"
+        "（グループではそのグループの分を個人チャットで受け取り、個人チャットではすべてのチャットの分。"
+        "/report <code>here on</code> にしたグループでは、そのグループに表示）\n"
         "/export <code>month</code> – 支払いの一覧をスプレッドシート（CSV）で\n"
         "/report <code>daily on</code> – 毎日のまとめを個人チャットで受け取る\n"
         "/report <code>here on</code> – スタッフだけのグループで、そのグループのレポートをそこに表示する\n"
@@ -42,7 +43,7 @@ JAPANESE: dict[str, str] = {
         "{authorization}"
     ),
     "help_customer": (
-        "<b>linkbot</b> は、このチャットにお店の支払いリンクを投稿します。\n\n"
+        "<b>linkbot</b> は、このグループにお店の支払いリンクを投稿します。\n\n"
         "お支払いは、リンクの下の<b>支払う</b>ボタン（またはリンク）をタップし、"
         "Omise の安全な支払いページの案内に沿って進めてください。"
         "お支払いが完了すると、このチャットに ✅ のメッセージが届きます。\n\n"
@@ -70,18 +71,16 @@ JAPANESE: dict[str, str] = {
     ),
     "amount_invalid": "「{text}」は金額として読めません。{small} や {large} のように書いてください。",
     "amount_spaced": (
-        "「{text}」は {grouped} とも、{first} の後に {group} で始まる商品名が続くとも読めます。"
-        "{grouped} なら {plain} または {grouped} と書いてください。"
-        "{first} なら、{first} の後に通貨を入れてください。"
-        "例：/{command} <code>{first} {code} {group} …</code>"
+        "「{text}」は {grouped} とも、{first} の後に {group} で始まる商品名が続くとも読めます。金額が {grouped} なら "
+        "{plain} または {grouped} と書いてください。金額が {first} なら、{first} の直後に通貨を入れてください。"
+        "例：/{command} <code>{first} {code} {title}</code>"
     ),
     "amount_spaced_shape": (
-        "「{text}」は金額の中に、3 桁区切りではない空白があります。"
-        "空白を入れずに {small} や {large} のように書いてください。"
+        "「{text}」の金額の途中に、3桁区切りではない空白が入っています。空白を入れずに {small} や {large} のように書いてください。"
     ),
     "amount_bidi": (
-        "金額に、文字の向きを変える見えない記号が含まれているため、見えている数字と違う"
-        "おそれがあります。金額を入力し直してください。例：/{command} <code>{example}</code>"
+        "金額に、文字の向きを変える目に見えない記号が含まれているため、実際の金額が表示と異なるおそれがあります。金額を入力し直してください。例：/{command} "
+        "<code>{example}</code>"
     ),
     "currency_not_taken": (
         "Omise は {name} を取り扱っていません。リンクに使える通貨は {codes} です。"
@@ -92,17 +91,21 @@ JAPANESE: dict[str, str] = {
         "金額の後に通貨コードを書いてください。例：/{command} <code>{example}</code>"
     ),
     "currency_subunit": (
-        "「{word}」は通貨の 100 分の 1 の単位です。金額は必要なら小数を使い、"
-        "通貨の単位で書いてください。例：/{command} <code>{example}</code>"
+        "「{word}」は通貨の100分の1にあたる補助単位です。金額は基本の単位で、必要なら小数を使って書いてください。例：/{command} "
+        "<code>{example}</code>"
     ),
     "amount_multiplier": (
-        "「{text}」は {grouped} という意味かもしれません。金額は数字で書いてください。"
-        "例：/{command} <code>{plain} {code} …</code>　「{word}」が商品名の一部なら、"
-        "その前に通貨を書いてください。例：/{command} <code>{number} {code} {word} …</code>"
+        "「{text}」は {grouped} という意味かもしれません。金額はすべて数字で書いてください。例：/{command} <code>{plain} "
+        "{code} {title}</code>　「{word}」が商品名の一部なら、「{word}」の前に通貨コードを入れてください。例：/{command} "
+        "<code>{number} {code} {word} {title}</code>"
+    ),
+    "amount_multiplier_currency": (
+        "「{text}」は {grouped} という意味かもしれません。金額はすべて数字で書いてください。例：/{command} <code>{plain} "
+        "{code} {title}</code>"
     ),
     "currency_unclear": (
-        "金額の後の「{text}」は、どの通貨かはっきり読み取れない書き方です。"
-        "金額の後に通貨コードを書いてください。例：/{command} <code>{example}</code>"
+        "金額の後の「{text}」からは、どの通貨か確実に読み取れません。金額の後に通貨コードを書いてください。例：/{command} "
+        "<code>{example}</code>"
     ),
     "amount_ambiguous_separators": (
         "「{text}」はどちらの意味にも読めます。小数点にはドット、"
@@ -124,7 +127,7 @@ JAPANESE: dict[str, str] = {
     "currency_conflict": (
         "金額には {symbol} とありますが、通貨は {code} になっています。どちらか一方にしてください。"
     ),
-    "title_missing": "金額の後に商品名を入れてください。例: /{command} <code>{example}</code>",
+    "title_missing": "金額の後に商品名を入れてください。例：/{command} <code>{example}</code>",
     "title_too_long": "商品名が長すぎます（{limit} 文字まで）。",
     "description_too_long": "説明が長すぎます（{limit} 文字まで）。",
     "link_id_invalid": (
@@ -283,43 +286,41 @@ JAPANESE: dict[str, str] = {
     "report_daily_off": "毎日のまとめの送信を停止しました。",
     "report_daily_private": (
         "毎日のまとめは、ボットとの個人チャットで /report <code>daily on</code> と送って申し込んでください。"
-        "支払いがあったグループのまとめは、お店の許可ユーザーに個人チャットでお送りします。"
+        "支払いがあったグループの毎日のまとめは、お店が許可したユーザーに個人チャットでお送りします（/report <code>here on</code> "
+        "にしたグループでは、そのグループに投稿します）。"
     ),
     "report_daily_usage": "使い方: /report <code>daily on</code> または /report <code>daily off</code>",
     "report_here_on": (
-        "📊 これから、このグループでの /report と /export にはこのグループで答え、"
-        "毎日のまとめもこのグループに投稿します。グループの全員が見られます。"
-        "停止するには /report <code>here off</code> を送ってください。"
+        "📊 今後は、このグループで送られた /report と /export にはこのグループで返信し、毎日のまとめもこのグループに投稿します。"
+        "グループのメンバー全員が見られます。停止するには /report <code>here off</code> を送ってください。"
     ),
     "report_here_off": (
-        "🔒 これから、このグループのレポートは、依頼したお店の許可ユーザーに個人チャットでお送りし、"
-        "毎日のまとめも許可ユーザーのそれぞれに個人チャットでお送りします。"
-        "このグループに売上の数字は表示されません。"
+        "🔒 今後は、このグループのレポートは依頼した人（お店が許可したユーザー）に個人チャットでお送りし、"
+        "毎日のまとめもお店が許可したユーザー全員にそれぞれ個人チャットでお送りします。このグループには売上の数字を表示しません。"
     ),
     "report_here_usage": (
-        "使い方（スタッフだけのグループで）: そこでレポートを見るには /report <code>here on</code>、"
-        "やめるには /report <code>here off</code>"
+        "使い方（スタッフだけのグループで）：このグループでレポートを見るには /report <code>here on</code>、やめるには /report "
+        "<code>here off</code> を送ってください。"
     ),
     "report_here_group": (
-        "自分のレポートを表示したいスタッフだけのグループで、/report <code>here on</code> と送ってください。"
+        "レポートを表示したいスタッフだけのグループで、/report <code>here on</code> と送ってください。"
     ),
     "sent_privately": "📬 個人チャットでお送りしました。",
     "sent_privately_unconfirmed": (
-        "📬 個人チャットでお送りしましたが、Telegramから受信の確認が取れませんでした。"
-        "届いていない場合は、もう一度ここでお送りください。"
+        "📬 個人チャットにお送りしましたが、Telegram から送信完了の確認がありませんでした。届いていない場合は、もう一度ここでコマンドを送ってください。"
     ),
     "private_chat_closed": (
-        "📬 まだ個人チャットでメッセージをお送りできません。"
-        '<a href="https://t.me/{bot}?start=reports">@{bot}</a> との個人チャットを開いて「開始」を押してから、'
-        "もう一度ここで送ってください。"
+        '📬 まだ個人チャットにメッセージをお送りできません。<a href="https://t.me/{bot}?start=reports">@{bot}</a> '
+        "との個人チャットを開いて「開始」（Start）を押してから、もう一度ここでコマンドを送ってください。"
     ),
     "private_send_failed": (
-        "⚠️ 今は個人チャットでメッセージをお送りできなかったため、何も送っていません。"
-        "しばらくしてから、もう一度ここで送ってください。"
+        "⚠️ 個人チャットにメッセージをお送りできなかったため、何もお送りしていません。しばらくしてから、もう一度ここでコマンドを送ってください。"
         '<a href="https://t.me/{bot}?start=reports">@{bot}</a> との個人チャットをまだ開いていない場合は、'
-        "先に開いて「開始」を押してください。"
+        "先に開いて「開始」（Start）を押してください。"
     ),
-    "export_failed": "⚠️ ファイルを送れませんでした。Telegram が受け付けませんでした。しばらくしてからもう一度お試しください。",
+    "export_failed": (
+        "⚠️ Telegram がファイルを受け付けなかったため、送信できませんでした。しばらくしてからもう一度お試しください。"
+    ),
     "export_empty": "{period} にエクスポートする支払いはありません。",
     "export_not_sent": "⚠️ このチャットにはファイルを送れませんでした。ボットにファイルの送信が許可されていない可能性があります。ボットとの個人チャットで /export をお試しください。",
     "export_caption": "支払い {count} 件 · {period}",
@@ -457,6 +458,10 @@ JAPANESE: dict[str, str] = {
     "day_and_time": "{day} {time}",
     "time_of_day": "{time}",
 }
+
+
+# How a list of items (currency codes) is joined.
+LIST_SEPARATOR = "、"
 
 
 def day_text(day: date) -> str:
