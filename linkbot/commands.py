@@ -209,7 +209,10 @@ def _read_amount(head: str, words: list[_Word], default: Currency) -> tuple[int,
     number = _one_number(chain, spaced=spaced and not ended, currency=currency, rest=rest)
     title = " ".join((after.rest + head[words[after.used - 1].end :]).split())
     if after.power:
-        raise _multiplied(number, after, currency, title)
+        typed = (
+            f"{number}{after.multiplier}" if chain[-1].suffix else f"{number} {after.multiplier}"
+        )
+        raise _multiplied(typed, number, after, currency, title)
     amount = parse_amount(number, currency)
     _refuse_subunit_after(head, words, after, amount, currency)
     return amount, currency, title
@@ -264,7 +267,8 @@ def _power(word: str, words: list[_Word], end: int) -> _After | None:
     if not power:
         return None
     if (glued := leading_name(remainder)) is not None:
-        return _After(end, title_rest(glued[1]), (_named(glued[0]),), power, word, carries=True)
+        said = word.removesuffix(glued[1])  # "万円" of "万円、ケーキ"
+        return _After(end, title_rest(glued[1]), (_named(glued[0]),), power, said, carries=True)
     if end < len(words) and (name := leading_name(words[end].text)):
         return _After(end + 1, title_rest(name[1]), (_named(name[0]),), power, word)
     return _After(end, power=power, multiplier=word)
@@ -282,7 +286,9 @@ def _multiplier(word: str) -> tuple[int, str]:
     return 0, ""
 
 
-def _multiplied(number: str, after: _After, currency: Currency, title: str) -> CommandError:
+def _multiplied(
+    typed: str, number: str, after: _After, currency: Currency, title: str
+) -> CommandError:
     """Refuse "5 万円" with 50000 written out, and with how to keep the word as the title.
 
     The number is multiplied before it is read, so "1.5 万円" is ¥15,000, not too precise.
@@ -305,7 +311,7 @@ def _multiplied(number: str, after: _After, currency: Currency, title: str) -> C
     parse_amount(plain, currency)  # too large is refused as too large
     return CommandError(
         "amount_multiplier" if alone and not after.carries else "amount_multiplier_currency",
-        text=f"{number} {after.multiplier}",
+        text=typed,
         title=example_title(title),
         number=number,
         word=after.multiplier,

@@ -50,6 +50,13 @@ def test_a_multiplier_glued_to_the_number_is_written_out(
     assert (refused.params["plain"], refused.params["code"]) == (plain, code)
 
 
+def test_a_glued_multiplier_is_quoted_as_typed() -> None:
+    refused = refusal("5万円、ケーキ")
+    assert (refused.params["text"], refused.params["word"]) == ("5万円", "万円")
+    assert "/link 50000 jpy ケーキ" in shown(refused)
+    assert refusal("5 万円 ケーキ").params["text"] == "5 万円"
+
+
 def test_letters_after_the_number_that_multiply_nothing_are_still_no_amount() -> None:
     assert refusal("5kg Rice").reason == "amount_invalid"
 
