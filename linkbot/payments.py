@@ -28,7 +28,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -86,8 +86,9 @@ WATCHER_LEASE = "payment_watcher"
 LEASE_CHECKS = 0.5
 LEASE_TTL = 1.5
 # An unverified webhook runs the next pass early (see nudge()), but passes
-# start no closer together than this: however many webhooks come, they cost
-# Omise at most one more events read a second.
+# start no closer together than this, and an early pass reads one page of
+# events: however many webhooks come, they cost Omise at most one more page
+# of events a second.
 NUDGE_SPACING = 1.0
 
 
@@ -120,6 +121,8 @@ class PassReport:
     announced: int = 0
     failed_announcements: int = 0
     swept: bool = False
+    # Charges whose news this pass recorded, for an early pass to announce.
+    recorded: list[str] = field(default_factory=list)
 
     @property
     def eventful(self) -> bool:
@@ -212,6 +215,7 @@ class PaymentWatcher:
         self.interval = interval
         self._started_at = self._now()
         leasing = asyncio.create_task(self._keep_lease(stop))
+        early = False
         try:
             while not stop.is_set():
                 if not self._holding.is_set():
@@ -220,12 +224,12 @@ class PaymentWatcher:
                 started = time.monotonic()
                 # Nudges from here on ask for the pass after this one.
                 self._nudged.clear()
-                await self._pass_or_log(stop)
+                await self._pass_or_log(stop, early=early)
                 if self._on_pass is not None:
                     self._on_pass(time.monotonic() - started, self.lag())
                 if self._after_pass is not None and not stop.is_set():
                     await self._after_pass_or_log(self._after_pass)
-                await self._rest(stop, started + interval, started + NUDGE_SPACING)
+                early = await self._rest(stop, started + interval, started + NUDGE_SPACING)
         finally:
             leasing.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -237,24 +241,32 @@ class PaymentWatcher:
 
         Any number of nudges during a pass, or before :data:`NUDGE_SPACING`
         has passed since it started, make one more pass. A standby instance
-        runs no passes, so a nudge changes nothing there.
+        runs no passes, so a nudge changes nothing there. Anyone can send
+        an unsigned webhook, so the early pass is a small one (see
+        :meth:`run_pass`): the regular passes keep their schedule.
         """
         self._nudged.set()
 
-    async def _rest(self, stop: asyncio.Event, due: float, soonest: float) -> None:
-        """Wait until ``due`` (monotonic), or ``soonest`` if nudged before then, or a stop."""
+    async def _rest(self, stop: asyncio.Event, due: float, soonest: float) -> bool:
+        """Wait until ``due`` (monotonic), or ``soonest`` if nudged before then, or a stop.
+
+        Returns whether the next pass is early (a nudge's).
+        """
         while not stop.is_set():
             now = time.monotonic()
-            if now >= due or (self._nudged.is_set() and now >= soonest):
-                return
+            if now >= due:
+                return False
+            if self._nudged.is_set() and now >= soonest:
+                return True
             if self._nudged.is_set():
                 await pause(stop, min(due, soonest) - now)
             else:
                 await first_of(stop.wait(), self._nudged.wait(), asyncio.sleep(due - now))
+        return False
 
-    async def _pass_or_log(self, stop: asyncio.Event) -> None:
+    async def _pass_or_log(self, stop: asyncio.Event, *, early: bool = False) -> None:
         try:
-            report = await self.run_pass(stop)
+            report = await self.run_pass(stop, early=early)
             if report.eventful:
                 logger.info("Payment pass: %s", report.summary())
         except Stopped:
@@ -318,16 +330,22 @@ class PaymentWatcher:
         except Exception:
             logger.warning("Could not give up the payment watcher's lease; it expires on its own")
 
-    async def run_pass(self, stop: asyncio.Event | None = None) -> PassReport:
+    async def run_pass(
+        self, stop: asyncio.Event | None = None, *, early: bool = False
+    ) -> PassReport:
         """Read what happened since the last pass (and sweep when due), then announce.
 
         Once ``stop`` is set, reading is cut short (raising :class:`Stopped`)
         and no further notice is begun: a stop is never kept waiting by
-        Omise, and a notice is never cut off halfway.
+        Omise, and a notice is never cut off halfway. An ``early`` pass (a
+        nudge's) reads one page of events, sweeps nothing and announces only
+        the charges it recorded itself: a notice that failed is tried again
+        by the regular passes alone, so its tries are as far apart however
+        often the passes are nudged.
         """
         report = PassReport()
         try:
-            reading = self._read(report)
+            reading = self._read(report, early=early)
             await (reading if stop is None else unless_stopped(stop, reading))
         except AuthenticationError:
             self._key_refused = True
@@ -335,18 +353,21 @@ class PaymentWatcher:
         finally:
             # Payments already recorded are announced even when Omise is down.
             budget = max(self.interval, MIN_ANNOUNCE_BUDGET)
-            await self.announce_pending(report, budget=budget, stop=stop)
+            if not early:
+                await self.announce_pending(report, budget=budget, stop=stop)
+            for charge_id in dict.fromkeys(report.recorded) if early else ():
+                await self.announce_pending(report, only=charge_id, budget=budget, stop=stop)
         return report
 
-    async def _read(self, report: PassReport) -> None:
+    async def _read(self, report: PassReport, *, early: bool = False) -> None:
         # Cut short anywhere by a stop: each charge is recorded in one
         # transaction, and the cursor moves only after what it passes.
-        await self.read_events(report)
+        await self.read_events(report, pages=1 if early else MAX_EVENT_PAGES)
         # Healthy means Omise is being read; a slow Telegram is a different trouble.
         self._key_refused = False
         self.last_pass_at = self._now()
         self.caught_up.set()
-        if self._sweep_due():
+        if not early and self._sweep_due():
             await self._sweep_or_log(report)
 
     async def _sweep_or_log(self, report: PassReport) -> None:
@@ -388,8 +409,12 @@ class PaymentWatcher:
 
     # Events: the per-pass source
 
-    async def read_events(self, report: PassReport) -> None:
+    async def read_events(self, report: PassReport, *, pages: int = MAX_EVENT_PAGES) -> None:
         """Record the charges of our links that Omise's events tell about since the cursor.
+
+        At most ``pages`` pages are read; the next pass reads on from there.
+        With one page it reads from the cursor itself, since the overlap
+        before it may fill a page with events already handled.
 
         The cursor is a time on Omise's clock (an event's, or the ``to`` of
         a listing), never on ours, so a host clock that is off cannot make
@@ -403,10 +428,11 @@ class PaymentWatcher:
             since, offset = self._reading_on  # the last pass stopped mid-listing
         else:
             # The very first pass has no cursor: the start-up sweep covers what came before.
-            since = self._cursor - EVENT_OVERLAP if self._cursor else now - FIRST_LOOK_BACK
+            overlap = EVENT_OVERLAP if pages > 1 else timedelta(0)
+            since = self._cursor - overlap if self._cursor else now - FIRST_LOOK_BACK
             offset = 0
         cursor, handled, self._reading_on = self._cursor, False, None
-        for _ in range(MAX_EVENT_PAGES):
+        for _ in range(pages):
             page = await self.omise.list_events(
                 from_=since, offset=offset, limit=PAGE_LIMIT, order="chronological"
             )
@@ -583,6 +609,8 @@ class PaymentWatcher:
                 refunded=charge.refunded_amount or 0,
             )
         )
+        if recorded is not Recorded.UNCHANGED:
+            report.recorded.append(charge.id)
         if recorded is Recorded.PAID:
             report.new_charges += 1
         elif recorded is Recorded.PENDING:

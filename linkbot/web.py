@@ -19,20 +19,14 @@ not lost, because the watcher's polling finds every payment on its own.
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import enum
-import hashlib
 import hmac
-import json
 import logging
 import math
-import re
 import socket
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 import uvicorn
@@ -45,18 +39,32 @@ from telegram import Update
 
 from linkbot import metrics
 from linkbot.config import WEBHOOK_PATH
-from linkbot.connections import IDLE_TIMEOUT, HeadDeadlineProtocol, RequestLimit
+from linkbot.connections import (
+    IDLE_TIMEOUT,
+    HeadDeadlineProtocol,
+    RequestLimit,
+    ThrottledLog,
+    check_uvicorn,
+)
 from linkbot.inbox import Application as UpdateQueue
 from linkbot.inbox import Backlog
 from linkbot.omise import NotFoundError, OmiseError
-from linkbot.payments import CHARGE_EVENTS, Health
+from linkbot.payments import Health
 from linkbot.recent import RecentIds
+from linkbot.webhook_input import NUMBER as _NUMBER
+from linkbot.webhook_input import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    NotJson,
+    charge_event_of,
+    load_json,
+    verify_signature,
+)
+from linkbot.webhook_input import parse_charge_event as parse_charge_event
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "Omise-Signature"
-TIMESTAMP_HEADER = "Omise-Signature-Timestamp"
-MAX_SIGNATURE_AGE = 300
+OMISE_PATH = "/omise/webhook"
 MAX_BODY = 256 * 1024
 # A body this small arrives in well under a second; a client dribbling it
 # slower is holding a connection open, not delivering an event.
@@ -68,14 +76,6 @@ CONFIRM_WORKERS = 2
 # accepted within MAX_SIGNATURE_AGE, so a few minutes of events is enough.
 REMEMBERED_EVENTS = 10_000
 STOP_GRACE = 2.0
-
-# Omise ids are short and plain; anything else is not from Omise, and must
-# not reach a URL path or sit in memory at any length.
-_CHARGE_ID = re.compile(r"chrg_[A-Za-z0-9_]{1,64}")
-_EVENT_ID = re.compile(r"[A-Za-z0-9_]{1,64}")
-# A number in a header (a timestamp, a length) is ASCII digits: str.isdigit()
-# also takes "²" and "١٢", which int() refuses, as it does 4,300 digits and more.
-_NUMBER = re.compile(r"[0-9]{1,12}")
 
 TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Updates taken but not yet handled; past this Telegram is told 503 and
@@ -93,32 +93,6 @@ class Watcher(Protocol):
     def nudge(self) -> None: ...
 
     def health(self) -> Health: ...
-
-
-def verify_signature(
-    secret: SecretStr, body: bytes, signatures: str | None, timestamp: str | None, *, now: float
-) -> bool:
-    """Check ``Omise-Signature``: hex HMAC-SHA256 of ``"{timestamp}.{body}"``.
-
-    The key is the base64-decoded webhook secret. During a secret rotation
-    the header holds two comma-separated signatures; either may match.
-    Timestamps more than five minutes away from ``now`` are refused, so a
-    captured request cannot be replayed later.
-    """
-    if not signatures or not timestamp or not _NUMBER.fullmatch(timestamp):
-        return False
-    if abs(now - int(timestamp)) > MAX_SIGNATURE_AGE:
-        return False
-    try:
-        key = base64.b64decode(secret.get_secret_value(), validate=True)
-    except (binascii.Error, ValueError):
-        key = secret.get_secret_value().encode()
-    expected = hmac.new(key, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    # compare_digest refuses str with non-ASCII characters: such a candidate is no match.
-    return any(
-        candidate.isascii() and hmac.compare_digest(expected, candidate.strip().lower())
-        for candidate in signatures.split(",")
-    )
 
 
 class Offer(enum.Enum):
@@ -260,51 +234,6 @@ async def _confirm(watcher: Watcher, charge_id: str) -> None:
         logger.exception("Could not confirm charge %s", charge_id)
 
 
-@dataclass(frozen=True, slots=True)
-class ChargeEvent:
-    charge_id: str
-    event_id: str | None
-
-
-class NotJson(Exception):
-    """A body that is not JSON, or nested too deeply to be read."""
-
-
-def load_json(body: bytes) -> object:
-    """The JSON value of ``body``; raises :class:`NotJson` for anything else."""
-    try:
-        return json.loads(body)
-    # A few hundred KB of "[" exhaust the decoder's recursion limit.
-    except (ValueError, RecursionError) as exc:
-        raise NotJson(type(exc).__name__) from None
-
-
-def parse_charge_event(body: bytes) -> ChargeEvent | None:
-    """The charge a charge event names, or None for any other body (JSON or not)."""
-    try:
-        return charge_event_of(load_json(body))
-    except NotJson:
-        return None
-
-
-def charge_event_of(event: object) -> ChargeEvent | None:
-    """The charge a decoded charge event names, or None for any other value."""
-    if not isinstance(event, dict):
-        return None
-    key = event.get("key")
-    if not isinstance(key, str) or key not in CHARGE_EVENTS:
-        return None
-    data = event.get("data")
-    if not isinstance(data, dict) or data.get("object") != "charge":
-        return None
-    charge_id = data.get("id")
-    if not isinstance(charge_id, str) or not _CHARGE_ID.fullmatch(charge_id):
-        return None
-    event_id = event.get("id")
-    valid_event_id = isinstance(event_id, str) and _EVENT_ID.fullmatch(event_id) is not None
-    return ChargeEvent(charge_id, event_id if valid_event_id else None)
-
-
 class _TooLarge(Exception):
     pass
 
@@ -361,6 +290,8 @@ class TelegramWebhook:
         self._max_pending = max_pending
         self._seen: RecentIds[int] = RecentIds(remember)
         self._refusing = False
+        # Anyone can send a refused request: a flood of them is a line a minute.
+        self._refusals = ThrottledLog(logger)
         self.accepted = 0
 
     def route(self, path: str = WEBHOOK_PATH) -> Route:
@@ -377,7 +308,10 @@ class TelegramWebhook:
 
     async def _handle(self, request: Request) -> tuple[str, Response]:
         if not self._authorized(request):
-            logger.warning("Refused a Telegram webhook request with a missing or wrong secret")
+            self._refusals.warning(
+                "telegram secret",
+                "Refused a Telegram webhook request with a missing or wrong secret",
+            )
             return "forbidden", JSONResponse(
                 {"error": "forbidden"}, status_code=403, headers={"Connection": "close"}
             )
@@ -484,6 +418,8 @@ def create_app(
             "(Webhooks)."
         )
     queue = confirmations if confirmations is not None else Confirmations(watcher)
+    # Anyone can send a refused webhook: a flood of them is a line a minute.
+    refusals = ThrottledLog(logger)
 
     async def omise_webhook(request: Request) -> Response:
         outcome, response = await handle_omise(request)
@@ -497,7 +433,9 @@ def create_app(
         if webhook_secret is not None:
             timestamp = request.headers.get(TIMESTAMP_HEADER)
             if timestamp is not None and not _NUMBER.fullmatch(timestamp):
-                logger.warning("Refused a webhook whose signature timestamp is not a number")
+                refusals.warning(
+                    "timestamp", "Refused a webhook whose signature timestamp is not a number"
+                )
                 return "bad_request", JSONResponse({"error": "bad timestamp"}, status_code=400)
             if not verify_signature(
                 webhook_secret,
@@ -506,12 +444,12 @@ def create_app(
                 timestamp,
                 now=time.time(),
             ):
-                logger.warning("Refused a webhook with a missing or wrong signature")
+                refusals.warning("signature", "Refused a webhook with a missing or wrong signature")
                 return "bad_signature", JSONResponse({"error": "bad signature"}, status_code=401)
         try:
             event = charge_event_of(load_json(body))
         except NotJson as exc:
-            logger.warning("Refused a webhook whose body is not JSON (%s)", exc)
+            refusals.warning("not json", "Refused a webhook whose body is not JSON (%s)", exc)
             return "bad_request", JSONResponse({"error": "not json"}, status_code=400)
         if event is None:
             return "ignored", JSONResponse({"status": "ignored"})
@@ -547,7 +485,7 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/omise/webhook", omise_webhook, methods=["POST"]),
+            Route(OMISE_PATH, omise_webhook, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", metrics_endpoint, methods=["GET"]),
             *routes,
@@ -571,7 +509,7 @@ class WebServer:
         host, _, port = listen.rpartition(":")
         self._address = (host.strip("[]"), int(port))
         config = uvicorn.Config(
-            RequestLimit(app),
+            RequestLimit(app, separate=(OMISE_PATH, WEBHOOK_PATH)),
             host=self._address[0],
             port=self._address[1],
             log_level="warning",
@@ -585,6 +523,7 @@ class WebServer:
             timeout_keep_alive=IDLE_TIMEOUT,
             timeout_graceful_shutdown=math.ceil(STOP_GRACE),
         )
+        check_uvicorn(config)
         self._server = _Server(config)
         self._task: asyncio.Task[None] | None = None
         confirmations = getattr(app.state, "confirmations", None)

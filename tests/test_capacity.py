@@ -1,12 +1,13 @@
 """How much the bot takes at once, as docs/payments.md promises it: a webhook body still arriving
-after 10 s gets 408 and its connection closed, at most 100 HTTP requests are served at
-once, and up to 256 updates are handled at once."""
+after 10 s gets 408 and its connection closed, at most 100 requests to each webhook are
+served at once (the health check is not counted), and up to 256 updates are handled at once."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 from pydantic import SecretStr
@@ -26,6 +27,7 @@ from tests.process import free_port
 # Short enough to keep the tests quick, long enough that a 408 before it is told apart.
 SHORT_TIMEOUT = 0.5
 TELEGRAM_SECRET = "capacity_secret"
+TELEGRAM_HEADERS = {TELEGRAM_SECRET_HEADER: TELEGRAM_SECRET}
 
 
 @pytest.fixture
@@ -165,29 +167,68 @@ async def close_all(writers: list[asyncio.StreamWriter]) -> None:
     await asyncio.gather(*(w.wait_closed() for w in writers), return_exceptions=True)
 
 
-async def open_requests(port: int, count: int) -> list[asyncio.StreamWriter]:
+async def open_requests(
+    port: int, count: int, path: str = "/omise/webhook"
+) -> list[asyncio.StreamWriter]:
     """``count`` requests in progress: each head sent, its body not finished."""
     writers = []
+    headers = TELEGRAM_HEADERS if path == "/telegram/webhook" else {}
     for _ in range(count):
         _, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(request_head("/omise/webhook", 1000, {}) + b'{"key": ')
+        writer.write(request_head(path, 1000, headers) + b'{"key": ')
         await writer.drain()
         writers.append(writer)
     await asyncio.sleep(0.2)
     return writers
 
 
-async def test_past_100_requests_in_progress_a_request_is_refused_with_503(server: int) -> None:
-    held = await open_requests(server, 50)
+async def request_status(port: int, request: bytes) -> int:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        async with asyncio.timeout(5):
+            status, _ = await read_response(reader)
+        return status
+    finally:
+        writer.close()
+        await asyncio.gather(writer.wait_closed(), return_exceptions=True)
+
+
+def telegram_update(update_id: int) -> bytes:
+    body = json.dumps({"update_id": update_id}).encode()
+    return request_head("/telegram/webhook", len(body), TELEGRAM_HEADERS) + body
+
+
+def omise_event() -> bytes:
+    body = b'{"key": "ping"}'
+    return request_head("/omise/webhook", len(body), {}) + body
+
+
+@pytest.mark.parametrize(
+    ("held", "other"),
+    [
+        pytest.param("/omise/webhook", telegram_update, id="omise-held"),
+        pytest.param("/telegram/webhook", lambda _: omise_event(), id="telegram-held"),
+    ],
+)
+async def test_past_100_requests_in_progress_a_request_is_refused_with_503(
+    server: int, held: str, other: Callable[[int], bytes]
+) -> None:
+    writers = await open_requests(server, 50, held)
     try:
         assert await healthz_status(server) == 200
-        held += await open_requests(server, 50)
-        # 100 requests whose bodies are still coming: the 101st is not served.
-        assert await healthz_status(server) == 503
+        writers += await open_requests(server, 50, held)
+        # 100 requests to one webhook whose bodies are still coming: its 101st is not served,
+        # the health check and the other webhook are.
+        headers = TELEGRAM_HEADERS if held == "/telegram/webhook" else {}
+        assert await request_status(server, request_head(held, 2, headers) + b"{}") == 503
+        assert await healthz_status(server) == 200
+        assert await request_status(server, other(1)) == 200
     finally:
-        await close_all(held)
+        await close_all(writers)
     await asyncio.sleep(0.2)
-    assert await healthz_status(server) == 200
+    assert await request_status(server, other(2)) == 200
 
 
 # Updates
