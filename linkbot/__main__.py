@@ -271,7 +271,8 @@ async def _start(
                 application, settings.webhook_secret, backlog=processor, inbox=inbox
             )
             routes.extend(hook.route(path) for path in settings.webhook_paths)
-        web = WebServer(create_app(watcher, settings.omise_webhook_secret, routes=routes), listen)
+        app = create_app(watcher, settings.omise_webhook_secret, routes=routes)
+        web = WebServer(app, listen, telegram_paths=settings.webhook_paths)
         # Also on the way out after an error: confirmations must end before the store closes.
         resources.push_async_callback(web.stop)
         # PORT opens a listener in polling mode too (a container's health

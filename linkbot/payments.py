@@ -216,20 +216,28 @@ class PaymentWatcher:
         self._started_at = self._now()
         leasing = asyncio.create_task(self._keep_lease(stop))
         early = False
+        # The regular passes keep their own schedule: an early pass (a nudge's)
+        # never puts the next regular one off, however often nudges come.
+        regular_due = 0.0
         try:
             while not stop.is_set():
                 if not self._holding.is_set():
                     await first_of(stop.wait(), self._holding.wait())
+                    # Taking the lease over starts with a whole pass.
+                    early = False
                     continue
                 started = time.monotonic()
+                early = early and started < regular_due
                 # Nudges from here on ask for the pass after this one.
                 self._nudged.clear()
                 await self._pass_or_log(stop, early=early)
                 if self._on_pass is not None:
                     self._on_pass(time.monotonic() - started, self.lag())
-                if self._after_pass is not None and not stop.is_set():
-                    await self._after_pass_or_log(self._after_pass)
-                early = await self._rest(stop, started + interval, started + NUDGE_SPACING)
+                if not early:
+                    regular_due = started + interval
+                    if self._after_pass is not None and not stop.is_set():
+                        await self._after_pass_or_log(self._after_pass)
+                early = await self._rest(stop, regular_due, started + NUDGE_SPACING)
         finally:
             leasing.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -504,12 +504,16 @@ class _Server(uvicorn.Server):
 
 
 class WebServer:
-    def __init__(self, app: Starlette, listen: str) -> None:
+    def __init__(
+        self, app: Starlette, listen: str, *, telegram_paths: Sequence[str] = (WEBHOOK_PATH,)
+    ) -> None:
         self._listen = listen
         host, _, port = listen.rpartition(":")
         self._address = (host.strip("[]"), int(port))
         config = uvicorn.Config(
-            RequestLimit(app, separate=(OMISE_PATH, WEBHOOK_PATH)),
+            # Each webhook path has its requests counted apart (telegram_paths: a
+            # LINKBOT_WEBHOOK_URL with a path of its own is served under it too).
+            RequestLimit(app, separate=(OMISE_PATH, *telegram_paths)),
             host=self._address[0],
             port=self._address[1],
             log_level="warning",

@@ -119,6 +119,15 @@ def test_the_installed_uvicorn_passes_the_check() -> None:
     WebServer(create_app(StandIn(), None), "127.0.0.1:0")
 
 
+def test_a_telegram_webhook_under_a_path_of_its_own_is_counted_apart() -> None:
+    # LINKBOT_WEBHOOK_URL=https://host/bot: Telegram posts to /bot/telegram/webhook.
+    paths = ["/bot/telegram/webhook", "/telegram/webhook"]
+    server = WebServer(create_app(StandIn(), None), "127.0.0.1:0", telegram_paths=paths)
+    limit = server._server.config.app
+    assert isinstance(limit, connections.RequestLimit)
+    assert {"/omise/webhook", *paths} <= set(limit.serving)
+
+
 async def test_connections_closed_for_room_are_logged_once_a_minute(
     front: Listening, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

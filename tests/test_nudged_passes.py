@@ -101,3 +101,36 @@ async def test_a_nudged_pass_reads_one_page_of_events(
     watching.nudge()
     await eventually(lambda: len(fake_telegram.messages) == 1)
     assert fake_omise.count("GET /events") == reads + 2
+
+
+async def test_nudges_faster_than_the_interval_do_not_put_the_regular_pass_off(
+    watcher: PaymentWatcher,
+    link_service: LinkService,
+    fake_omise: fakes.FakeOmise,
+    fake_telegram: fakes.FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # An unsigned webhook every 0.3 s, against a regular pass every second: the regular
+    # passes still come, and with them the retries of a notice Telegram refused.
+    caplog.set_level(logging.INFO)
+    monkeypatch.setattr(payments, "NUDGE_SPACING", 0.1)
+    record = await make_link(link_service)
+    fake_telegram.fail("sendMessage", times=10_000, **REFUSED)
+    fake_omise.pay(record.link_id)
+    stop = asyncio.Event()
+    task = asyncio.create_task(watcher.run(1.0, stop))
+
+    async def nudging() -> None:
+        while not stop.is_set():
+            watcher.nudge()
+            await asyncio.sleep(0.3)
+
+    nudger = asyncio.create_task(nudging())
+    try:
+        await eventually(lambda: caplog.text.count("Could not announce") >= 3, within=8)
+    finally:
+        stop.set()
+        await nudger
+        await task
+    assert fake_omise.count("GET /events") > caplog.text.count("Could not announce")
