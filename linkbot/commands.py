@@ -312,7 +312,7 @@ def _multiplied(
     return CommandError(
         "amount_multiplier" if alone and not after.carries else "amount_multiplier_currency",
         text=typed,
-        title=example_title(title),
+        title=example_title(title, TITLE_MAX_LENGTH),
         number=number,
         word=after.multiplier,
         plain=plain,
@@ -348,7 +348,7 @@ def _refuse_subunit_after(
         # "50 euro cents" is 50 cents; "74 baht 40 satang" is 74 baht and 40 satang.
         cents = amount // scale if extra is None else amount + extra
         title = " ".join(head[words[at].end :].split())
-        example = f"{_plain(cents, currency)} {currency.code.lower()} {example_title(title)}"
+        example = f"{_plain(cents, currency)} {currency.code.lower()} {example_title(title, TITLE_MAX_LENGTH)}"
     raise CommandError("currency_subunit", word=subunit[0], example=example)
 
 
@@ -443,7 +443,7 @@ def _one_number(chain: list[AmountParts], *, spaced: bool, currency: Currency, r
             first=numbers[0],
             group=numbers[1],
             code=currency.code.lower(),
-            title=example_title(rest),
+            title=example_title(rest, TITLE_MAX_LENGTH),
         )
     return plain
 

@@ -277,15 +277,14 @@ def currency_named(word: str) -> Currency | None:
     raise AmountError("currency_not_taken", name=name, codes=tuple(CURRENCIES))
 
 
-def example_title(title: str) -> str:
-    """The title to show in an example: the one typed, cut for quoting, else :data:`EXAMPLE_TITLE`.
+def example_title(title: str, longest: int) -> str:
+    """The title to show in an example: the one typed, whole, else :data:`EXAMPLE_TITLE`.
 
-    An example is copied as it is, so it never ends in a bare "…" that would
-    become the title of a real link.
+    An example is copied as it is, so it never holds a title cut short (or a
+    bare "…") that would become the title of a real link: one longer than
+    ``longest``, the longest a link may have, gives way to the example's own.
     """
-    if not title:
-        return EXAMPLE_TITLE
-    return f"{title[: ECHO_LENGTH - 1]}…" if len(title) > ECHO_LENGTH else title
+    return title if title and len(title) <= longest else EXAMPLE_TITLE
 
 
 def examples(currency: Currency) -> dict[str, str]:

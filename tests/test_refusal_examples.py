@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from linkbot.bot.handlers import plain_text
@@ -80,11 +82,19 @@ def test_a_multiplier_carrying_a_currency_is_not_offered_as_the_title() -> None:
         ("1 500 Cake", THB, "/link 1 thb 500 Cake"),
         ("1 500 抹茶 ラテ", JPY, "/link 1 jpy 500 抹茶 ラテ"),
         ("2 500 ml", THB, "/link 2 thb 500 ml"),
-        ("5 k " + "x" * 60, THB, "/link 5000 thb " + "x" * 39 + "…"),
+        ("5 k " + "x" * 60, THB, "/link 5000 thb " + "x" * 60),
+        ("5 k " + "x" * 201, THB, "/link 5000 thb Hot Latte"),
     ],
 )
 def test_examples_carry_the_title_typed(typed: str, default: Currency, example: str) -> None:
     assert example in shown(refusal(typed, default))
+
+
+def test_an_example_copied_back_makes_the_title_typed_whole() -> None:
+    typed = "5k Premium single-origin coffee beans, 1 kg bag, roasted"
+    (example,) = re.findall(r"/link (5000 thb .+?)(?: If|$)", shown(refusal(typed)))
+    request = parse_link(example, default_currency=THB)
+    assert request.title == "Premium single-origin coffee beans, 1 kg bag, roasted"
 
 
 def test_an_example_never_ends_in_a_bare_ellipsis() -> None:
