@@ -348,7 +348,8 @@ def _refuse_subunit_after(
         # "50 euro cents" is 50 cents; "74 baht 40 satang" is 74 baht and 40 satang.
         cents = amount // scale if extra is None else amount + extra
         title = " ".join(head[words[at].end :].split())
-        example = f"{_plain(cents, currency)} {currency.code.lower()} {example_title(title, TITLE_MAX_LENGTH)}"
+        shown = example_title(title, TITLE_MAX_LENGTH)
+        example = f"{_plain(cents, currency)} {currency.code.lower()} {shown}"
     raise CommandError("currency_subunit", word=subunit[0], example=example)
 
 
