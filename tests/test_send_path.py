@@ -8,6 +8,7 @@ strangers' private replies never wait long behind a busy group.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import httpx
 import pytest
@@ -17,6 +18,7 @@ from telegram.ext import ExtBot
 from linkbot import payments
 from linkbot.bot import throttle
 from linkbot.bot.app import CountingRateLimiter
+from linkbot.bot.daily import DailySummary
 from linkbot.bot.notices import TelegramAnnouncer
 from linkbot.config import Settings
 from linkbot.links import LinkService
@@ -229,3 +231,36 @@ async def test_a_daily_summary_that_never_left_is_sent_at_the_next_check(
     clock[0] = at(day, 21, 10)
     assert await summary(chat, store, omise, clock).check() == 0
     assert len(today_summaries(fake_telegram)) == first + 1
+
+
+async def test_a_daily_summary_cut_off_before_it_went_out_is_sent_at_the_next_check(
+    chat: Chat,
+    sales: None,
+    store: Store,
+    omise: OmiseClient,
+    fake_telegram: fakes.FakeTelegram,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    day = today()
+    clock = [at(day, 21, 0)]
+    real = DailySummary._reply
+    failed: list[tuple[int, int | None]] = []
+    again: list[str] = []
+
+    async def failing_once(self: DailySummary, to: Any, found: Any) -> Any:
+        if not failed:
+            failed.append((to.to, to.about))  # claimed, then the database fails
+            raise RuntimeError("the database went away")
+        reply = await real(self, to, found)
+        if (to.to, to.about) == failed[0]:
+            again.append(reply.text)
+        return reply
+
+    monkeypatch.setattr(DailySummary, "_reply", failing_once)
+    with pytest.raises(RuntimeError):
+        await summary(chat, store, omise, clock).check()
+    clock[0] = at(day, 21, 5)
+    await summary(chat, store, omise, clock).check()
+    # Its claim went back: the summary cut off is sent at the next check, once.
+    assert len(again) == 1
+    assert [m["text"] for m in fake_telegram.messages].count(again[0]) == 1

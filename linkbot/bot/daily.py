@@ -13,6 +13,7 @@ or the process restarts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from zoneinfo import ZoneInfo
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, TelegramError
 
+from linkbot import handover
 from linkbot.bot.bookkeeping import report_reply
 from linkbot.bot.delivery import Delivery, may_have_arrived
 from linkbot.bot.messages import DEFAULT_LANGUAGE
@@ -144,7 +146,7 @@ class DailySummary:
                     reports[summary.about] = found
                 if found.empty or not await self._claim(summary, day):
                     continue
-                await self.delivery.to_chat(summary.to, await self._reply(summary, found))
+                await self._send(summary, found, day)
                 sent += 1
             except OmiseError as exc:
                 complete = False
@@ -169,6 +171,20 @@ class DailySummary:
         if sent:
             logger.info("Daily summary of %s sent to %d chat(s)", day, sent)
         return sent, complete
+
+    async def _send(self, summary: _Summary, found: Report, day: date) -> None:
+        """Send a claimed summary; cut off before it went out (a database error, a stop),
+        its claim goes back, so the day's summary is not lost."""
+        with handover.watching() as posted:
+            try:
+                await self.delivery.to_chat(summary.to, await self._reply(summary, found))
+            except TelegramError:
+                raise  # Telegram's answer: send_day decides
+            except BaseException:
+                if not posted.out:
+                    with contextlib.suppress(Exception):
+                        await self._release(summary, day)
+                raise
 
     async def _summaries(self, period: Period) -> list[_Summary]:
         """Who gets which summary of the period."""
