@@ -8,6 +8,9 @@ strangers' private replies never wait long behind a busy group.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -25,7 +28,7 @@ from linkbot.links import LinkService
 from linkbot.omise import OmiseClient
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
-from linkbot.store import Store
+from linkbot.store import LinkRecord, Store
 from tests import test_bookkeeping
 from tests.conftest import TELEGRAM_URL, Chat, make_link, no_sleep
 from tests.test_bookkeeping import at, summary, today
@@ -38,73 +41,71 @@ def notices(telegram: fakes.FakeTelegram) -> list[str]:
     return [str(m["text"]) for m in telegram.messages if "was paid" in str(m["text"])]
 
 
+@dataclass
+class OverSockets:
+    """A watcher over real sockets, its bot paced by the production rate limiter."""
+
+    telegram: fakes.FakeTelegram
+    omise: fakes.FakeOmise
+    store: Store
+    watcher: PaymentWatcher
+    record: LinkRecord
+
+
+@contextlib.asynccontextmanager
+async def paid_over_sockets(settings: Settings) -> AsyncIterator[OverSockets]:
+    """A link paid, its notice to come, with Telegram and Omise served on 127.0.0.1."""
+    telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise()
+    with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
+        store = Store.connect(settings.database)
+        await store.initialize()
+        try:
+            async with (
+                OmiseClient(settings.omise_secret_key, base_url=omise_url, sleep=no_sleep) as api,
+                ExtBot(
+                    fakes.BOT_TOKEN,
+                    base_url=f"{telegram_url}/bot",
+                    rate_limiter=CountingRateLimiter(max_retries=5),
+                ) as bot,
+            ):
+                links = LinkService(api, store, reconcile_delays=(0, 0, 0), sleep=no_sleep)
+                watcher = PaymentWatcher(
+                    api, store, TelegramAnnouncer(bot, store, settings.timezone)
+                )
+                record = await make_link(links)
+                omise.pay(record.link_id)
+                yield OverSockets(telegram, omise, store, watcher, record)
+        finally:
+            await store.close()
+
+
 async def test_a_notice_cut_off_by_the_deadline_on_its_way_is_not_sent_again(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Scaled down: the deadline 1 s; Telegram shows the notice but answers after 2 s.
     monkeypatch.setattr(payments, "ANNOUNCE_TIMEOUT", 1.0)
-    telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise()
-    with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
-        store = Store.connect(settings.database)
-        await store.initialize()
-        try:
-            async with (
-                OmiseClient(settings.omise_secret_key, base_url=omise_url, sleep=no_sleep) as api,
-                ExtBot(
-                    fakes.BOT_TOKEN,
-                    base_url=f"{telegram_url}/bot",
-                    rate_limiter=CountingRateLimiter(max_retries=5),
-                ) as bot,
-            ):
-                links = LinkService(api, store, reconcile_delays=(0, 0, 0), sleep=no_sleep)
-                watcher = PaymentWatcher(
-                    api, store, TelegramAnnouncer(bot, store, settings.timezone)
-                )
-                record = await make_link(links)
-                omise.pay(record.link_id)
-                telegram.fail("sendMessage", apply=True, delay=2.0)
-                first = await watcher.run_pass()
-                await watcher.run_pass()
-        finally:
-            await store.close()
+    async with paid_over_sockets(settings) as rig:
+        rig.telegram.fail("sendMessage", apply=True, delay=2.0)
+        first = await rig.watcher.run_pass()
+        await rig.watcher.run_pass()
     assert first.failed_announcements == 0
-    assert len(telegram.sent("sendMessage")) == 1
-    assert len(notices(telegram)) == 1
+    assert len(rig.telegram.sent("sendMessage")) == 1
+    assert len(notices(rig.telegram)) == 1
 
 
 async def test_a_notice_cancelled_on_its_way_is_not_sent_again(settings: Settings) -> None:
     """A shutdown cancelling the pass once the notice went out: it counts as told."""
-    telegram, omise = fakes.FakeTelegram(), fakes.FakeOmise()
-    with fakes.serve(telegram) as telegram_url, fakes.serve(omise) as omise_url:
-        store = Store.connect(settings.database)
-        await store.initialize()
-        try:
-            async with (
-                OmiseClient(settings.omise_secret_key, base_url=omise_url, sleep=no_sleep) as api,
-                ExtBot(
-                    fakes.BOT_TOKEN,
-                    base_url=f"{telegram_url}/bot",
-                    rate_limiter=CountingRateLimiter(max_retries=5),
-                ) as bot,
-            ):
-                links = LinkService(api, store, reconcile_delays=(0, 0, 0), sleep=no_sleep)
-                watcher = PaymentWatcher(
-                    api, store, TelegramAnnouncer(bot, store, settings.timezone)
-                )
-                record = await make_link(links)
-                omise.pay(record.link_id)
-                telegram.fail("sendMessage", apply=True, delay=2.0)
-                cut = asyncio.create_task(watcher.run_pass())
-                await asyncio.to_thread(telegram.wait_for, "sendMessage")
-                cut.cancel()
-                with pytest.raises(asyncio.CancelledError):
-                    await cut
-                assert await store.charges.unannounced_charges() == []
-                await watcher.run_pass()
-        finally:
-            await store.close()
-    assert len(telegram.sent("sendMessage")) == 1
-    assert len(notices(telegram)) == 1
+    async with paid_over_sockets(settings) as rig:
+        rig.telegram.fail("sendMessage", apply=True, delay=2.0)
+        cut = asyncio.create_task(rig.watcher.run_pass())
+        await asyncio.to_thread(rig.telegram.wait_for, "sendMessage")
+        cut.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cut
+        assert await rig.store.charges.unannounced_charges() == []
+        await rig.watcher.run_pass()
+    assert len(rig.telegram.sent("sendMessage")) == 1
+    assert len(notices(rig.telegram)) == 1
 
 
 class UnreadableOk:
