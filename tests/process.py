@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -41,11 +42,33 @@ def wait_until(
     return time.monotonic()
 
 
+# Ports for the servers tests start: below Linux's ephemeral range (32768 and up),
+# which outgoing connections are given theirs from, and a range for each test worker.
+_FIRST_PORT = 12000
+_PORTS_PER_WORKER = 2000
+_offset = random.randrange(_PORTS_PER_WORKER)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A port nothing listens on, for a server a test is about to start.
+
+    Taken from this worker's own range rather than asked of the kernel, so
+    that neither another worker's server nor an outgoing connection is
+    handed it between this check and the server binding it.
+    """
+    global _offset
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = _FIRST_PORT + (int(worker) % 8 if worker.isdigit() else 0) * _PORTS_PER_WORKER
+    for _ in range(_PORTS_PER_WORKER):
+        port = first + _offset % _PORTS_PER_WORKER
+        _offset += 1
+        with socket.socket() as sock:
+            try:
+                sock.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port left in this test worker's range")
 
 
 class BotProcess:
