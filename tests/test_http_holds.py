@@ -116,7 +116,9 @@ def test_a_uvicorn_whose_protocol_lacks_its_connection_state_is_refused_at_start
 
 
 def test_the_installed_uvicorn_passes_the_check() -> None:
-    WebServer(create_app(StandIn(), None), "127.0.0.1:0")
+    server = WebServer(create_app(StandIn(), None), "127.0.0.1:0")
+    # Built, and serving through the protocol that gives request heads their deadline.
+    assert server._server.config.http is connections.HeadDeadlineProtocol
 
 
 def test_a_telegram_webhook_under_a_path_of_its_own_is_counted_apart() -> None:

@@ -15,6 +15,7 @@ from linkbot.links import LinkService
 from linkbot.payments import PaymentWatcher
 from linkbot.sandbox import fakes
 from tests.conftest import eventually, make_link
+from tests.test_webhook_nudges import running
 
 SPACING = 0.2
 REFUSED = {
@@ -33,15 +34,8 @@ async def watching(
 ) -> AsyncIterator[PaymentWatcher]:
     """The watcher running, nudges 0.2 s apart, its next regular pass far away."""
     monkeypatch.setattr(payments, "NUDGE_SPACING", SPACING)
-    stop = asyncio.Event()
-    task = asyncio.create_task(watcher.run(300.0, stop))
-    try:
-        async with asyncio.timeout(10):
-            await watcher.caught_up.wait()
+    async with running(watcher):
         yield watcher
-    finally:
-        stop.set()
-        await task
 
 
 async def nudged_passes(watcher: PaymentWatcher, fake_omise: fakes.FakeOmise, count: int) -> None:

@@ -4,6 +4,7 @@ a flood of made-up events costs a few reads of Omise's events, counted by the fa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 from collections.abc import AsyncIterator
@@ -25,8 +26,8 @@ from tests.test_web import NoAnnouncer, charge_event, client
 FLOOD = 900
 
 
-@pytest.fixture
-async def watching(watcher: PaymentWatcher) -> AsyncIterator[PaymentWatcher]:
+@contextlib.asynccontextmanager
+async def running(watcher: PaymentWatcher) -> AsyncIterator[PaymentWatcher]:
     """The watcher running, with its next regular pass far away, after its first pass."""
     stop = asyncio.Event()
     task = asyncio.create_task(watcher.run(300.0, stop))
@@ -37,6 +38,12 @@ async def watching(watcher: PaymentWatcher) -> AsyncIterator[PaymentWatcher]:
     finally:
         stop.set()
         await task
+
+
+@pytest.fixture
+async def watching(watcher: PaymentWatcher) -> AsyncIterator[PaymentWatcher]:
+    async with running(watcher):
+        yield watcher
 
 
 async def test_a_flood_of_forged_events_costs_a_few_events_reads(
